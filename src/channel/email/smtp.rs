@@ -1,0 +1,254 @@
+//! Filing a probe over SMTP, one transaction per probe.
+//!
+//! The transaction is driven step by step (connect, TLS, AUTH, MAIL, RCPT,
+//! DATA, message) rather than through a one-call `send`, because the step at
+//! which it fails decides what we may claim:
+//!
+//! | failure | outcome |
+//! |---|---|
+//! | before the message data was sent (connect, TLS, AUTH, MAIL, RCPT, DATA) | `Rejected`: definitely not filed; retryable unless the server said 5xx |
+//! | a 4xx/5xx reply to the message data | `Rejected`: the server refused it |
+//! | the connection breaks or times out after the data was sent | `Unknown`: the server may have accepted it; never re-sent |
+//!
+//! `filed_at` is our clock read the moment the server's 250 reply to the
+//! data arrives: the instant the message was accepted.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::Address;
+use lettre::address::Envelope;
+
+use super::{Security, Server};
+use crate::channel::{FileOutcome, Outgoing};
+use crate::clock::Clock;
+use crate::model::TimeSource;
+
+/// The header that carries the probe id in every probe message.
+pub const PROBE_HEADER: &str = "X-Support-Probe";
+
+#[derive(Clone)]
+struct ProbeHeader(String);
+
+impl Header for ProbeHeader {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str(PROBE_HEADER)
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ProbeHeader(s.trim().to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// Builds the RFC 5322 message and its envelope.
+pub fn compose(probe: &Outgoing) -> Result<(Envelope, Vec<u8>), String> {
+    let from_addr: Address = probe
+        .from_address
+        .parse()
+        .map_err(|e| format!("bad sender address {:?}: {e}", probe.from_address))?;
+    let mut builder = Message::builder()
+        .message_id(Some(format!("<{}>", probe.message_id)))
+        .from(Mailbox::new(Some(probe.from_name.clone()), from_addr))
+        .subject(probe.subject.clone())
+        .header(ProbeHeader(probe.probe_id.to_string()))
+        .header(ContentType::TEXT_PLAIN);
+    for to in &probe.to {
+        let addr: Address = to
+            .parse()
+            .map_err(|e| format!("bad vendor address {to:?}: {e}"))?;
+        builder = builder.to(Mailbox::new(None, addr));
+    }
+    let message = builder
+        .body(probe.body.clone())
+        .map_err(|e| format!("cannot build the probe message: {e}"))?;
+    Ok((message.envelope().clone(), message.formatted()))
+}
+
+const CONNECT: u8 = 0;
+const SECURE: u8 = 1;
+const AUTH: u8 = 2;
+const ENVELOPE: u8 = 3;
+const DATA_SENT: u8 = 4;
+
+fn phase_name(phase: u8) -> &'static str {
+    match phase {
+        CONNECT => "connecting",
+        SECURE => "setting up TLS",
+        AUTH => "logging in",
+        ENVELOPE => "sending the envelope",
+        _ => "waiting for the reply to the message data",
+    }
+}
+
+/// Files one probe. Never panics; every failure becomes an outcome.
+pub async fn send(
+    server: &Server,
+    timeout: Duration,
+    clock: &dyn Clock,
+    probe: &Outgoing,
+) -> FileOutcome {
+    let (envelope, bytes) = match compose(probe) {
+        Ok(m) => m,
+        Err(reason) => {
+            return FileOutcome::Rejected {
+                reason,
+                retryable: false,
+            };
+        }
+    };
+    let phase = AtomicU8::new(CONNECT);
+    let total = timeout.saturating_mul(4);
+    let result = tokio::time::timeout(
+        total,
+        transact(server, timeout, &envelope, &bytes, &phase, clock),
+    )
+    .await;
+    let reached = phase.load(Ordering::SeqCst);
+    match result {
+        Ok(Ok((at, reply))) => FileOutcome::Accepted {
+            at,
+            source: TimeSource::SmtpAccept,
+            detail: reply,
+            ticket_ref: None,
+        },
+        Ok(Err(e)) => judge(server, reached, &e),
+        Err(_) if reached >= DATA_SENT => FileOutcome::Unknown {
+            reason: format!(
+                "{}: no reply to the message data within {} s; the server may have accepted it",
+                server.label(),
+                total.as_secs()
+            ),
+        },
+        Err(_) => FileOutcome::Rejected {
+            reason: format!(
+                "{}: timed out after {} s while {}",
+                server.label(),
+                total.as_secs(),
+                phase_name(reached)
+            ),
+            retryable: true,
+        },
+    }
+}
+
+/// Why a transaction failed: the server (or the connection) or our own setup.
+#[derive(Debug)]
+enum Failure {
+    Smtp(lettre::transport::smtp::Error),
+    /// A problem on our side that retrying cannot fix (no STARTTLS offered, bad CA file).
+    Setup(String),
+}
+
+impl From<lettre::transport::smtp::Error> for Failure {
+    fn from(e: lettre::transport::smtp::Error) -> Self {
+        Failure::Smtp(e)
+    }
+}
+
+fn judge(server: &Server, phase: u8, failure: &Failure) -> FileOutcome {
+    let e = match failure {
+        Failure::Smtp(e) => e,
+        Failure::Setup(reason) => {
+            return FileOutcome::Rejected {
+                reason: format!("{} while {}: {reason}", server.label(), phase_name(phase)),
+                retryable: false,
+            };
+        }
+    };
+    let what = format!("{} while {}: {e}", server.label(), phase_name(phase));
+    if e.is_permanent() {
+        FileOutcome::Rejected {
+            reason: what,
+            retryable: false,
+        }
+    } else if e.is_transient() || phase < DATA_SENT {
+        FileOutcome::Rejected {
+            reason: what,
+            retryable: true,
+        }
+    } else {
+        FileOutcome::Unknown {
+            reason: format!("{what}; the server may have accepted the message"),
+        }
+    }
+}
+
+fn tls_parameters(server: &Server) -> Result<TlsParameters, Failure> {
+    let mut builder = TlsParameters::builder(server.host.clone());
+    if let Some(path) = &server.ca_file {
+        let certs = super::tls::read_ca_file(path).map_err(Failure::Setup)?;
+        for cert in certs {
+            builder = builder.add_root_certificate(Certificate::from_der(cert.to_vec())?);
+        }
+    }
+    Ok(builder.build_rustls()?)
+}
+
+async fn transact(
+    server: &Server,
+    timeout: Duration,
+    envelope: &Envelope,
+    bytes: &[u8],
+    phase: &AtomicU8,
+    clock: &dyn Clock,
+) -> Result<(jiff::Timestamp, String), Failure> {
+    let hello = ClientId::default();
+    let implicit = match server.security {
+        Security::Tls => Some(tls_parameters(server)?),
+        Security::StartTls | Security::Insecure => None,
+    };
+    let mut conn = AsyncSmtpConnection::connect_tokio1(
+        (server.host.as_str(), server.port),
+        Some(timeout),
+        &hello,
+        implicit,
+        None,
+    )
+    .await?;
+    phase.store(SECURE, Ordering::SeqCst);
+    if server.security == Security::StartTls {
+        if !conn.can_starttls() {
+            return Err(Failure::Setup(
+                "the server does not offer STARTTLS and TLS is required".into(),
+            ));
+        }
+        conn.starttls(tls_parameters(server)?, &hello).await?;
+    }
+    phase.store(AUTH, Ordering::SeqCst);
+    if !server.username.is_empty() {
+        let creds = Credentials::new(
+            server.username.clone(),
+            server.password.expose().to_string(),
+        );
+        conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
+            .await?;
+    }
+    phase.store(ENVELOPE, Ordering::SeqCst);
+    conn.command(Mail::new(envelope.from().cloned(), vec![]))
+        .await?;
+    for rcpt in envelope.to() {
+        conn.command(Rcpt::new(rcpt.clone(), vec![])).await?;
+    }
+    conn.command(Data).await?;
+    phase.store(DATA_SENT, Ordering::SeqCst);
+    let reply = conn.message(bytes).await?;
+    let at = clock.now();
+    let text = format!(
+        "{} {}",
+        reply.code(),
+        reply.message().collect::<Vec<_>>().join(" ")
+    );
+    // The message is accepted; a failing QUIT changes nothing.
+    let _ = conn.quit().await;
+    Ok((at, text))
+}
