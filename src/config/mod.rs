@@ -1,1 +1,337 @@
-//! Placeholder.
+//! The config file (`probes.toml`): loading, validation and the validated types.
+//!
+//! Loading goes in three layers, each reporting every problem it finds:
+//! 1. TOML syntax (`toml::de::DeTable`), one error per line at most; the
+//!    later layers run only on a file without syntax errors;
+//! 2. shape (`raw`): each top-level key and each `[[vendor]]`, `[[persona]]`
+//!    and `[[probe]]` entry is deserialized on its own into serde structs
+//!    with `deny_unknown_fields`, so a typo in one entry does not hide a
+//!    mistake in another;
+//! 3. meaning (`validate`): names, references, zones, cron expressions,
+//!    durations, addresses, templates, limits.
+//!
+//! Every problem is a [`Diagnostic`] with `file:line:col`; the caller gets
+//! either a [`Config`] plus warnings, or all the errors as [`ConfigErrors`]
+//! (exit with [`EX_CONFIG`]).
+//!
+//! Architecture Invariant: this module never opens a network connection and
+//! never reads a secret; [`Secret::resolve`] is called by the code that
+//! needs the password, at the moment it needs it.
+
+mod duration;
+mod error;
+mod raw;
+mod secret;
+mod template;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::model::{BusinessCalendar, Class, Helpdesk};
+
+pub use duration::{DurationError, DurationErrorKind, format_duration, parse_duration};
+pub use error::{ConfigErrors, Diagnostic, EX_CONFIG, Position};
+pub use secret::{Secret, SecretError, SecretString};
+pub use template::{PLACEHOLDERS, TemplateVars, render};
+
+/// A validated config and the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The config, ready to use.
+    pub config: Config,
+    /// Things that are allowed but probably unwise (an inline password).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads and validates the config file at `path`. A missing or unreadable
+/// file is an error naming the path, never an empty config.
+pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_str(&text, path),
+        Err(e) => Err(ConfigErrors(vec![Diagnostic {
+            file: path.to_path_buf(),
+            position: None,
+            message: format!("cannot read the config file: {e}"),
+        }])),
+    }
+}
+
+/// Validates config text; `source` names the file in diagnostics and is
+/// kept as [`Config::source`].
+pub fn parse_str(text: &str, source: &Path) -> Result<Loaded, ConfigErrors> {
+    let mut rep = error::Reporter::new(source, text);
+    let config = raw::split_document(&mut rep).and_then(|doc| validate::validate(doc, &mut rep));
+    let warnings = rep.finish()?;
+    // Validation returns no config only after reporting an error, so this
+    // fallback is never seen; it keeps `ConfigErrors` from being empty.
+    let config = config.ok_or_else(|| {
+        ConfigErrors(vec![Diagnostic {
+            file: source.to_path_buf(),
+            position: None,
+            message: "the config was rejected without a specific error".to_string(),
+        }])
+    })?;
+    Ok(Loaded { config, warnings })
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from, as given.
+    pub source: PathBuf,
+    /// The global switch: when false nothing is planned and nothing is filed.
+    pub enabled: bool,
+    /// Daemon timing and storage.
+    pub daemon: DaemonSettings,
+    /// The vendors, in file order, with unique names.
+    pub vendors: Vec<Vendor>,
+    /// The personas, in file order, with unique names.
+    pub personas: Vec<Persona>,
+    /// The probes, in file order, with unique names; each names an existing
+    /// vendor and persona.
+    pub probes: Vec<Probe>,
+}
+
+impl Config {
+    /// The vendor with this name.
+    pub fn vendor(&self, name: &str) -> Option<&Vendor> {
+        self.vendors.iter().find(|v| v.name == name)
+    }
+
+    /// The persona with this name.
+    pub fn persona(&self, name: &str) -> Option<&Persona> {
+        self.personas.iter().find(|p| p.name == name)
+    }
+
+    /// The probe with this name.
+    pub fn probe(&self, name: &str) -> Option<&Probe> {
+        self.probes.iter().find(|p| p.name == name)
+    }
+
+    /// The probes to schedule: none when the global switch is off,
+    /// otherwise the enabled ones.
+    pub fn active_probes(&self) -> impl Iterator<Item = &Probe> {
+        self.probes.iter().filter(|p| self.enabled && p.enabled)
+    }
+}
+
+/// `[daemon]`: timing and storage of the long-running process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonSettings {
+    /// How often to poll IMAP when the server has no IDLE. Never zero.
+    pub poll_interval: Duration,
+    /// A fire missed by more than this (daemon down) is recorded as skipped.
+    pub missed_grace: Duration,
+    /// How long a failed SMTP send is retried before the probe is "not filed".
+    pub filing_retry_window: Duration,
+    /// Where the store lives, if set here (the CLI's `--state-dir` wins). Absolute.
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        DaemonSettings {
+            poll_interval: Duration::from_secs(60),
+            missed_grace: Duration::from_secs(15 * 60),
+            filing_retry_window: Duration::from_secs(10 * 60),
+            state_dir: None,
+        }
+    }
+}
+
+/// `[[vendor]]`: a company whose support is probed.
+#[derive(Debug, Clone)]
+pub struct Vendor {
+    /// Unique, `[a-z0-9_-]+`.
+    pub name: String,
+    /// Where probes are sent; at least one.
+    pub addresses: Vec<String>,
+    /// The vendor's helpdesk software (changes which evidence is trusted).
+    pub helpdesk: Helpdesk,
+    /// Limits on how many probes may reach the vendor.
+    pub caps: Caps,
+    /// When the vendor works; 24x7 in UTC when the config gives no hours.
+    pub calendar: BusinessCalendar,
+    /// First-response target per priority label.
+    pub sla: BTreeMap<String, Duration>,
+    /// Forced classifications, tried in file order.
+    pub overrides: Vec<Override>,
+}
+
+impl Vendor {
+    /// The first-response target for a priority label, if the vendor has one.
+    pub fn sla_target(&self, priority: &str) -> Option<Duration> {
+        self.sla.get(priority).copied()
+    }
+}
+
+/// `caps`: how many probes may reach one vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Per calendar day (in the vendor's zone), `1..=Caps::MAX_PER_DAY`.
+    pub per_day: u32,
+    /// Per ISO week (in the vendor's zone), `per_day..=Caps::MAX_PER_WEEK`.
+    pub per_week: u32,
+}
+
+impl Caps {
+    /// The largest `per-day` the config accepts.
+    pub const MAX_PER_DAY: u32 = 24;
+    /// The largest `per-week` the config accepts.
+    pub const MAX_PER_WEEK: u32 = 100;
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            per_day: 2,
+            per_week: 10,
+        }
+    }
+}
+
+/// `[[vendor.override]]`: when `pattern` matches `field`, the message is `class`.
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// Which part of the message the pattern is matched against.
+    pub field: OverrideField,
+    /// The compiled pattern.
+    pub pattern: Regex,
+    /// The class forced on a match.
+    pub class: Class,
+}
+
+/// The message part an [`Override`] looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OverrideField {
+    /// The decoded `Subject:`.
+    Subject,
+    /// The `From:` header as written.
+    From,
+    /// The decoded text body.
+    Body,
+    /// Any header, by name, stored lowercase (header names are case-insensitive).
+    Header(String),
+}
+
+/// `[[persona]]`: the mailbox probes are sent from and replies arrive in.
+#[derive(Debug, Clone)]
+pub struct Persona {
+    /// Unique, `[a-z0-9_-]+`.
+    pub name: String,
+    /// The `From:` display name; a single line.
+    pub display_name: String,
+    /// The `From:` address.
+    pub address: String,
+    /// A free-form label for reports (e.g. `eu`).
+    pub region: Option<String>,
+    /// Where probes are sent through.
+    pub smtp: Server,
+    /// Where replies are read from.
+    pub imap: ImapServer,
+}
+
+/// A mail server and how to log in to it.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port, never zero.
+    pub port: u16,
+    /// Transport security; `Insecure` only on a loopback host.
+    pub security: Security,
+    /// Login name.
+    pub username: String,
+    /// Where the password comes from; resolved at use.
+    pub password: Secret,
+    /// An extra trust root (PEM), absolute path.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `[persona.imap]`: the IMAP server plus the mailbox to watch.
+#[derive(Debug, Clone)]
+pub struct ImapServer {
+    /// Host, port, security and login.
+    pub server: Server,
+    /// The mailbox to watch (default `INBOX`).
+    pub mailbox: String,
+    /// Whether to use IDLE when the server offers it (default true).
+    pub idle: bool,
+}
+
+/// Transport security of a mail connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// TLS from the first byte (SMTPS 465, IMAPS 993).
+    Tls,
+    /// Plain text upgraded with STARTTLS, required to succeed.
+    StartTls,
+    /// No TLS at all: loopback hosts only (a local relay, tests).
+    Insecure,
+}
+
+impl Security {
+    /// The name used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Security::Tls => "tls",
+            Security::StartTls => "starttls",
+            Security::Insecure => "insecure",
+        }
+    }
+}
+
+/// Where the matching token is put in a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenIn {
+    /// In the subject only.
+    Subject,
+    /// In the body only.
+    Body,
+    /// In both (the default): survives helpdesks that rewrite either.
+    #[default]
+    Both,
+}
+
+/// `[[probe]]`: a schedule of synthetic tickets to one vendor from one persona.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// Unique, `[a-z0-9_-]+`.
+    pub name: String,
+    /// The vendor's name; it exists in [`Config::vendors`].
+    pub vendor: String,
+    /// The persona's name; it exists in [`Config::personas`].
+    pub persona: String,
+    /// A valid cron expression with exactly 6 fields (`second minute hour
+    /// day-of-month month day-of-week`), checked with `croner` set to
+    /// seconds required and no year.
+    pub schedule: String,
+    /// The zones the schedule is read in, each its own schedule; at least one,
+    /// no duplicates. The string is the IANA name as written.
+    pub zones: Vec<(String, TimeZone)>,
+    /// The largest random delay added to each fire; less than a day.
+    pub jitter: Duration,
+    /// The priority label; a key of the vendor's SLA table when it has one.
+    pub priority: Option<String>,
+    /// How long a human reply is waited for; more than zero, at most 90 days.
+    pub answer_within: Duration,
+    /// Where the token goes.
+    pub token_in: TokenIn,
+    /// Subject template (a single line); see [`render`].
+    pub subject: String,
+    /// Body template; see [`render`].
+    pub body: String,
+    /// Whether the probe is scheduled (the global switch also applies).
+    pub enabled: bool,
+}

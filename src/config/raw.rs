@@ -1,0 +1,350 @@
+//! The config file's shape: serde structs mirroring the TOML, and the
+//! splitter that deserializes each top-level key and each `[[vendor]]`,
+//! `[[persona]]` and `[[probe]]` entry on its own, so that shape errors in
+//! several entries are all reported.
+//!
+//! Values that a later semantic check may complain about are kept as
+//! [`Spanned`] so the complaint can point at them. Nothing here judges
+//! meaning (names, zones, references): that is `validate`'s job.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::error::{Reporter, humanize};
+use super::{Security, TokenIn};
+use crate::model::{Class, Helpdesk};
+
+/// The top-level keys, in the order the documentation lists them.
+const TOP_LEVEL_KEYS: [&str; 5] = ["enabled", "daemon", "vendor", "persona", "probe"];
+
+/// A parsed document: every part that had the right shape, plus the names
+/// of the entries that did not (so references to them are not reported as
+/// unknown on top of their own errors).
+#[derive(Default)]
+pub(super) struct RawDocument {
+    pub enabled: Option<bool>,
+    pub daemon: Option<RawDaemon>,
+    pub vendors: Vec<RawVendor>,
+    pub personas: Vec<RawPersona>,
+    pub probes: Vec<RawProbe>,
+    pub broken_vendors: HashSet<String>,
+    pub broken_personas: HashSet<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawDaemon {
+    pub poll_interval: Option<Spanned<String>>,
+    pub missed_grace: Option<Spanned<String>>,
+    pub filing_retry_window: Option<Spanned<String>>,
+    pub state_dir: Option<Spanned<PathBuf>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawVendor {
+    pub name: Spanned<String>,
+    pub addresses: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub helpdesk: Helpdesk,
+    pub caps: Option<Spanned<RawCaps>>,
+    pub business_hours: Option<RawBusinessHours>,
+    pub sla: Option<BTreeMap<String, Spanned<String>>>,
+    #[serde(default, rename = "override")]
+    pub overrides: Vec<RawOverride>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawCaps {
+    pub per_day: Option<Spanned<i64>>,
+    pub per_week: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawBusinessHours {
+    pub zone: Spanned<String>,
+    pub days: Spanned<Vec<Spanned<String>>>,
+    pub hours: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub holidays: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawOverride {
+    pub field: Spanned<String>,
+    pub pattern: Spanned<String>,
+    pub class: Class,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawPersona {
+    pub name: Spanned<String>,
+    pub display_name: Spanned<String>,
+    pub address: Spanned<String>,
+    pub region: Option<String>,
+    pub smtp: RawServer,
+    pub imap: RawImap,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawServer {
+    pub host: Spanned<String>,
+    pub port: Spanned<i64>,
+    pub security: Spanned<Security>,
+    pub username: Spanned<String>,
+    pub password: Spanned<RawSecret>,
+    pub ca_file: Option<Spanned<PathBuf>>,
+}
+
+/// `[persona.imap]`: a server plus the mailbox settings. The server keys
+/// are repeated here because `deny_unknown_fields` does not work with
+/// `#[serde(flatten)]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawImap {
+    pub host: Spanned<String>,
+    pub port: Spanned<i64>,
+    pub security: Spanned<Security>,
+    pub username: Spanned<String>,
+    pub password: Spanned<RawSecret>,
+    pub ca_file: Option<Spanned<PathBuf>>,
+    pub mailbox: Option<Spanned<String>>,
+    pub idle: Option<bool>,
+}
+
+impl RawImap {
+    /// Splits off the server part, returning it with the mailbox and idle settings.
+    pub(super) fn split(self) -> (RawServer, Option<Spanned<String>>, Option<bool>) {
+        let server = RawServer {
+            host: self.host,
+            port: self.port,
+            security: self.security,
+            username: self.username,
+            password: self.password,
+            ca_file: self.ca_file,
+        };
+        (server, self.mailbox, self.idle)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawProbe {
+    pub name: Spanned<String>,
+    pub vendor: Spanned<String>,
+    pub persona: Spanned<String>,
+    pub schedule: Spanned<String>,
+    pub zones: Spanned<Vec<Spanned<String>>>,
+    pub jitter: Option<Spanned<String>>,
+    pub priority: Option<Spanned<String>>,
+    pub answer_within: Option<Spanned<String>>,
+    #[serde(default)]
+    pub token_in: TokenIn,
+    pub subject: Spanned<String>,
+    pub body: Spanned<String>,
+    pub enabled: Option<bool>,
+}
+
+/// A password as written: a string (inline) or a one-key table naming where
+/// it lives. Deserialized by hand so that no error message ever repeats a
+/// value written in the `password` key.
+pub(super) enum RawSecret {
+    Inline(String),
+    Env(String),
+    File(PathBuf),
+    Credential(String),
+    Command(Vec<String>),
+}
+
+const SECRET_KINDS: [&str; 4] = ["env", "file", "credential", "command"];
+
+impl<'de> Deserialize<'de> for RawSecret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
+
+struct SecretVisitor;
+
+impl SecretVisitor {
+    fn wrong_type<E: de::Error>(&self, found: &str) -> E {
+        E::custom(format!(
+            "invalid type: {found}, expected {}",
+            self.describe()
+        ))
+    }
+
+    fn describe(&self) -> &'static str {
+        "a table such as { env = \"NAME\" }, { file = \"/path\" }, { credential = \"name\" }, \
+         { command = [\"prog\", \"arg\"] } or a string"
+    }
+}
+
+impl<'de> Visitor<'de> for SecretVisitor {
+    type Value = RawSecret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSecret, E> {
+        Ok(RawSecret::Inline(v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawSecret, E> {
+        Err(self.wrong_type("boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawSecret, E> {
+        Err(self.wrong_type("integer"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawSecret, E> {
+        Err(self.wrong_type("integer"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawSecret, E> {
+        Err(self.wrong_type("float"))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<RawSecret, A::Error> {
+        Err(self.wrong_type("array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSecret, A::Error> {
+        let Some(kind) = map.next_key::<String>()? else {
+            return Err(self.wrong_type("empty table"));
+        };
+        let secret = match kind.as_str() {
+            "env" => RawSecret::Env(map.next_value()?),
+            "file" => RawSecret::File(map.next_value()?),
+            "credential" => RawSecret::Credential(map.next_value()?),
+            "command" => RawSecret::Command(map.next_value()?),
+            _ => return Err(de::Error::unknown_field(&kind, &SECRET_KINDS)),
+        };
+        if map.next_key::<String>()?.is_some() {
+            return Err(de::Error::custom(
+                "a password table takes exactly one of env, file, credential, command",
+            ));
+        }
+        Ok(secret)
+    }
+}
+
+/// Splits a parsed document into its parts, deserializing each on its own
+/// and reporting every shape error. Returns `None` on TOML syntax errors,
+/// which are reported one per line (later ones on a line are usually
+/// consequences of the first).
+pub(super) fn split_document(rep: &mut Reporter<'_>) -> Option<RawDocument> {
+    let (root, syntax_errors) = DeTable::parse_recoverable(rep.text());
+    if !syntax_errors.is_empty() {
+        let mut lines_seen = HashSet::new();
+        for e in syntax_errors {
+            let offset = e.span().map_or(0, |s| s.start);
+            let line = rep
+                .text()
+                .get(..offset)
+                .map_or(0, |t| t.matches('\n').count());
+            if lines_seen.insert(line) {
+                rep.error(offset, e.message().to_string());
+            }
+        }
+        return None;
+    }
+    let mut doc = RawDocument::default();
+    let mut broken_probes = HashSet::new();
+    for (key, value) in root.into_inner() {
+        match key.get_ref().as_ref() {
+            "enabled" => doc.enabled = shape(rep, value),
+            "daemon" => doc.daemon = shape(rep, value),
+            "vendor" => doc.vendors = shape_entries(rep, "vendor", value, &mut doc.broken_vendors),
+            "persona" => {
+                doc.personas = shape_entries(rep, "persona", value, &mut doc.broken_personas);
+            }
+            "probe" => doc.probes = shape_entries(rep, "probe", value, &mut broken_probes),
+            other => rep.error(
+                key.span().start,
+                format!(
+                    "unknown key `{other}`, expected one of {}",
+                    TOP_LEVEL_KEYS.join(", ")
+                ),
+            ),
+        }
+    }
+    Some(doc)
+}
+
+/// Deserializes one value, reporting a shape error at its position.
+fn shape<T: DeserializeOwned>(rep: &mut Reporter<'_>, value: Spanned<DeValue<'_>>) -> Option<T> {
+    let span = value.span();
+    match T::deserialize(ValueDeserializer::from(value)) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let offset = e.span().map_or(span.start, |s| s.start);
+            rep.error(offset, humanize(e.message()));
+            None
+        }
+    }
+}
+
+/// Deserializes each entry of an array of tables on its own, collecting
+/// the names of the entries that fail into `broken`.
+fn shape_entries<T: DeserializeOwned>(
+    rep: &mut Reporter<'_>,
+    key: &str,
+    value: Spanned<DeValue<'_>>,
+    broken: &mut HashSet<String>,
+) -> Vec<T> {
+    let mut good = Vec::new();
+    for entry in entries(rep, key, value) {
+        let name = name_of(&entry).map(str::to_string);
+        match shape(rep, entry) {
+            Some(v) => good.push(v),
+            None => broken.extend(name),
+        }
+    }
+    good
+}
+
+/// The entries of an array of tables such as `[[vendor]]`.
+fn entries<'i>(
+    rep: &mut Reporter<'_>,
+    key: &str,
+    value: Spanned<DeValue<'i>>,
+) -> Vec<Spanned<DeValue<'i>>> {
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Array(items) => items.iter().cloned().collect(),
+        _ => {
+            rep.error(
+                span.start,
+                format!("`{key}` must be an array of tables: write [[{key}]]"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The `name` of an entry, if it has a string one.
+fn name_of<'a>(entry: &'a Spanned<DeValue<'_>>) -> Option<&'a str> {
+    let DeValue::Table(table) = entry.get_ref() else {
+        return None;
+    };
+    table
+        .iter()
+        .find_map(|(k, v)| match (k.get_ref().as_ref(), v.get_ref()) {
+            ("name", DeValue::String(s)) => Some(s.as_ref()),
+            _ => None,
+        })
+}

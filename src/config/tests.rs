@@ -1,0 +1,659 @@
+//! Tests of the config loader: the shipped example, a matrix of mistakes
+//! with their exact positions, defaults, and secrecy of passwords.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+use crate::model::WeekdayKey;
+
+/// A small valid config. Lines are numbered in the comments of the tests;
+/// the `# slot` lines are free for a test to replace.
+const BASE: &str = r#"# slot-top
+[[vendor]]
+name = "acme"
+addresses = ["support@acme.example"]
+# slot-vendor
+[vendor.sla]
+P1 = "1h"
+
+[[persona]]
+name = "me"
+display-name = "Me"
+address = "me@team.example"
+[persona.smtp]
+host = "smtp.team.example"
+port = 587
+security = "starttls"
+username = "me"
+password = { env = "SMTP_PW" }
+[persona.imap]
+host = "imap.team.example"
+port = 993
+security = "tls"
+username = "me"
+password = { credential = "imap-password" }
+
+[[probe]]
+name = "nightly"
+vendor = "acme"
+persona = "me"
+schedule = "0 30 2 * * *"
+zones = ["Europe/Berlin"]
+subject = "Test {token}"
+body = "Hello {vendor}"
+# slot-probe
+"#;
+
+/// `BASE` with the given 1-based lines replaced.
+fn edit(changes: &[(usize, &str)]) -> String {
+    let mut lines: Vec<String> = BASE.lines().map(String::from).collect();
+    for &(n, text) in changes {
+        lines[n - 1] = text.to_string();
+    }
+    lines.join("\n") + "\n"
+}
+
+fn parse(text: &str) -> Result<Loaded, ConfigErrors> {
+    parse_str(text, Path::new("probes.toml"))
+}
+
+fn errors_of(text: &str) -> Vec<String> {
+    match parse(text) {
+        Ok(_) => panic!("expected errors, the config loaded:\n{text}"),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// Asserts that `text` gives exactly these errors, each starting with the
+/// given `probes.toml:line:col: message` prefix, in this order.
+fn assert_errors(text: &str, expected: &[&str]) {
+    let got = errors_of(text);
+    assert_eq!(got.len(), expected.len(), "errors: {got:#?}");
+    for (g, e) in got.iter().zip(expected) {
+        assert!(g.starts_with(e), "expected `{e}`, got `{g}`");
+    }
+}
+
+fn assert_edit_errors(changes: &[(usize, &str)], expected: &[&str]) {
+    assert_errors(&edit(changes), expected);
+}
+
+#[test]
+fn the_base_config_is_valid() {
+    let loaded = parse(BASE).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn the_shipped_example_loads_without_errors_or_warnings() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/probes.toml"));
+    let loaded = match load(path) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = &loaded.config;
+    assert!(c.enabled);
+    assert_eq!(c.source, path);
+    assert_eq!(c.vendors.len(), 2);
+    assert_eq!(c.personas.len(), 1);
+    assert_eq!(c.probes.len(), 2);
+    let acme = c.vendor("acme-cdn").unwrap();
+    assert_eq!(acme.helpdesk, Helpdesk::Zendesk);
+    assert_eq!(acme.sla_target("P2"), Some(Duration::from_secs(16_200)));
+    assert_eq!(acme.overrides.len(), 2);
+    assert_eq!(
+        acme.overrides[1].field,
+        OverrideField::Header("x-acme-survey".into())
+    );
+    assert!(
+        acme.overrides[0]
+            .pattern
+            .is_match("[ACME] Ticket received #1")
+    );
+    assert_eq!(acme.calendar.hours.len(), 2);
+    let globex = c.vendor("globex-mail").unwrap();
+    assert_eq!(
+        globex.calendar.hours,
+        vec![(jiff::civil::Time::midnight(), None)]
+    );
+    let nightly = c.probe("acme-nightly").unwrap();
+    assert_eq!(nightly.zones.len(), 3);
+    assert_eq!(nightly.zones[0].0, "Asia/Shanghai");
+    assert!(c.persona("night-shift").is_some());
+    assert!(matches!(
+        c.persona("night-shift").unwrap().smtp.password,
+        Secret::Env(_)
+    ));
+    assert_eq!(c.active_probes().count(), 2);
+}
+
+#[test]
+fn defaults_are_applied() {
+    let c = parse(BASE).unwrap().config;
+    assert!(c.enabled);
+    assert_eq!(c.daemon, DaemonSettings::default());
+    assert_eq!(c.daemon.poll_interval, Duration::from_secs(60));
+    let v = c.vendor("acme").unwrap();
+    assert_eq!(v.helpdesk, Helpdesk::Generic);
+    assert_eq!(
+        v.caps,
+        Caps {
+            per_day: 2,
+            per_week: 10
+        }
+    );
+    assert_eq!(v.calendar.zone, jiff::tz::TimeZone::UTC);
+    assert_eq!(v.calendar.days.len(), 7);
+    assert!(v.calendar.days.contains(&WeekdayKey(7)));
+    let p = c.persona("me").unwrap();
+    assert_eq!(p.imap.mailbox, "INBOX");
+    assert!(p.imap.idle);
+    assert_eq!(p.imap.server.security, Security::Tls);
+    let probe = c.probe("nightly").unwrap();
+    assert_eq!(probe.jitter, Duration::ZERO);
+    assert_eq!(probe.answer_within, Duration::from_secs(7 * 86_400));
+    assert_eq!(probe.token_in, TokenIn::Both);
+    assert_eq!(probe.priority, None);
+    assert!(probe.enabled);
+    assert!(c.vendor("nope").is_none());
+}
+
+#[test]
+fn the_global_switch_disables_every_probe() {
+    let c = parse(&edit(&[(1, "enabled = false")])).unwrap().config;
+    assert!(!c.enabled);
+    assert_eq!(c.active_probes().count(), 0);
+    let c = parse(&edit(&[(34, "enabled = false")])).unwrap().config;
+    assert_eq!(c.active_probes().count(), 0);
+    assert!(!c.probes[0].enabled);
+}
+
+#[test]
+fn a_missing_file_is_an_error_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.toml");
+    let err = load(&path).unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    assert_eq!(err.exit_code(), 78);
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "{}: cannot read the config file: ",
+            path.display()
+        )),
+        "{text}"
+    );
+}
+
+// ---- The error matrix: shape errors ---------------------------------------
+
+#[test]
+fn unknown_key_lists_the_expected_ones() {
+    assert_edit_errors(
+        &[(14, "hostt = \"smtp.team.example\"")],
+        &[
+            "probes.toml:14:1: unknown key `hostt`, expected one of host, port, security, username, password, ca-file",
+        ],
+    );
+}
+
+#[test]
+fn unknown_top_level_key() {
+    assert_edit_errors(
+        &[(1, "enable = true")],
+        &[
+            "probes.toml:1:1: unknown key `enable`, expected one of enabled, daemon, vendor, persona, probe",
+        ],
+    );
+}
+
+#[test]
+fn wrong_types() {
+    assert_edit_errors(
+        &[(15, "port = \"587\"")],
+        &["probes.toml:15:8: invalid type: string \"587\", expected an integer"],
+    );
+    assert_edit_errors(
+        &[(1, "enabled = \"yes\"")],
+        &["probes.toml:1:11: invalid type: string \"yes\", expected true or false"],
+    );
+}
+
+#[test]
+fn missing_key_points_at_the_entry_header() {
+    assert_edit_errors(
+        &[(29, "# no persona")],
+        &["probes.toml:26:1: missing key `persona`"],
+    );
+}
+
+#[test]
+fn unknown_enum_values() {
+    assert_edit_errors(
+        &[(5, "helpdesk = \"zendsk\"")],
+        &["probes.toml:5:12: unknown value `zendsk`, expected one of zendesk, freshdesk"],
+    );
+    assert_edit_errors(
+        &[(16, "security = \"ssl\"")],
+        &["probes.toml:16:12: unknown value `ssl`, expected one of tls, starttls, insecure"],
+    );
+    assert_edit_errors(
+        &[(34, "token-in = \"header\"")],
+        &["probes.toml:34:12: unknown value `header`, expected one of subject, body, both"],
+    );
+}
+
+#[test]
+fn a_single_table_where_an_array_of_tables_is_needed() {
+    let text = BASE.replacen("[[vendor]]", "[vendor]", 1);
+    assert_errors(
+        &text,
+        &[
+            "probes.toml:2:1: `vendor` must be an array of tables: write [[vendor]]",
+            "probes.toml:28:10: unknown vendor `acme`, no [[vendor]] is defined",
+        ],
+    );
+}
+
+#[test]
+fn toml_syntax_errors_have_positions() {
+    assert_edit_errors(
+        &[(30, "schedule = \"0 30 2 * * *")],
+        &["probes.toml:30:25: invalid basic string, expected `\"`"],
+    );
+    assert_edit_errors(
+        &[(1, "enabled = = true"), (33, "body = Hello")],
+        &[
+            "probes.toml:1:11: extra `=`",
+            "probes.toml:33:8: string values must be quoted",
+        ],
+    );
+}
+
+// ---- The error matrix: meaning errors -------------------------------------
+
+#[test]
+fn unknown_references() {
+    assert_edit_errors(
+        &[(28, "vendor = \"acme-cdn\""), (29, "persona = \"you\"")],
+        &[
+            "probes.toml:28:10: unknown vendor `acme-cdn`, expected one of acme",
+            "probes.toml:29:11: unknown persona `you`, expected one of me",
+        ],
+    );
+}
+
+#[test]
+fn bad_zones() {
+    assert_edit_errors(
+        &[(
+            31,
+            "zones = [\"Europe/Berlin\", \"Europe/Berlim\", \"Europe/Berlin\"]",
+        )],
+        &[
+            "probes.toml:31:27: unknown time zone `Europe/Berlim`",
+            "probes.toml:31:44: zone `Europe/Berlin` is listed twice",
+        ],
+    );
+    assert_edit_errors(
+        &[(31, "zones = []")],
+        &["probes.toml:31:9: a probe needs at least one zone"],
+    );
+}
+
+#[test]
+fn bad_cron_schedules() {
+    assert_edit_errors(
+        &[(30, "schedule = \"30 2 * * *\"")],
+        &[
+            "probes.toml:30:12: invalid schedule `30 2 * * *`: must have 6 fields (second minute hour day-of-month month day-of-week), found 5",
+        ],
+    );
+    assert_edit_errors(
+        &[(30, "schedule = \"0 61 2 * * *\"")],
+        &[
+            "probes.toml:30:15: invalid schedule `0 61 2 * * *`: minute field `61`: Number out of bounds",
+        ],
+    );
+    assert_edit_errors(
+        &[(30, "schedule = \"0 0 9 * * mon-fry\"")],
+        &["probes.toml:30:23: invalid schedule `0 0 9 * * mon-fry`: day-of-week field `mon-fry`: "],
+    );
+}
+
+#[test]
+fn bad_durations_point_at_the_character() {
+    assert_edit_errors(
+        &[(34, "jitter = \"10x\"")],
+        &[
+            "probes.toml:34:13: invalid duration `10x`: unknown unit `x`, expected one of w, d, h, m, s",
+        ],
+    );
+    assert_edit_errors(
+        &[(7, "P1 = \"30m1h\"")],
+        &["probes.toml:7:11: invalid duration `30m1h`: unit `h` repeated or out of order"],
+    );
+    assert_edit_errors(
+        &[(1, "daemon = { poll-interval = \"60\" }")],
+        &["probes.toml:1:31: invalid duration `60`: missing unit"],
+    );
+}
+
+#[test]
+fn durations_out_of_range() {
+    assert_edit_errors(
+        &[(34, "jitter = \"1d\"")],
+        &["probes.toml:34:10: jitter must be less than 24h"],
+    );
+    assert_edit_errors(
+        &[(34, "answer-within = \"91d\"")],
+        &["probes.toml:34:17: answer-within must be more than 0s and at most 90d"],
+    );
+    assert_edit_errors(
+        &[(34, "answer-within = \"0s\"")],
+        &["probes.toml:34:17: answer-within must be more than 0s and at most 90d"],
+    );
+    assert_edit_errors(
+        &[(1, "daemon = { poll-interval = \"0s\" }")],
+        &["probes.toml:1:28: poll-interval must be greater than zero"],
+    );
+}
+
+#[test]
+fn duplicate_names() {
+    let text = edit(&[(
+        34,
+        "[[probe]]\nname = \"nightly\"\nvendor = \"acme\"\npersona = \"me\"\n\
+         schedule = \"0 0 3 * * *\"\nzones = [\"UTC\"]\nsubject = \"s\"\nbody = \"b\"",
+    )]);
+    assert_errors(
+        &text,
+        &["probes.toml:35:8: duplicate probe name `nightly`, first defined on line 27"],
+    );
+}
+
+#[test]
+fn invalid_names() {
+    assert_edit_errors(
+        &[(3, "name = \"Acme CDN\""), (28, "vendor = \"Acme CDN\"")],
+        &["probes.toml:3:8: invalid vendor name `Acme CDN`, use only a-z, 0-9, - and _"],
+    );
+}
+
+#[test]
+fn insecure_is_only_for_loopback() {
+    assert_edit_errors(
+        &[(16, "security = \"insecure\"")],
+        &[
+            "probes.toml:16:12: security = \"insecure\" is only allowed for 127.0.0.1, ::1 or localhost, not `smtp.team.example`",
+        ],
+    );
+    for host in ["127.0.0.1", "::1", "localhost"] {
+        let text = edit(&[
+            (14, &format!("host = \"{host}\"")),
+            (16, "security = \"insecure\""),
+        ]);
+        assert!(parse(&text).is_ok(), "{host}");
+    }
+}
+
+#[test]
+fn template_mistakes_point_inside_the_string() {
+    assert_edit_errors(
+        &[(32, "subject = \"Test {tokn} {token}\"")],
+        &["probes.toml:32:17: unknown placeholder `{tokn}`, expected one of {vendor}, {probe}"],
+    );
+    let text = BASE.replace(
+        "body = \"Hello {vendor}\"",
+        "body = \"\"\"\nHello {vendor},\nsee { this }\"\"\"",
+    );
+    assert_errors(
+        &text,
+        &[
+            "probes.toml:35:5: unescaped `{`, write `{{` for a literal brace",
+            "probes.toml:35:12: unescaped `}`, write `}}` for a literal brace",
+        ],
+    );
+    assert_edit_errors(
+        &[(32, "subject = \"Test\\n{token}\"")],
+        &["probes.toml:32:11: subject must be a single line"],
+    );
+}
+
+#[test]
+fn caps_limits() {
+    assert_edit_errors(
+        &[(5, "caps = { per-day = 30 }")],
+        &["probes.toml:5:20: per-day must be between 1 and 24, not 30"],
+    );
+    assert_edit_errors(
+        &[(5, "caps = { per-day = 5, per-week = 3 }")],
+        &["probes.toml:5:34: per-week (3) must be at least per-day (5)"],
+    );
+    assert_edit_errors(
+        &[(5, "caps = { per-week = 101 }")],
+        &["probes.toml:5:21: per-week must be between 1 and 100, not 101"],
+    );
+}
+
+#[test]
+fn priority_must_be_an_sla_label() {
+    assert_edit_errors(
+        &[(34, "priority = \"P9\"")],
+        &[
+            "probes.toml:34:12: priority `P9` is not in vendor `acme`'s sla table, expected one of P1",
+        ],
+    );
+    let c = parse(&edit(&[(34, "priority = \"P1\"")])).unwrap().config;
+    assert_eq!(c.probes[0].priority.as_deref(), Some("P1"));
+}
+
+#[test]
+fn bad_addresses() {
+    assert_edit_errors(
+        &[(
+            4,
+            "addresses = [\"support@acme.example\", \"Acme <support@acme.example>\"]",
+        )],
+        &["probes.toml:4:38: invalid address `Acme <support@acme.example>`: the part before @"],
+    );
+    assert_edit_errors(
+        &[(12, "address = \"me.team.example\"")],
+        &["probes.toml:12:11: invalid address `me.team.example`: expected local@domain"],
+    );
+    assert_edit_errors(
+        &[(4, "addresses = []")],
+        &["probes.toml:4:13: a vendor needs at least one address"],
+    );
+}
+
+#[test]
+fn business_hours_mistakes() {
+    let hours = "[vendor.business-hours]\nzone = \"America/New_Yrok\"\n\
+                 days = [\"mon\", \"monday\", \"mon\"]\n\
+                 hours = [\"17:00-09:00\", \"09:00-13:00\", \"12:00-18:00\", \"9-5\"]\n\
+                 holidays = [\"2026-13-01\"]";
+    assert_edit_errors(
+        &[(5, hours)],
+        &[
+            "probes.toml:6:8: unknown time zone `America/New_Yrok`",
+            "probes.toml:7:16: unknown day `monday`, expected one of mon",
+            "probes.toml:7:26: day `mon` is listed twice",
+            "probes.toml:8:10: invalid hours range `17:00-09:00`: the end must be after the start",
+            "probes.toml:8:40: hours range `12:00-18:00` overlaps `09:00-13:00`",
+            "probes.toml:8:55: invalid hours range `9-5`: expected HH:MM-HH:MM",
+            "probes.toml:9:13: invalid holiday `2026-13-01`, expected YYYY-MM-DD",
+        ],
+    );
+}
+
+#[test]
+fn whole_day_and_split_hours_build_the_calendar() {
+    let hours = "[vendor.business-hours]\nzone = \"Asia/Tokyo\"\ndays = [\"sat\", \"sun\"]\n\
+                 hours = [\"13:00-24:00\", \"00:00-01:30\"]\nholidays = [\"2026-01-01\"]";
+    let c = parse(&edit(&[(5, hours)])).unwrap().config;
+    let cal = &c.vendors[0].calendar;
+    assert_eq!(cal.zone, jiff::tz::TimeZone::get("Asia/Tokyo").unwrap());
+    let days: Vec<WeekdayKey> = cal.days.iter().copied().collect();
+    assert_eq!(days, vec![WeekdayKey(6), WeekdayKey(7)]);
+    let t = |h, m| jiff::civil::Time::new(h, m, 0, 0).unwrap();
+    assert_eq!(cal.hours, vec![(t(0, 0), Some(t(1, 30))), (t(13, 0), None)]);
+    assert_eq!(cal.holidays.len(), 1);
+}
+
+#[test]
+fn override_mistakes() {
+    let rule =
+        "[[vendor.override]]\nfield = \"header\"\npattern = \"(?i)[acme\"\nclass = \"robot\"";
+    assert_edit_errors(
+        &[(5, rule)],
+        &["probes.toml:8:9: unknown value `robot`, expected one of human, ack, out-of-office"],
+    );
+    let rule = "[[vendor.override]]\nfield = \"header\"\npattern = \"(?i)[acme\"\nclass = \"ack\"";
+    assert_edit_errors(
+        &[(5, rule)],
+        &[
+            "probes.toml:6:9: unknown override field `header`, expected subject, from, body or header:<name>",
+            "probes.toml:7:11: invalid pattern: unclosed character class",
+        ],
+    );
+}
+
+#[test]
+fn server_mistakes() {
+    assert_edit_errors(
+        &[(15, "port = 0"), (21, "port = 70000")],
+        &[
+            "probes.toml:15:8: port must be between 1 and 65535, not 0",
+            "probes.toml:21:8: port must be between 1 and 65535, not 70000",
+        ],
+    );
+    assert_edit_errors(
+        &[(17, "username = \"me\"\nca-file = \"certs/ca.pem\"")],
+        &["probes.toml:18:11: ca-file must be an absolute path, not `certs/ca.pem`"],
+    );
+}
+
+#[test]
+fn password_table_mistakes() {
+    assert_edit_errors(
+        &[(18, "password = { env = \"A\", file = \"/b\" }")],
+        &[
+            "probes.toml:18:12: a password table takes exactly one of env, file, credential, command",
+        ],
+    );
+    assert_edit_errors(
+        &[(18, "password = { vault = \"x\" }")],
+        &["probes.toml:18:12: unknown key `vault`, expected one of env, file, credential, command"],
+    );
+    assert_edit_errors(
+        &[(24, "password = { credential = \"../etc/shadow\" }")],
+        &["probes.toml:24:12: invalid credential name `../etc/shadow`"],
+    );
+    assert_edit_errors(
+        &[(18, "password = { command = [] }")],
+        &["probes.toml:18:12: password command must name a program"],
+    );
+}
+
+#[test]
+fn several_errors_in_one_file_are_all_reported_in_order() {
+    let third_probe = "[[probe]]\nname = \"second\"\nvendor = \"acme\"\npersona = \"me\"\n\
+                       schedule = \"0 0 3 * * *\"\nzones = [\"UTC\"]\nsubject = \"s\"\nbody = \"b\"\n\
+                       [[probe]]\nname = \"third\"\nvendor = \"acme\"\npersona = \"me\"\n\
+                       schedule = \"0 0 3 * * *\"\nzones = \"UTC\"\nsubject = \"s\"\nbody = \"b\"";
+    let text = edit(&[
+        (5, "helpdesk = \"zendesk\"\ncolour = \"red\""),
+        (34, third_probe),
+    ]);
+    // Lines after 5 moved down by one.
+    assert_errors(
+        &text,
+        &[
+            "probes.toml:6:1: unknown key `colour`",
+            "probes.toml:48:9: invalid type: string \"UTC\", expected an array",
+        ],
+    );
+    let text = edit(&[
+        (14, "hostt = \"x\""),
+        (30, "schedule = \"* * *\""),
+        (31, "zones = [\"Mars/Olympus\"]"),
+        (33, "body = \"{nope}\""),
+    ]);
+    assert_errors(
+        &text,
+        &[
+            "probes.toml:14:1: unknown key `hostt`",
+            "probes.toml:30:12: invalid schedule `* * *`",
+            "probes.toml:31:10: unknown time zone `Mars/Olympus`",
+            "probes.toml:33:9: unknown placeholder `{nope}`",
+        ],
+    );
+}
+
+#[test]
+fn references_to_a_broken_entry_are_not_reported_again() {
+    assert_edit_errors(
+        &[(5, "helpdesk = 3")],
+        &["probes.toml:5:12: invalid type, expected a string"],
+    );
+}
+
+#[test]
+fn diagnostics_display_one_per_line_without_periods() {
+    let err = parse(&edit(&[(28, "vendor = \"x\""), (29, "persona = \"y\"")])).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), 2);
+    assert!(
+        text.lines()
+            .all(|l| l.starts_with("probes.toml:") && !l.ends_with('.'))
+    );
+    assert_eq!(err.exit_code(), EX_CONFIG);
+}
+
+// ---- Warnings and secrets -------------------------------------------------
+
+#[test]
+fn an_inline_password_is_accepted_with_a_warning_at_its_position() {
+    let loaded = parse(&edit(&[(18, "password = \"hunter2-inline\"")])).unwrap();
+    let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].starts_with("probes.toml:18:12: password written in the config file"),
+        "{warnings:?}"
+    );
+    assert!(!warnings[0].contains("hunter2"));
+    let smtp = &loaded.config.personas[0].smtp;
+    assert_eq!(smtp.password.resolve().unwrap().expose(), "hunter2-inline");
+    assert!(!format!("{:?}", loaded.config).contains("hunter2"));
+}
+
+#[test]
+fn no_secret_appears_in_errors() {
+    for password in [
+        "password = \"hunter2\"\nport = \"x\"",
+        "password = 4242424242",
+        "password = [\"hunter2\"]",
+        "password = { env = \"X\", value = \"hunter2\" }",
+        "password = { value = \"hunter2\" }",
+    ] {
+        let text = edit(&[(18, password), (15, "# port moved")]);
+        let err = parse(&text).unwrap_err();
+        let shown = format!("{err}\n{err:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("4242424242"), "{shown}");
+    }
+}
+
+#[test]
+fn a_config_without_probes_warns() {
+    let text: String = BASE.lines().take(25).collect::<Vec<_>>().join("\n");
+    let loaded = parse(&text).unwrap();
+    let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        vec!["probes.toml: no [[probe]] is defined, nothing will be filed"]
+    );
+}

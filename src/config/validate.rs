@@ -1,0 +1,826 @@
+//! The meaning checks: from the raw shape to the validated [`Config`].
+//!
+//! Every check reports into the [`Reporter`] and carries on with a harmless
+//! stand-in value, so one run finds every mistake; the config is returned
+//! only when no error was reported.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::civil::{Date, Time, Weekday};
+use jiff::tz::TimeZone;
+use regex::Regex;
+use toml::Spanned;
+
+use super::duration::parse_duration;
+use super::error::{Reporter, offset_in_string};
+use super::raw::{
+    RawBusinessHours, RawCaps, RawDaemon, RawDocument, RawOverride, RawPersona, RawProbe,
+    RawSecret, RawServer, RawVendor,
+};
+use super::secret::{Secret, SecretString};
+use super::template;
+use super::{
+    Caps, Config, DaemonSettings, ImapServer, Override, OverrideField, Persona, Probe, Security,
+    Server, Vendor,
+};
+use crate::model::{BusinessCalendar, WeekdayKey};
+
+const DAY: Duration = Duration::from_secs(86_400);
+const MAX_ANSWER_WITHIN: Duration = Duration::from_secs(90 * 86_400);
+const DEFAULT_ANSWER_WITHIN: Duration = Duration::from_secs(7 * 86_400);
+const DAY_NAMES: [(&str, Weekday); 7] = [
+    ("mon", Weekday::Monday),
+    ("tue", Weekday::Tuesday),
+    ("wed", Weekday::Wednesday),
+    ("thu", Weekday::Thursday),
+    ("fri", Weekday::Friday),
+    ("sat", Weekday::Saturday),
+    ("sun", Weekday::Sunday),
+];
+
+/// Checks the meaning of a well-shaped document. Returns the config when no
+/// error was reported (before or during this call).
+pub(super) fn validate(doc: RawDocument, rep: &mut Reporter<'_>) -> Option<Config> {
+    let daemon = doc.daemon.map(|d| daemon(rep, d)).unwrap_or_default();
+    unique_names(rep, "vendor", doc.vendors.iter().map(|v| &v.name));
+    unique_names(rep, "persona", doc.personas.iter().map(|p| &p.name));
+    unique_names(rep, "probe", doc.probes.iter().map(|p| &p.name));
+    let vendors: Vec<Vendor> = doc.vendors.into_iter().map(|v| vendor(rep, v)).collect();
+    let personas: Vec<Persona> = doc.personas.into_iter().map(|p| persona(rep, p)).collect();
+    let known = Known {
+        vendors: &vendors,
+        broken_vendors: &doc.broken_vendors,
+        personas: &personas,
+        broken_personas: &doc.broken_personas,
+    };
+    let probes: Vec<Probe> = doc
+        .probes
+        .into_iter()
+        .map(|p| probe(rep, &known, p))
+        .collect();
+    if probes.is_empty() && !rep.has_errors() {
+        rep.file_warning("no [[probe]] is defined, nothing will be filed");
+    }
+    if rep.has_errors() {
+        return None;
+    }
+    Some(Config {
+        source: rep.file().to_path_buf(),
+        enabled: doc.enabled.unwrap_or(true),
+        daemon,
+        vendors,
+        personas,
+        probes,
+    })
+}
+
+fn daemon(rep: &mut Reporter<'_>, raw: RawDaemon) -> DaemonSettings {
+    let defaults = DaemonSettings::default();
+    DaemonSettings {
+        poll_interval: duration(
+            rep,
+            raw.poll_interval.as_ref(),
+            defaults.poll_interval,
+            |d| !d.is_zero(),
+            "poll-interval must be greater than zero",
+        ),
+        missed_grace: duration(
+            rep,
+            raw.missed_grace.as_ref(),
+            defaults.missed_grace,
+            |_| true,
+            "",
+        ),
+        filing_retry_window: duration(
+            rep,
+            raw.filing_retry_window.as_ref(),
+            defaults.filing_retry_window,
+            |_| true,
+            "",
+        ),
+        state_dir: raw.state_dir.map(|p| absolute(rep, "state-dir", p)),
+    }
+}
+
+fn vendor(rep: &mut Reporter<'_>, raw: RawVendor) -> Vendor {
+    name(rep, "vendor", &raw.name);
+    if raw.addresses.get_ref().is_empty() {
+        rep.error(
+            raw.addresses.span().start,
+            "a vendor needs at least one address",
+        );
+    }
+    let addresses = raw
+        .addresses
+        .into_inner()
+        .into_iter()
+        .map(|a| address(rep, a))
+        .collect();
+    let sla = raw
+        .sla
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(label, target)| {
+            let rule = "an SLA target must be greater than zero";
+            let d = duration(rep, Some(&target), Duration::ZERO, |d| !d.is_zero(), rule);
+            (label, d)
+        })
+        .collect();
+    Vendor {
+        name: raw.name.into_inner(),
+        addresses,
+        helpdesk: raw.helpdesk,
+        caps: raw.caps.map(|c| caps(rep, c)).unwrap_or_default(),
+        calendar: raw
+            .business_hours
+            .map_or_else(always_open, |h| calendar(rep, h)),
+        sla,
+        overrides: raw
+            .overrides
+            .into_iter()
+            .filter_map(|o| override_rule(rep, o))
+            .collect(),
+    }
+}
+
+fn caps(rep: &mut Reporter<'_>, raw: Spanned<RawCaps>) -> Caps {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    let defaults = Caps::default();
+    let per_day = raw.per_day.as_ref().map_or(Some(defaults.per_day), |v| {
+        bounded(rep, "per-day", v, Caps::MAX_PER_DAY)
+    });
+    let per_week = raw.per_week.as_ref().map_or(Some(defaults.per_week), |v| {
+        bounded(rep, "per-week", v, Caps::MAX_PER_WEEK)
+    });
+    let (Some(per_day), Some(per_week)) = (per_day, per_week) else {
+        return defaults;
+    };
+    if per_week < per_day {
+        let at = raw.per_week.map_or(span.start, |v| v.span().start);
+        rep.error(
+            at,
+            format!("per-week ({per_week}) must be at least per-day ({per_day})"),
+        );
+    }
+    Caps { per_day, per_week }
+}
+
+/// An integer in `1..=max`, or `None` after reporting.
+fn bounded(rep: &mut Reporter<'_>, key: &str, value: &Spanned<i64>, max: u32) -> Option<u32> {
+    match u32::try_from(*value.get_ref()) {
+        Ok(v) if (1..=max).contains(&v) => Some(v),
+        _ => {
+            rep.error(
+                value.span().start,
+                format!("{key} must be between 1 and {max}, not {}", value.get_ref()),
+            );
+            None
+        }
+    }
+}
+
+/// The calendar used when a vendor gives no business hours: always open, in UTC.
+fn always_open() -> BusinessCalendar {
+    BusinessCalendar {
+        zone: TimeZone::UTC,
+        days: DAY_NAMES
+            .iter()
+            .map(|&(_, d)| WeekdayKey::from(d))
+            .collect(),
+        hours: vec![(Time::midnight(), None)],
+        holidays: BTreeSet::new(),
+    }
+}
+
+fn calendar(rep: &mut Reporter<'_>, raw: RawBusinessHours) -> BusinessCalendar {
+    let zone = zone(rep, &raw.zone);
+    if raw.days.get_ref().is_empty() {
+        rep.error(
+            raw.days.span().start,
+            "business-hours needs at least one day",
+        );
+    }
+    let mut days = BTreeSet::new();
+    for day in raw.days.get_ref() {
+        match DAY_NAMES.iter().find(|(n, _)| *n == day.get_ref()) {
+            Some(&(_, d)) if !days.insert(WeekdayKey::from(d)) => {
+                rep.error(
+                    day.span().start,
+                    format!("day `{}` is listed twice", day.get_ref()),
+                );
+            }
+            Some(_) => {}
+            None => rep.error(
+                day.span().start,
+                format!(
+                    "unknown day `{}`, expected one of mon, tue, wed, thu, fri, sat, sun",
+                    day.get_ref()
+                ),
+            ),
+        }
+    }
+    let holidays = raw
+        .holidays
+        .iter()
+        .filter_map(|h| match h.get_ref().parse::<Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                rep.error(
+                    h.span().start,
+                    format!("invalid holiday `{}`, expected YYYY-MM-DD", h.get_ref()),
+                );
+                None
+            }
+        })
+        .collect();
+    BusinessCalendar {
+        zone,
+        days,
+        hours: hours(rep, &raw.hours),
+        holidays,
+    }
+}
+
+/// One opening-hours range: start, and end (`None` for midnight).
+type OpeningHours = (Time, Option<Time>);
+
+/// Opening hours: parsed, sorted, and checked not to overlap.
+fn hours(rep: &mut Reporter<'_>, raw: &Spanned<Vec<Spanned<String>>>) -> Vec<OpeningHours> {
+    if raw.get_ref().is_empty() {
+        rep.error(
+            raw.span().start,
+            "business-hours needs at least one hours range",
+        );
+    }
+    let mut ranges: Vec<(OpeningHours, &Spanned<String>)> = Vec::new();
+    for text in raw.get_ref() {
+        match hours_range(text.get_ref()) {
+            Ok(r) => ranges.push((r, text)),
+            Err(why) => rep.error(
+                text.span().start,
+                format!("invalid hours range `{}`: {why}", text.get_ref()),
+            ),
+        }
+    }
+    ranges.sort_by_key(|((start, _), _)| *start);
+    for pair in ranges.windows(2) {
+        let ((_, end), earlier) = pair[0];
+        let ((start, _), later) = pair[1];
+        if end.is_none_or(|end| end > start) {
+            rep.error(
+                later.span().start,
+                format!(
+                    "hours range `{}` overlaps `{}`",
+                    later.get_ref(),
+                    earlier.get_ref()
+                ),
+            );
+        }
+    }
+    ranges.into_iter().map(|(r, _)| r).collect()
+}
+
+/// Parses `HH:MM-HH:MM`; an end of `24:00` is midnight (`None`).
+fn hours_range(text: &str) -> Result<OpeningHours, &'static str> {
+    let (start, end) = text.split_once('-').ok_or("expected HH:MM-HH:MM")?;
+    let start = clock(start)?.ok_or("a range cannot start at 24:00")?;
+    let end = clock(end)?;
+    if end.is_some_and(|end| end <= start) {
+        return Err("the end must be after the start (use 24:00 for midnight)");
+    }
+    Ok((start, end))
+}
+
+/// Parses `HH:MM`; `24:00` gives `None`.
+fn clock(text: &str) -> Result<Option<Time>, &'static str> {
+    const SHAPE: &str = "expected HH:MM-HH:MM";
+    let (h, m) = text.split_once(':').ok_or(SHAPE)?;
+    let two_digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !two_digits(h) || !two_digits(m) {
+        return Err(SHAPE);
+    }
+    let (h, m): (i8, i8) = (h.parse().map_err(|_| SHAPE)?, m.parse().map_err(|_| SHAPE)?);
+    if (h, m) == (24, 0) {
+        return Ok(None);
+    }
+    Time::new(h, m, 0, 0)
+        .map(Some)
+        .map_err(|_| "hours go from 00:00 to 24:00")
+}
+
+/// An override rule; `None` (after reporting) when its pattern does not compile.
+fn override_rule(rep: &mut Reporter<'_>, raw: RawOverride) -> Option<Override> {
+    let field = match raw.field.get_ref().as_str() {
+        "subject" => OverrideField::Subject,
+        "from" => OverrideField::From,
+        "body" => OverrideField::Body,
+        other => match other.strip_prefix("header:") {
+            Some(h) if is_header_name(h) => OverrideField::Header(h.to_ascii_lowercase()),
+            _ => {
+                rep.error(
+                    raw.field.span().start,
+                    format!("unknown override field `{other}`, expected subject, from, body or header:<name>"),
+                );
+                OverrideField::Subject
+            }
+        },
+    };
+    let pattern = match Regex::new(raw.pattern.get_ref()) {
+        Ok(p) => p,
+        Err(e) => {
+            let text = e.to_string();
+            let why = text.lines().last().unwrap_or_default();
+            let why = why.strip_prefix("error: ").unwrap_or(why);
+            rep.error(raw.pattern.span().start, format!("invalid pattern: {why}"));
+            return None;
+        }
+    };
+    Some(Override {
+        field,
+        pattern,
+        class: raw.class,
+    })
+}
+
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+}
+
+fn persona(rep: &mut Reporter<'_>, raw: RawPersona) -> Persona {
+    name(rep, "persona", &raw.name);
+    let display_name = raw.display_name.get_ref();
+    if display_name.trim().is_empty() || display_name.chars().any(char::is_control) {
+        rep.error(
+            raw.display_name.span().start,
+            "display-name must be a non-empty single line without control characters",
+        );
+    }
+    let (imap, mailbox, idle) = raw.imap.split();
+    let mailbox = mailbox.map_or_else(
+        || "INBOX".to_string(),
+        |m| {
+            if m.get_ref().trim().is_empty() {
+                rep.error(m.span().start, "mailbox must not be empty");
+            }
+            m.into_inner()
+        },
+    );
+    Persona {
+        name: raw.name.into_inner(),
+        display_name: raw.display_name.into_inner(),
+        address: address(rep, raw.address),
+        region: raw.region,
+        smtp: server(rep, raw.smtp),
+        imap: ImapServer {
+            server: server(rep, imap),
+            mailbox,
+            idle: idle.unwrap_or(true),
+        },
+    }
+}
+
+fn server(rep: &mut Reporter<'_>, raw: RawServer) -> Server {
+    let host = raw.host.get_ref();
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        rep.error(raw.host.span().start, format!("invalid host `{host}`"));
+    }
+    let port = match u16::try_from(*raw.port.get_ref()) {
+        Ok(p) if p > 0 => p,
+        _ => {
+            rep.error(
+                raw.port.span().start,
+                format!(
+                    "port must be between 1 and 65535, not {}",
+                    raw.port.get_ref()
+                ),
+            );
+            1
+        }
+    };
+    let security = *raw.security.get_ref();
+    if security == Security::Insecure && !is_loopback(host) {
+        rep.error(
+            raw.security.span().start,
+            format!(
+                "security = \"insecure\" is only allowed for 127.0.0.1, ::1 or localhost, not `{host}`"
+            ),
+        );
+    }
+    if raw.username.get_ref().is_empty() {
+        rep.error(raw.username.span().start, "username must not be empty");
+    }
+    Server {
+        host: raw.host.into_inner(),
+        port,
+        security,
+        username: raw.username.into_inner(),
+        password: secret(rep, raw.password),
+        ca_file: raw.ca_file.map(|p| absolute(rep, "ca-file", p)),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "::1" | "[::1]" | "localhost")
+}
+
+fn secret(rep: &mut Reporter<'_>, raw: Spanned<RawSecret>) -> Secret {
+    let at = raw.span().start;
+    match raw.into_inner() {
+        RawSecret::Inline(value) => {
+            if value.is_empty() {
+                rep.error(at, "password must not be empty");
+            } else {
+                rep.warn(
+                    at,
+                    "password written in the config file, prefer { env = \"NAME\" }, \
+                     { file = \"/path\" } or { credential = \"name\" }",
+                );
+            }
+            Secret::Inline(SecretString::new(value))
+        }
+        RawSecret::Env(name) => {
+            if name.is_empty() || name.contains(['=', '\0']) {
+                rep.error(at, format!("invalid environment variable name `{name}`"));
+            }
+            Secret::Env(name)
+        }
+        RawSecret::File(path) => {
+            if !path.is_absolute() {
+                rep.error(
+                    at,
+                    format!(
+                        "password file must be an absolute path, not `{}`",
+                        path.display()
+                    ),
+                );
+            }
+            Secret::File(path)
+        }
+        RawSecret::Credential(name) => {
+            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+                rep.error(
+                    at,
+                    format!("invalid credential name `{name}`, it must be a plain file name"),
+                );
+            }
+            Secret::Credential(name)
+        }
+        RawSecret::Command(argv) => {
+            if argv.first().is_none_or(String::is_empty) {
+                rep.error(at, "password command must name a program");
+            }
+            Secret::Command(argv)
+        }
+    }
+}
+
+/// What probes may refer to.
+struct Known<'a> {
+    vendors: &'a [Vendor],
+    broken_vendors: &'a HashSet<String>,
+    personas: &'a [Persona],
+    broken_personas: &'a HashSet<String>,
+}
+
+fn probe(rep: &mut Reporter<'_>, known: &Known<'_>, raw: RawProbe) -> Probe {
+    name(rep, "probe", &raw.name);
+    let vendor = known
+        .vendors
+        .iter()
+        .find(|v| v.name == *raw.vendor.get_ref());
+    if vendor.is_none() && !known.broken_vendors.contains(raw.vendor.get_ref()) {
+        let names: Vec<&str> = known.vendors.iter().map(|v| v.name.as_str()).collect();
+        unknown_reference(rep, "vendor", &raw.vendor, &names);
+    }
+    let persona_known = known
+        .personas
+        .iter()
+        .any(|p| p.name == *raw.persona.get_ref());
+    if !persona_known && !known.broken_personas.contains(raw.persona.get_ref()) {
+        let names: Vec<&str> = known.personas.iter().map(|p| p.name.as_str()).collect();
+        unknown_reference(rep, "persona", &raw.persona, &names);
+    }
+    schedule(rep, &raw.schedule);
+    let jitter = duration(
+        rep,
+        raw.jitter.as_ref(),
+        Duration::ZERO,
+        |d| d < DAY,
+        "jitter must be less than 24h",
+    );
+    let answer_within = duration(
+        rep,
+        raw.answer_within.as_ref(),
+        DEFAULT_ANSWER_WITHIN,
+        |d| !d.is_zero() && d <= MAX_ANSWER_WITHIN,
+        "answer-within must be more than 0s and at most 90d",
+    );
+    if let (Some(p), Some(v)) = (&raw.priority, vendor)
+        && !v.sla.is_empty()
+        && !v.sla.contains_key(p.get_ref())
+    {
+        let labels: Vec<&str> = v.sla.keys().map(String::as_str).collect();
+        rep.error(
+            p.span().start,
+            format!(
+                "priority `{}` is not in vendor `{}`'s sla table, expected one of {}",
+                p.get_ref(),
+                v.name,
+                labels.join(", ")
+            ),
+        );
+    }
+    if raw.subject.get_ref().contains(['\r', '\n']) {
+        rep.error(raw.subject.span().start, "subject must be a single line");
+    }
+    template_text(rep, &raw.subject);
+    template_text(rep, &raw.body);
+    Probe {
+        name: raw.name.into_inner(),
+        vendor: raw.vendor.into_inner(),
+        persona: raw.persona.into_inner(),
+        schedule: raw.schedule.into_inner(),
+        zones: zones(rep, raw.zones),
+        jitter,
+        priority: raw.priority.map(Spanned::into_inner),
+        answer_within,
+        token_in: raw.token_in,
+        subject: raw.subject.into_inner(),
+        body: raw.body.into_inner(),
+        enabled: raw.enabled.unwrap_or(true),
+    }
+}
+
+fn unknown_reference(rep: &mut Reporter<'_>, kind: &str, value: &Spanned<String>, names: &[&str]) {
+    let message = if names.is_empty() {
+        format!(
+            "unknown {kind} `{}`, no [[{kind}]] is defined",
+            value.get_ref()
+        )
+    } else {
+        format!(
+            "unknown {kind} `{}`, expected one of {}",
+            value.get_ref(),
+            names.join(", ")
+        )
+    };
+    rep.error(value.span().start, message);
+}
+
+/// The six cron fields, in order.
+const CRON_FIELDS: [&str; 6] = [
+    "second",
+    "minute",
+    "hour",
+    "day-of-month",
+    "month",
+    "day-of-week",
+];
+
+/// Checks a cron expression; a bad field is reported at its own column.
+fn schedule(rep: &mut Reporter<'_>, raw: &Spanned<String>) {
+    let text = raw.get_ref();
+    let fields = words(text);
+    if fields.len() != CRON_FIELDS.len() {
+        rep.error(
+            raw.span().start,
+            format!(
+                "invalid schedule `{text}`: must have 6 fields (second minute hour day-of-month month day-of-week), found {}",
+                fields.len()
+            ),
+        );
+        return;
+    }
+    let parser = cron_parser();
+    let Err(whole) = parser.parse(text) else {
+        return;
+    };
+    // Find the culprit: parse each field alone, with `*` everywhere else.
+    for (i, &(offset, field)) in fields.iter().enumerate() {
+        let alone: Vec<&str> = (0..fields.len())
+            .map(|j| if j == i { field } else { "*" })
+            .collect();
+        if let Err(e) = parser.parse(&alone.join(" ")) {
+            let at = offset_in_string(rep.text(), raw.span(), text, offset, field);
+            let name = CRON_FIELDS[i];
+            rep.error(
+                at,
+                format!(
+                    "invalid schedule `{text}`: {name} field `{field}`: {}",
+                    cron_reason(&e)
+                ),
+            );
+            return;
+        }
+    }
+    rep.error(
+        raw.span().start,
+        format!("invalid schedule `{text}`: {}", cron_reason(&whole)),
+    );
+}
+
+/// The parser schedules are checked with: seconds required, no year field.
+fn cron_parser() -> croner::parser::CronParser {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .year(croner::parser::Year::Disallowed)
+        .build()
+}
+
+/// croner's message without its category prefix and trailing period.
+fn cron_reason(error: &croner::errors::CronError) -> String {
+    let text = error.to_string();
+    let text = [
+        "Component error: ",
+        "Invalid pattern: ",
+        "Pattern contains illegal characters: ",
+    ]
+    .iter()
+    .find_map(|p| text.strip_prefix(p))
+    .unwrap_or(&text);
+    text.trim_end_matches('.').to_string()
+}
+
+/// The whitespace-separated words of `text`, with their byte offsets.
+fn words(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                out.push((s, &text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+fn zones(rep: &mut Reporter<'_>, raw: Spanned<Vec<Spanned<String>>>) -> Vec<(String, TimeZone)> {
+    if raw.get_ref().is_empty() {
+        rep.error(raw.span().start, "a probe needs at least one zone");
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for name in raw.into_inner() {
+        if !seen.insert(name.get_ref().clone()) {
+            rep.error(
+                name.span().start,
+                format!("zone `{}` is listed twice", name.get_ref()),
+            );
+        }
+        let tz = zone(rep, &name);
+        out.push((name.into_inner(), tz));
+    }
+    out
+}
+
+fn zone(rep: &mut Reporter<'_>, name: &Spanned<String>) -> TimeZone {
+    TimeZone::get(name.get_ref()).unwrap_or_else(|_| {
+        rep.error(
+            name.span().start,
+            format!(
+                "unknown time zone `{}`, expected an IANA name such as Europe/Berlin",
+                name.get_ref()
+            ),
+        );
+        TimeZone::UTC
+    })
+}
+
+fn template_text(rep: &mut Reporter<'_>, value: &Spanned<String>) {
+    for problem in template::check(value.get_ref()) {
+        let at = offset_in_string(
+            rep.text(),
+            value.span(),
+            value.get_ref(),
+            problem.offset,
+            &problem.fragment,
+        );
+        rep.error(at, problem.message);
+    }
+}
+
+/// A duration value that must satisfy `ok` (else `rule` is reported), or
+/// `default` when the key is absent. After a reported mistake `default` is
+/// returned too; the config is discarded then.
+fn duration(
+    rep: &mut Reporter<'_>,
+    value: Option<&Spanned<String>>,
+    default: Duration,
+    ok: fn(Duration) -> bool,
+    rule: &str,
+) -> Duration {
+    let Some(value) = value else {
+        return default;
+    };
+    match parse_duration(value.get_ref()) {
+        Ok(d) if ok(d) => d,
+        Ok(_) => {
+            rep.error(value.span().start, rule);
+            default
+        }
+        Err(e) => {
+            let fragment = value.get_ref().get(e.position..).unwrap_or_default();
+            let fragment: String = fragment.chars().take(1).collect();
+            let text = value.get_ref();
+            let at = offset_in_string(rep.text(), value.span(), text, e.position, &fragment);
+            rep.error(at, format!("invalid duration `{text}`: {}", e.kind));
+            default
+        }
+    }
+}
+
+fn absolute(rep: &mut Reporter<'_>, key: &str, path: Spanned<PathBuf>) -> PathBuf {
+    if !path.get_ref().is_absolute() {
+        rep.error(
+            path.span().start,
+            format!(
+                "{key} must be an absolute path, not `{}`",
+                path.get_ref().display()
+            ),
+        );
+    }
+    path.into_inner()
+}
+
+fn name(rep: &mut Reporter<'_>, kind: &str, name: &Spanned<String>) {
+    let n = name.get_ref();
+    let ok = !n.is_empty()
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !ok {
+        rep.error(
+            name.span().start,
+            format!("invalid {kind} name `{n}`, use only a-z, 0-9, - and _"),
+        );
+    }
+}
+
+fn unique_names<'a>(
+    rep: &mut Reporter<'_>,
+    kind: &str,
+    names: impl Iterator<Item = &'a Spanned<String>>,
+) {
+    let mut first: HashMap<&str, Range<usize>> = HashMap::new();
+    for n in names {
+        match first.get(n.get_ref().as_str()) {
+            Some(earlier) => {
+                let line = rep.line_of(earlier.start);
+                rep.error(
+                    n.span().start,
+                    format!(
+                        "duplicate {kind} name `{}`, first defined on line {line}",
+                        n.get_ref()
+                    ),
+                );
+            }
+            None => {
+                first.insert(n.get_ref(), n.span());
+            }
+        }
+    }
+}
+
+/// An address such as `support@acme.example`; reported (and kept) if malformed.
+fn address(rep: &mut Reporter<'_>, value: Spanned<String>) -> String {
+    if let Err(why) = check_address(value.get_ref()) {
+        rep.error(
+            value.span().start,
+            format!("invalid address `{}`: {why}", value.get_ref()),
+        );
+    }
+    value.into_inner()
+}
+
+fn check_address(address: &str) -> Result<(), &'static str> {
+    let (local, domain) = address
+        .rsplit_once('@')
+        .ok_or("expected local@domain, without a display name")?;
+    let local_ok = !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !"()<>[]\\,;:@\"".contains(c));
+    if !local_ok {
+        return Err("the part before @ has a space or a forbidden character");
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if !domain.split('.').all(label_ok) {
+        return Err("the domain is not a valid host name");
+    }
+    Ok(())
+}
