@@ -1,0 +1,352 @@
+//! The email classifier: turns one raw inbound message into [`MessageFacts`]
+//! (ids, addresses, timestamps, probe tokens, delivery reports, ticket
+//! references, helpdesk) and decides its [`Class`] with reasons a user can read.
+//!
+//! # Decision table
+//!
+//! The first row that applies decides. "Stamps" are the headers a helpdesk puts
+//! on *every* mail it sends, agent answers included, so they say nothing about
+//! who wrote a message: Zendesk and Freshdesk stamp `Auto-Submitted:
+//! auto-generated` and `X-Auto-Response-Suppress`; Jira Service Management
+//! stamps `Precedence: bulk` (and, as a precaution, its `Auto-Submitted:
+//! auto-generated` is treated the same way). The helpdesk
+//! is the one detected from the headers, else the vendor's configured one.
+//!
+//! | # | evidence | class |
+//! |---|----------|-------|
+//! | 1 | RFC 3464 delivery report: any recipient `Action: failed` / only `delayed` / only delivered, relayed or expanded | bounce / delay / automated |
+//! | 1 | non-standard report: sent by MAILER-DAEMON, postmaster or with `Return-Path: <>`, plus failure markers (subject, 5.x.x code, "could not be delivered", ...) or delay markers ("(Delay)", "will retry", 4.x.x code, ...) | bounce / delay |
+//! | 2 | the first per-vendor override whose pattern matches its field | the override's class |
+//! | 3 | out-of-office subject ("Out of Office", "Abwesenheitsnotiz", ...) | out-of-office |
+//! | 3 | auto-reply subject ("Automatic reply:", "Auto:", "Automatische Antwort", ...): with absence wording, or with no acknowledgement wording | out-of-office |
+//! | 3 | auto-reply subject with acknowledgement wording and no absence wording | ack |
+//! | 3 | an auto-responder marker that is not a stamp (`X-Autoreply`, `X-Autorespond`, `Auto-Submitted`, `X-Auto-Response-Suppress`, `Precedence: auto_reply/junk`, `Return-Path: <>`), plus absence wording | out-of-office |
+//! | 4 | the engine found the same fingerprint on another probe of this vendor | ack (canned) |
+//! | 5 | Jira Service Management mail announcing "<name> commented:" by someone other than an automation account | human |
+//! | 6 | machine markers left after removing stamps (`Auto-Submitted` ≠ `no`, `Precedence: bulk/junk/list/auto_reply`, `X-Auto-Response-Suppress`, `X-Autoreply`, `X-Autorespond`, `X-Loop`, `List-Id`, `List-Unsubscribe`, mail-system sender, `Return-Path: <>`) with acknowledgement wording | ack |
+//! | 6 | such markers without acknowledgement wording | automated |
+//! | 7 | stamping helpdesk, no other marker: strong acknowledgement wording, or weak wording and little other text | ack |
+//! | 7 | stamping helpdesk, no other marker: notification wording (survey, status change) and little other text | automated |
+//! | 7 | stamping helpdesk, anything else | human |
+//! | 8 | no machine marker: strong acknowledgement wording | ack |
+//! | 8 | no machine marker, no strong wording | human |
+//!
+//! *Strong* acknowledgement wording is a machine describing itself ("this is an
+//! automated response", "your request (#123) has been received and is being
+//! reviewed", "a ticket has been created", "please do not reply to this
+//! email"): people do not write that. *Weak* wording is what a person may also
+//! write ("thank you for contacting us", "we will get back to you"). A person who
+//! writes "thank you for contacting us, the fix is ..." must not be taken for an
+//! acknowledgement, so weak wording only counts when the text left after removing
+//! acknowledgement, boilerplate, greeting and sign-off sentences has fewer than
+//! [`SUBSTANTIVE_WORDS`] words. The canned-text rule (row 4) is the backstop: an
+//! acknowledgement read as human on the first probe becomes an ack as soon as the
+//! same text arrives on a second probe.
+
+mod autoreply;
+mod bounce;
+mod canned;
+mod parse;
+mod refs;
+mod wording;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::model::{Class, Helpdesk};
+
+pub use canned::fingerprint;
+pub use parse::parse;
+pub use refs::ticket_refs;
+
+/// Declares regexes compiled on first use. A pattern that fails
+/// to compile matches nothing; the `patterns_compile` test proves none does.
+macro_rules! regexes {
+    ($($name:ident = $pat:expr;)*) => {
+        $(
+            pub(crate) static $name: std::sync::LazyLock<Option<regex::Regex>> =
+                std::sync::LazyLock::new(|| regex::Regex::new($pat).ok());
+        )*
+        /// Every pattern declared in this module, for the compile test.
+        #[cfg(test)]
+        pub(crate) const PATTERNS: &[&str] = &[$($pat),*];
+    };
+}
+pub(crate) use regexes;
+
+/// A lazily compiled regex as declared by `regexes!`.
+pub(crate) type LazyRegex = LazyLock<Option<Regex>>;
+
+/// Whether `re` matches anywhere in `text`.
+pub(crate) fn is_match(re: &LazyRegex, text: &str) -> bool {
+    re.as_ref().is_some_and(|r| r.is_match(text))
+}
+
+/// The first match of `re` in `text`, as text.
+pub(crate) fn find<'t>(re: &LazyRegex, text: &'t str) -> Option<&'t str> {
+    re.as_ref().and_then(|r| r.find(text)).map(|m| m.as_str())
+}
+
+/// How many words of other text make a message substantive (see the module doc).
+pub const SUBSTANTIVE_WORDS: usize = 12;
+
+/// Everything the engine and classifier need from one raw message, extracted once.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct MessageFacts {
+    /// The `Message-ID`, without angle brackets.
+    pub message_id: Option<String>,
+    /// The `In-Reply-To` ids, without angle brackets.
+    pub in_reply_to: Vec<String>,
+    /// The `References` ids, without angle brackets.
+    pub references: Vec<String>,
+    /// The `From` address, lowercase.
+    pub from_addr: Option<String>,
+    /// The `From` display name.
+    pub from_name: Option<String>,
+    /// The decoded `Subject`.
+    pub subject: Option<String>,
+    /// The `Date:` header.
+    pub date: Option<jiff::Timestamp>,
+    /// The date after the last `;` of the topmost `Received:` header.
+    pub top_received: Option<jiff::Timestamp>,
+    /// Whether the message has `Return-Path: <>` (a null envelope sender).
+    pub return_path_empty: bool,
+    /// The best plain text (text/plain, else HTML stripped to text), decoded,
+    /// capped at 256 KiB.
+    pub body_text: String,
+    /// Every `SP-...` probe token found anywhere in the message, deduped.
+    pub probe_tokens: Vec<String>,
+    /// Values of `X-Support-Probe` headers found anywhere, including attached or
+    /// quoted originals (26-character ULIDs), deduped.
+    pub probe_ids: Vec<String>,
+    /// The delivery status report, standard or inferred.
+    pub dsn: Option<Dsn>,
+    /// Ticket references in the subject, see [`ticket_refs`].
+    pub ticket_refs: Vec<String>,
+    /// The helpdesk detected from the headers.
+    pub helpdesk: Option<Helpdesk>,
+    /// Top-level headers: lowercase name and unfolded value, at most 500.
+    pub headers: Vec<(String, String)>,
+}
+
+impl MessageFacts {
+    /// The values of every top-level header called `name` (lowercase).
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the first top-level header called `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A delivery status report: what happened to our message on its way to the vendor.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Dsn {
+    /// The decisive per-recipient action.
+    pub action: DsnAction,
+    /// The enhanced status code, e.g. `5.1.1`.
+    pub status: Option<String>,
+    /// The remote server's diagnostic, e.g. `smtp; 550 5.1.1 User unknown`.
+    pub diagnostic: Option<String>,
+    /// The recipient the action is about.
+    pub recipient: Option<String>,
+    /// True for an RFC 3464 `message/delivery-status` report, false when inferred
+    /// from a plain-text bounce.
+    pub standard: bool,
+}
+
+/// The `Action:` of an RFC 3464 per-recipient block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DsnAction {
+    /// The message could not be delivered.
+    Failed,
+    /// Delivery is late; the sending server keeps trying.
+    Delayed,
+    /// The message was delivered.
+    Delivered,
+    /// The message was passed on to a system that sends no reports.
+    Relayed,
+    /// The message was delivered to a list and expanded.
+    Expanded,
+}
+
+impl DsnAction {
+    /// Parses the first word of an `Action:` value.
+    pub fn parse(value: &str) -> Option<DsnAction> {
+        let word = value.split_whitespace().next()?.to_ascii_lowercase();
+        match word.as_str() {
+            "failed" => Some(DsnAction::Failed),
+            "delayed" => Some(DsnAction::Delayed),
+            "delivered" => Some(DsnAction::Delivered),
+            "relayed" => Some(DsnAction::Relayed),
+            "expanded" => Some(DsnAction::Expanded),
+            _ => None,
+        }
+    }
+
+    /// The RFC 3464 keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DsnAction::Failed => "failed",
+            DsnAction::Delayed => "delayed",
+            DsnAction::Delivered => "delivered",
+            DsnAction::Relayed => "relayed",
+            DsnAction::Expanded => "expanded",
+        }
+    }
+}
+
+/// A vendor's classification rules.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// The helpdesk the vendor is known to run.
+    pub helpdesk: Helpdesk,
+    /// Overrides tried in order after the bounce check; the first match wins.
+    pub overrides: Vec<Override>,
+}
+
+/// A user-written rule: messages whose `field` matches `pattern` get `class`.
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// What the pattern is matched against.
+    pub field: OverrideField,
+    /// Searched for anywhere in the field (not anchored).
+    pub pattern: Regex,
+    /// The class a match gives.
+    pub class: Class,
+}
+
+/// What an [`Override`] looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OverrideField {
+    /// The decoded subject.
+    Subject,
+    /// The sender's address, display name, or `Name <address>`.
+    From,
+    /// The body text.
+    Body,
+    /// Every top-level header of this lowercase name.
+    Header(String),
+}
+
+impl std::fmt::Display for OverrideField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OverrideField::Subject => f.write_str("subject"),
+            OverrideField::From => f.write_str("from"),
+            OverrideField::Body => f.write_str("body"),
+            OverrideField::Header(name) => write!(f, "header {name}"),
+        }
+    }
+}
+
+/// What the classifier knows beyond the message itself.
+pub struct Context<'a> {
+    /// The vendor's rules.
+    pub rules: &'a Rules,
+    /// Set by the engine when this message's fingerprint equals one recorded earlier for the same vendor
+    /// on a *different* probe: that probe's id. Means the text is canned.
+    pub canned_match: Option<&'a str>,
+}
+
+/// The classifier's verdict with the evidence, in words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Classification {
+    /// The class.
+    pub class: Class,
+    /// Why, in words a user understands; never empty.
+    pub reasons: Vec<String>,
+}
+
+impl Classification {
+    fn new(class: Class, reasons: Vec<String>) -> Self {
+        Classification { class, reasons }
+    }
+}
+
+/// Classifies one message, following the decision table in the module doc.
+pub fn classify(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
+    if let Some(c) = bounce::classify_dsn(facts) {
+        return c;
+    }
+    if let Some(c) = apply_overrides(facts, &ctx.rules.overrides) {
+        return c;
+    }
+    let helpdesk = facts.helpdesk.unwrap_or(ctx.rules.helpdesk);
+    let markers = autoreply::machine_markers(facts, helpdesk);
+    if let Some(c) = autoreply::classify_out_of_office(facts, &markers) {
+        return c;
+    }
+    if let Some(probe) = ctx.canned_match {
+        return Classification::new(
+            Class::Ack,
+            vec![format!(
+                "same text as an earlier message on probe {probe} (canned)"
+            )],
+        );
+    }
+    wording::classify_by_wording(facts, helpdesk, &markers)
+}
+
+/// The first override that matches, as a classification.
+fn apply_overrides(facts: &MessageFacts, overrides: &[Override]) -> Option<Classification> {
+    overrides.iter().find_map(|o| {
+        let hit = override_field_values(facts, &o.field)
+            .into_iter()
+            .find(|v| o.pattern.is_match(v))?;
+        Some(Classification::new(
+            o.class,
+            vec![format!(
+                "vendor override: {} {:?} matches /{}/, so {}",
+                o.field,
+                shorten(&hit, 80),
+                o.pattern.as_str(),
+                o.class
+            )],
+        ))
+    })
+}
+
+/// The texts an override on `field` is matched against.
+fn override_field_values(facts: &MessageFacts, field: &OverrideField) -> Vec<String> {
+    match field {
+        OverrideField::Subject => facts.subject.iter().cloned().collect(),
+        OverrideField::From => {
+            let mut out: Vec<String> = facts.from_addr.iter().cloned().collect();
+            if let Some(name) = &facts.from_name {
+                out.push(name.clone());
+                if let Some(addr) = &facts.from_addr {
+                    out.push(format!("{name} <{addr}>"));
+                }
+            }
+            out
+        }
+        OverrideField::Body => vec![facts.body_text.clone()],
+        OverrideField::Header(name) => facts
+            .header_values(&name.to_ascii_lowercase())
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+/// `text` cut to at most `max` characters, with an ellipsis when cut.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}

@@ -1,0 +1,296 @@
+//! Extraction of [`MessageFacts`] from raw message bytes: headers, ids,
+//! addresses, timestamps, body text, probe tokens and ids, helpdesk markers.
+//! MIME decoding is mail-parser's; everything here tolerates any input.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+use mail_parser::parsers::MessageStream;
+use mail_parser::{HeaderValue, Message, MessageParser, PartType};
+
+use super::{MessageFacts, bounce, refs};
+use crate::model::{Helpdesk, ProbeId};
+
+/// The most body text kept, in bytes.
+pub(crate) const BODY_CAP: usize = 256 * 1024;
+/// The most top-level headers kept.
+const HEADER_CAP: usize = 500;
+/// How deep attached messages are searched for tokens and ids.
+const MAX_DEPTH: usize = 8;
+
+/// Parses raw RFC 5322 bytes. Never panics, whatever the input (malformed, huge, binary, odd charsets).
+pub fn parse(raw: &[u8]) -> MessageFacts {
+    let msg = MessageParser::default().parse(raw);
+    let mut facts = msg.as_ref().map(facts_from_message).unwrap_or_default();
+    let mut scan = Scan::default();
+    scan.bytes(raw);
+    if let Some(subject) = &facts.subject {
+        scan.text(subject);
+    }
+    scan.text(&facts.body_text);
+    if let Some(msg) = &msg {
+        scan.message_parts(msg, 0);
+        facts.dsn = bounce::standard_dsn(msg);
+    }
+    facts.probe_tokens = scan.tokens;
+    facts.probe_ids = scan.ids;
+    if facts.dsn.is_none() {
+        facts.dsn = bounce::inferred_dsn(&facts);
+    }
+    facts
+}
+
+/// The facts mail-parser's view of the top-level message gives directly.
+fn facts_from_message(msg: &Message<'_>) -> MessageFacts {
+    let headers = top_headers(msg);
+    let from = msg.from().and_then(|a| a.first());
+    let subject = msg.subject().map(str::to_string);
+    let helpdesk = detect_helpdesk(&headers);
+    MessageFacts {
+        message_id: msg.message_id().map(clean_id).filter(|s| !s.is_empty()),
+        in_reply_to: ids(msg.in_reply_to()),
+        references: ids(msg.references()),
+        from_addr: from
+            .and_then(|a| a.address.as_deref())
+            .map(|a| a.trim().to_lowercase())
+            .filter(|a| !a.is_empty()),
+        from_name: from
+            .and_then(|a| a.name.as_deref())
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+        ticket_refs: subject
+            .as_deref()
+            .map(refs::ticket_refs)
+            .unwrap_or_default(),
+        subject,
+        date: msg
+            .date()
+            .filter(|d| d.is_valid())
+            .and_then(|d| Timestamp::from_second(d.to_timestamp()).ok()),
+        top_received: headers
+            .iter()
+            .find(|(n, _)| n == "received")
+            .and_then(|(_, v)| received_date(v)),
+        return_path_empty: headers
+            .iter()
+            .find(|(n, _)| n == "return-path")
+            .is_some_and(|(_, v)| v.split_whitespace().collect::<String>() == "<>"),
+        body_text: body_text(msg),
+        helpdesk,
+        headers,
+        ..MessageFacts::default()
+    }
+}
+
+/// The top-level headers, lowercase names and unfolded values (decoded when
+/// mail-parser decoded encoded words), at most [`HEADER_CAP`].
+fn top_headers(msg: &Message<'_>) -> Vec<(String, String)> {
+    msg.headers()
+        .iter()
+        .take(HEADER_CAP)
+        .map(|h| {
+            let raw = msg
+                .raw_message
+                .get(h.offset_start as usize..h.offset_end as usize)
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let raw = unfold(&raw);
+            let value = match &h.value {
+                HeaderValue::Text(t) if raw.contains("=?") => t.trim().to_string(),
+                _ => raw,
+            };
+            (h.name.as_str().to_ascii_lowercase(), value)
+        })
+        .collect()
+}
+
+/// A folded header value on one line, trimmed.
+fn unfold(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Message ids from an `In-Reply-To` or `References` value.
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    let list: Vec<&str> = match value {
+        HeaderValue::Text(t) => vec![t.as_ref()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.as_ref()).collect(),
+        _ => Vec::new(),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for id in list.into_iter().map(clean_id) {
+        if !id.is_empty() && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// A message id without angle brackets and surrounding space.
+fn clean_id(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_string()
+}
+
+/// The date after the last `;` of a `Received:` value.
+pub(crate) fn received_date(value: &str) -> Option<Timestamp> {
+    let (_, date) = value.rsplit_once(';')?;
+    parse_date(date)
+}
+
+/// Parses an RFC 5322 date leniently (mail-parser's parser), as a timestamp.
+pub(crate) fn parse_date(text: &str) -> Option<Timestamp> {
+    let mut bytes = text.trim().as_bytes().to_vec();
+    bytes.extend_from_slice(b"\r\n");
+    match MessageStream::new(&bytes).parse_date() {
+        HeaderValue::DateTime(d) if d.is_valid() => Timestamp::from_second(d.to_timestamp()).ok(),
+        _ => None,
+    }
+}
+
+/// The best plain text of the message, capped at [`BODY_CAP`] bytes.
+fn body_text(msg: &Message<'_>) -> String {
+    let text = msg
+        .body_text(0)
+        .or_else(|| msg.body_html(0).map(|h| Cow::Owned(html_text(&h))))
+        .unwrap_or_default();
+    cap(&text, BODY_CAP).to_string()
+}
+
+/// HTML reduced to its text.
+fn html_text(html: &str) -> String {
+    mail_parser::decoders::html::html_to_text(html)
+}
+
+/// `text` cut to at most `max` bytes at a character boundary.
+pub(crate) fn cap(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A probe token: `SP-` and ten Crockford base32 characters.
+pub(crate) const TOKEN_PATTERN: &str = r"(?-u)\bSP-[0-9A-HJKMNP-TV-Z]{10}\b";
+/// An `X-Support-Probe` header line, also inside a quoted original.
+const PROBE_ID_PATTERN: &str = r"(?im-u)^[ \t>]*X-Support-Probe:[ \t]*<?([0-9A-HJKMNP-TV-Z]{26})\b";
+
+super::regexes! {
+    TOKEN = TOKEN_PATTERN;
+    PROBE_ID = PROBE_ID_PATTERN;
+}
+
+/// Byte-level versions of the token and id patterns, for raw input.
+static TOKEN_RAW: std::sync::LazyLock<Option<regex::bytes::Regex>> =
+    std::sync::LazyLock::new(|| regex::bytes::Regex::new(TOKEN_PATTERN).ok());
+static PROBE_ID_RAW: std::sync::LazyLock<Option<regex::bytes::Regex>> =
+    std::sync::LazyLock::new(|| regex::bytes::Regex::new(PROBE_ID_PATTERN).ok());
+
+/// Collects probe tokens and probe ids, deduped, in order of appearance.
+#[derive(Default)]
+struct Scan {
+    tokens: Vec<String>,
+    ids: Vec<String>,
+}
+
+impl Scan {
+    /// Scans raw bytes (headers, undecoded bodies).
+    fn bytes(&mut self, raw: &[u8]) {
+        if let Some(re) = TOKEN_RAW.as_ref() {
+            for m in re.find_iter(raw) {
+                self.token(&String::from_utf8_lossy(m.as_bytes()));
+            }
+        }
+        if let Some(re) = PROBE_ID_RAW.as_ref() {
+            for c in re.captures_iter(raw) {
+                if let Some(m) = c.get(1) {
+                    self.id(&String::from_utf8_lossy(m.as_bytes()));
+                }
+            }
+        }
+    }
+
+    /// Scans decoded text.
+    fn text(&mut self, text: &str) {
+        if let Some(re) = TOKEN.as_ref() {
+            for m in re.find_iter(text) {
+                self.token(m.as_str());
+            }
+        }
+        if let Some(re) = PROBE_ID.as_ref() {
+            for c in re.captures_iter(text) {
+                if let Some(m) = c.get(1) {
+                    self.id(m.as_str());
+                }
+            }
+        }
+    }
+
+    /// Scans every decoded part, recursing into attached messages.
+    fn message_parts(&mut self, msg: &Message<'_>, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for part in &msg.parts {
+            match &part.body {
+                PartType::Text(t) | PartType::Html(t) => self.text(t),
+                PartType::Binary(b) | PartType::InlineBinary(b) => self.bytes(b),
+                PartType::Message(m) => {
+                    self.bytes(m.raw_message());
+                    self.message_parts(m, depth + 1);
+                }
+                PartType::Multipart(_) => {}
+            }
+        }
+    }
+
+    fn token(&mut self, token: &str) {
+        if !self.tokens.iter().any(|t| t == token) {
+            self.tokens.push(token.to_string());
+        }
+    }
+
+    fn id(&mut self, id: &str) {
+        if let Ok(id) = ProbeId::parse(id) {
+            let id = id.as_str().to_string();
+            if !self.ids.contains(&id) {
+                self.ids.push(id);
+            }
+        }
+    }
+}
+
+/// The helpdesk whose marks the headers carry, if any.
+pub(crate) fn detect_helpdesk(headers: &[(String, String)]) -> Option<Helpdesk> {
+    let has = |name: &str| headers.iter().any(|(n, _)| n == name);
+    let has_prefix = |prefix: &str| headers.iter().any(|(n, _)| n.starts_with(prefix));
+    let value_has = |name: &str, needle: &str| {
+        headers
+            .iter()
+            .any(|(n, v)| n == name && v.to_ascii_lowercase().contains(needle))
+    };
+    if has_prefix("x-zendesk-")
+        || value_has("x-mailer", "zendesk")
+        || value_has("message-id", "zendesk.com")
+    {
+        Some(Helpdesk::Zendesk)
+    } else if has("x-fd-email-category") || value_has("message-id", "freshdesk.com") {
+        Some(Helpdesk::Freshdesk)
+    } else if has("x-jira-fingerprint") || value_has("message-id", "@atlassian.jira") {
+        Some(Helpdesk::Jsm)
+    } else if has_prefix("x-sfdc-") {
+        Some(Helpdesk::Salesforce)
+    } else if has_prefix("x-helpscout-") || value_has("message-id", "helpscout.net") {
+        Some(Helpdesk::Helpscout)
+    } else if has_prefix("x-zohodesk-") || value_has("message-id", "zohodesk") {
+        Some(Helpdesk::Zoho)
+    } else {
+        None
+    }
+}
