@@ -300,6 +300,18 @@ impl Store {
         })
     }
 
+    /// The last fire already planned for (probe, zone).
+    pub fn last_planned(&self, probe: &str, zone: &str) -> Result<Option<Timestamp>> {
+        let key = vendor_key(probe, zone);
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let t = txn.open_table(PLANS)?;
+            t.get(key.as_str())?
+                .map(|v| decode(&key, v.value()))
+                .transpose()
+        })
+    }
+
     /// A channel's checkpoint.
     pub fn cursor(&self, key: &str) -> Result<Option<Cursor>> {
         self.with_db(|db| {

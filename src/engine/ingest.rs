@@ -1,0 +1,345 @@
+//! Recording inbound messages: match each to its probe, classify it, store
+//! it, and advance the channel's checkpoint — all in one transaction, so a
+//! crash either records a batch and its checkpoint or neither, and every
+//! reply is recorded exactly once.
+//!
+//! Matching, in order (the first that finds a probe wins):
+//! 1. the channel says which probe (ticket APIs, the demo);
+//! 2. `In-Reply-To` / `References` name our Message-ID, or a message
+//!    already recorded on a probe (a reply to the vendor's acknowledgement);
+//! 3. an `X-Support-Probe` header or a probe token anywhere in the message,
+//!    including a quoted or attached original (bounces);
+//! 4. a ticket reference the vendor assigned in an earlier message of the
+//!    probe (`[#12345]`, `[ABC-123]`, ...).
+//!
+//! Unmatched mail is left alone. The canned-text rule lives here because it
+//! needs the store: a message whose normalized body equals an earlier
+//! message of the same vendor on a *different* probe is canned, and that
+//! earlier message, if it was taken for a human answer, is reclassified too.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{Engine, EngineError};
+use crate::channel::{Fetched, Inbound};
+use crate::classify::{self, Context, MessageFacts};
+use crate::model::{Class, MatchedBy, MessageRecord, ProbeId, ProbeRecord, ProbeState};
+use crate::store::{Cursor, WriteTx};
+
+/// A `Date:` header further than this from the delivery time gets a note.
+const DATE_HEADER_TOLERANCE: SignedDuration = SignedDuration::from_mins(15);
+/// A topmost `Received:` line further than this from INTERNALDATE gets a note.
+const RECEIVED_TOLERANCE: SignedDuration = SignedDuration::from_mins(2);
+
+/// One message recorded on a probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub probe: ProbeId,
+    pub vendor: String,
+    pub class: Class,
+    pub at: Timestamp,
+    pub state: ProbeState,
+}
+
+/// What one or more ingest passes did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Messages looked at.
+    pub seen: usize,
+    pub recorded: Vec<Recorded>,
+    /// Messages that belong to no probe (left alone).
+    pub unmatched: usize,
+    /// Messages already recorded (after a rescan).
+    pub duplicates: usize,
+    /// Earlier messages reclassified as canned.
+    pub reclassified: usize,
+}
+
+impl IngestReport {
+    /// Adds another pass's counts to this one.
+    pub fn absorb(&mut self, other: IngestReport) {
+        self.seen += other.seen;
+        self.recorded.extend(other.recorded);
+        self.unmatched += other.unmatched;
+        self.duplicates += other.duplicates;
+        self.reclassified += other.reclassified;
+    }
+}
+
+impl Engine {
+    /// Records a fetched batch and the channel checkpoint `key`. `started`
+    /// is when the fetch began: once a fetch returns with nothing more to
+    /// read, every message stamped before `started` has been seen.
+    pub(crate) fn ingest(
+        &self,
+        key: &str,
+        fetched: Fetched,
+        started: Timestamp,
+        previous_caught_up: Option<Timestamp>,
+    ) -> Result<IngestReport, EngineError> {
+        let mut report = IngestReport::default();
+        let caught_up_at = if fetched.more {
+            previous_caught_up.unwrap_or(Timestamp::UNIX_EPOCH)
+        } else {
+            started
+        };
+        self.store.write(|tx| -> Result<(), EngineError> {
+            for message in fetched.messages {
+                report.seen += 1;
+                self.ingest_one(tx, message, &mut report)?;
+            }
+            tx.set_cursor(
+                key,
+                &Cursor {
+                    position: fetched.position,
+                    caught_up_at,
+                },
+            )?;
+            Ok(())
+        })?;
+        for r in &report.recorded {
+            tracing::info!(probe = %r.probe, vendor = %r.vendor, class = %r.class, at = %r.at, state = %r.state, "reply recorded");
+        }
+        Ok(report)
+    }
+
+    fn find_probe(
+        &self,
+        tx: &WriteTx<'_>,
+        message: &Inbound,
+        facts: &MessageFacts,
+    ) -> Result<Option<(ProbeRecord, MatchedBy)>, EngineError> {
+        if let Some(id) = &message.probe_hint
+            && let Some(rec) = tx.get(id)?
+        {
+            return Ok(Some((rec, MatchedBy::Channel)));
+        }
+        for mid in facts.in_reply_to.iter().chain(&facts.references) {
+            if let Some(id) = tx.probe_by_message_id(mid)?
+                && let Some(rec) = tx.get(&id)?
+            {
+                let by = if rec.message_id.as_deref() == Some(mid.as_str()) {
+                    MatchedBy::OurMessageId
+                } else {
+                    MatchedBy::ThreadMessageId
+                };
+                return Ok(Some((rec, by)));
+            }
+        }
+        for raw_id in &facts.probe_ids {
+            if let Ok(id) = ProbeId::parse(raw_id)
+                && let Some(rec) = tx.get(&id)?
+            {
+                return Ok(Some((rec, MatchedBy::Token)));
+            }
+        }
+        for token in &facts.probe_tokens {
+            if let Some(id) = tx.probe_by_token(token)?
+                && let Some(rec) = tx.get(&id)?
+            {
+                return Ok(Some((rec, MatchedBy::Token)));
+            }
+        }
+        for reference in &facts.ticket_refs {
+            // The newest probe that carried this reference and was filed
+            // before the message arrived.
+            let mut best: Option<ProbeRecord> = None;
+            for id in tx.probes_by_ref(reference)? {
+                if let Some(rec) = tx.get(&id)?
+                    && rec.filing_started_at.is_some_and(|t| t <= message.at)
+                    && best
+                        .as_ref()
+                        .is_none_or(|b| b.filing_started_at < rec.filing_started_at)
+                {
+                    best = Some(rec);
+                }
+            }
+            if let Some(rec) = best {
+                return Ok(Some((rec, MatchedBy::VendorRef)));
+            }
+        }
+        Ok(None)
+    }
+
+    fn ingest_one(
+        &self,
+        tx: &mut WriteTx<'_>,
+        message: Inbound,
+        report: &mut IngestReport,
+    ) -> Result<(), EngineError> {
+        let facts = classify::parse(&message.raw);
+        let Some((mut rec, matched_by)) = self.find_probe(tx, &message, &facts)? else {
+            report.unmatched += 1;
+            return Ok(());
+        };
+        if rec.state == ProbeState::Planned
+            || (facts.message_id.is_some() && facts.message_id == rec.message_id)
+        {
+            // Our own probe looping back, or a stray token: not a reply.
+            report.unmatched += 1;
+            return Ok(());
+        }
+        let duplicate = rec.messages.iter().any(|m| {
+            m.key == message.key || (m.message_id.is_some() && m.message_id == facts.message_id)
+        });
+        if duplicate {
+            report.duplicates += 1;
+            return Ok(());
+        }
+
+        let mut strip: Vec<&str> = vec![rec.vendor.as_str()];
+        let persona_name = self
+            .config
+            .persona(&rec.persona)
+            .map(|p| p.display_name.clone());
+        if let Some(name) = &persona_name {
+            strip.push(name);
+        }
+        if let Some(subject) = &rec.subject {
+            strip.push(subject);
+        }
+        let fingerprint = classify::fingerprint(&facts, &strip);
+        let hits = match &fingerprint {
+            Some(f) => tx.fingerprint_hits(&rec.vendor, f)?,
+            None => Vec::new(),
+        };
+        let canned_on = hits
+            .iter()
+            .find(|(p, _)| *p != rec.id)
+            .map(|(p, _)| p.clone());
+        let default_rules = classify::Rules {
+            helpdesk: crate::model::Helpdesk::Generic,
+            overrides: Vec::new(),
+        };
+        let rules = self.rules.get(&rec.vendor).unwrap_or(&default_rules);
+        let verdict = classify::classify(
+            &facts,
+            &Context {
+                rules,
+                canned_match: canned_on.as_ref().map(ProbeId::as_str),
+            },
+        );
+
+        if verdict.class == Class::Ack && canned_on.is_some() {
+            for (other, key) in hits.iter().filter(|(p, _)| *p != rec.id) {
+                let mut changed = false;
+                tx.update(other, |r| {
+                    for m in r.messages.iter_mut().filter(|m| &m.key == key) {
+                        if m.class == Class::Human && m.relabel.is_none() {
+                            m.class = Class::Ack;
+                            m.reasons.push(format!(
+                                "reclassified: the same text later arrived on probe {} (canned)",
+                                rec.id
+                            ));
+                            changed = true;
+                        }
+                    }
+                    if changed {
+                        r.recompute();
+                    }
+                })?;
+                if changed {
+                    report.reclassified += 1;
+                }
+            }
+        }
+        if let Some(f) = &fingerprint
+            && !matches!(verdict.class, Class::Bounce | Class::Delay)
+        {
+            tx.add_fingerprint(&rec.vendor, f, &rec.id, &message.key)?;
+        }
+
+        let notes = timing_notes(&message, &facts, &rec);
+        let refs = if matches!(verdict.class, Class::Bounce | Class::Delay) {
+            Vec::new()
+        } else {
+            facts.ticket_refs.clone()
+        };
+        for r in &refs {
+            if !rec.vendor_refs.contains(r) {
+                rec.vendor_refs.push(r.clone());
+            }
+            tx.add_ref(r, &rec.id)?;
+        }
+        if rec.state == ProbeState::NotFiled {
+            rec.notes.push(format!(
+                "a reply ({}) arrived for a probe recorded as not filed",
+                verdict.class
+            ));
+        }
+        rec.messages.push(MessageRecord {
+            key: message.key,
+            message_id: facts.message_id.clone(),
+            at: message.at,
+            time_source: message.source,
+            date_header: facts.date,
+            received_header: facts.top_received,
+            from: facts.from_addr.clone(),
+            subject: facts.subject.clone(),
+            class: verdict.class,
+            reasons: verdict.reasons,
+            relabel: None,
+            matched_by,
+            fingerprint,
+            vendor_refs: refs,
+            notes,
+        });
+        rec.recompute();
+        tx.put(&rec)?;
+        report.recorded.push(Recorded {
+            probe: rec.id.clone(),
+            vendor: rec.vendor.clone(),
+            class: verdict.class,
+            at: message.at,
+            state: rec.state,
+        });
+        Ok(())
+    }
+}
+
+fn timing_notes(message: &Inbound, facts: &MessageFacts, rec: &ProbeRecord) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(date) = facts.date {
+        let off = message.at.duration_since(date);
+        if off.abs() > DATE_HEADER_TOLERANCE {
+            notes.push(format!(
+                "Date header is {} {} the delivery time (sender's clock or a delivery delay); the delivery time is used",
+                human(off.abs()),
+                if off.is_negative() { "after" } else { "before" }
+            ));
+        }
+    }
+    if let Some(received) = facts.top_received {
+        let off = message.at.duration_since(received);
+        if off.abs() > RECEIVED_TOLERANCE {
+            notes.push(format!(
+                "topmost Received line differs from INTERNALDATE by {}",
+                human(off.abs())
+            ));
+        }
+    }
+    if let Some(filed) = rec.filed_at
+        && message.at < filed
+    {
+        notes.push(format!(
+            "stamped {} before our filing: clock skew between this host and the receiving server",
+            human(filed.duration_since(message.at))
+        ));
+    }
+    notes
+}
+
+/// A duration in the largest sensible unit, e.g. `2h 5m`, `40s`.
+pub fn human(d: SignedDuration) -> String {
+    let secs = d.as_secs().abs();
+    let sign = if d.is_negative() { "-" } else { "" };
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    if h >= 48 {
+        format!("{sign}{}d {}h", h / 24, h % 24)
+    } else if h > 0 {
+        format!("{sign}{h}h {m}m")
+    } else if m > 0 {
+        format!("{sign}{m}m {s}s")
+    } else {
+        format!("{sign}{s}s")
+    }
+}

@@ -1,0 +1,276 @@
+//! The probe loop: plan, file, watch, classify, expire.
+//!
+//! [`Engine`] holds the validated config, the store, the clock and one
+//! channel per persona, and offers the steps the daemon, `probe run` and the
+//! demo drive in their own rhythm:
+//!
+//! - [`Engine::plan`] persists the next fire of every (probe, zone) before it
+//!   is due ([`plan`]);
+//! - [`Engine::file_due`] / [`Engine::file_one`] send what is due, at most
+//!   once, within the caps ([`file`]);
+//! - [`Engine::watch_once`] reads new messages of a channel, matches them to
+//!   probes, classifies them and records them together with the channel's
+//!   checkpoint ([`ingest`]);
+//! - [`Engine::expire`] turns probes without a human reply by their deadline
+//!   into censored "unanswered" observations, but only once the channel has
+//!   been read up to that deadline, so our own IMAP outage never makes a
+//!   vendor look silent.
+//!
+//! Architecture Invariant: the engine never reads the wall clock directly
+//! and never sleeps except between filing retries; everything else is the
+//! caller's rhythm.
+
+mod file;
+mod ingest;
+mod plan;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use tokio_util::sync::CancellationToken;
+
+use crate::channel::{Channel, ChannelError};
+use crate::classify;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::model::{ProbeId, ProbeRecord, ProbeState};
+use crate::store::{Store, StoreError};
+
+pub use file::FileReport;
+pub use ingest::{IngestReport, Recorded, human};
+pub use plan::PlanReport;
+
+/// What can stop an engine step.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    #[error("no channel for persona {0:?}")]
+    NoChannel(String),
+    #[error("probe {0} is not in the store")]
+    UnknownProbe(ProbeId),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The classifier's rules for a vendor, from its config.
+pub fn rules_for(vendor: &crate::config::Vendor) -> classify::Rules {
+    use crate::config::OverrideField as C;
+    use classify::OverrideField as K;
+    classify::Rules {
+        helpdesk: vendor.helpdesk,
+        overrides: vendor
+            .overrides
+            .iter()
+            .map(|o| classify::Override {
+                field: match &o.field {
+                    C::Subject => K::Subject,
+                    C::From => K::From,
+                    C::Body => K::Body,
+                    C::Header(h) => K::Header(h.clone()),
+                },
+                pattern: o.pattern.clone(),
+                class: o.class,
+            })
+            .collect(),
+    }
+}
+
+/// How long a probe may sit in `filing` before we conclude that the process
+/// filing it died, and call it uncertain. Longer than any SMTP transaction
+/// can take (four times the network timeout).
+const FILING_STALE_AFTER: SignedDuration = SignedDuration::from_mins(15);
+
+/// The probe loop's state: config, store, clock, channels.
+#[derive(Debug)]
+pub struct Engine {
+    config: Arc<Config>,
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    /// One channel per persona name.
+    channels: BTreeMap<String, Arc<dyn Channel>>,
+    /// Classification rules per vendor name, compiled once.
+    rules: BTreeMap<String, classify::Rules>,
+    /// Sleep between filing retries; the demo and tests shorten it.
+    retry_pause: Duration,
+    /// Cancelled when the process is asked to stop: a pending filing retry
+    /// then ends as "not filed" instead of leaving the probe in `filing`.
+    shutdown: CancellationToken,
+}
+
+impl Engine {
+    /// Builds an engine. `channels` maps persona names to their channel.
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        channels: BTreeMap<String, Arc<dyn Channel>>,
+    ) -> Result<Engine, EngineError> {
+        let rules = config
+            .vendors
+            .iter()
+            .map(|v| (v.name.clone(), rules_for(v)))
+            .collect();
+        Ok(Engine {
+            config,
+            store,
+            clock,
+            channels,
+            rules,
+            retry_pause: Duration::from_secs(5),
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    /// Sets the pause between filing retries (tests use a short one).
+    pub fn with_retry_pause(mut self, pause: Duration) -> Self {
+        self.retry_pause = pause;
+        self
+    }
+
+    /// Sets the token that tells the engine the process is stopping.
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The channel of a persona.
+    pub fn channel(&self, persona: &str) -> Result<&Arc<dyn Channel>, EngineError> {
+        self.channels
+            .get(persona)
+            .ok_or_else(|| EngineError::NoChannel(persona.to_string()))
+    }
+
+    /// Persona names with a channel, in order.
+    pub fn personas(&self) -> impl Iterator<Item = &str> {
+        self.channels.keys().map(String::as_str)
+    }
+
+    /// Marks probes left in `filing` by a process that died as `uncertain`:
+    /// we cannot know whether the vendor received them, and we never send
+    /// them again on our own.
+    pub fn recover(&self) -> Result<Vec<ProbeId>, EngineError> {
+        let now = self.clock.now();
+        let stale: Vec<ProbeRecord> = self
+            .store
+            .active()?
+            .into_iter()
+            .filter(|p| {
+                p.state == ProbeState::Filing
+                    && p.filing_started_at
+                        .is_some_and(|t| now.duration_since(t) >= FILING_STALE_AFTER)
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for p in stale {
+            let changed = self.store.write(|tx| {
+                tx.update(&p.id, |r| {
+                    if r.state == ProbeState::Filing {
+                        r.state = ProbeState::Uncertain;
+                        r.state_reason = Some(
+                            "the process stopped during the send; the vendor may or may not \
+                             have it (resolve with `probe resolve`)"
+                                .into(),
+                        );
+                    }
+                })
+            })?;
+            if changed.is_some() {
+                tracing::warn!(probe = %p.id, "probe left in filing is now uncertain");
+                ids.push(p.id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Turns filed probes whose answer deadline has passed into censored
+    /// `unanswered` observations, once their channel has been read up to the
+    /// deadline. Returns the probes changed.
+    pub fn expire(&self) -> Result<Vec<ProbeId>, EngineError> {
+        let mut changed = Vec::new();
+        for p in self.store.active()? {
+            if p.state != ProbeState::Filed {
+                continue;
+            }
+            let Some(deadline) = p.answer_deadline() else {
+                continue;
+            };
+            let Ok(channel) = self.channel(&p.persona) else {
+                continue;
+            };
+            let caught_up = self
+                .store
+                .cursor(&channel.watch_key())?
+                .map(|c| c.caught_up_at);
+            if caught_up.is_none_or(|c| c < deadline) {
+                // We have not read the mailbox past the deadline yet: a reply
+                // may be waiting. Not the vendor's silence, our lag.
+                continue;
+            }
+            let done = self.store.write(|tx| {
+                tx.update(&p.id, |r| {
+                    if r.state == ProbeState::Filed {
+                        r.censored_at = Some(deadline);
+                        r.state = ProbeState::Unanswered;
+                        r.recompute();
+                    }
+                })
+            })?;
+            if let Some(r) = done {
+                tracing::info!(probe = %r.id, vendor = %r.vendor, state = %r.state, "answer window closed");
+                changed.push(r.id);
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Reads one channel until it has nothing more, recording what matches.
+    pub async fn watch_once(&self, persona: &str) -> Result<IngestReport, EngineError> {
+        let channel = Arc::clone(self.channel(persona)?);
+        let key = channel.watch_key();
+        let mut total = IngestReport::default();
+        loop {
+            let started = self.clock.now();
+            let cursor = self.store.cursor(&key)?;
+            let since = self.earliest_open_filing(persona)?;
+            let fetched = channel
+                .fetch(cursor.as_ref().map(|c| &c.position), since)
+                .await?;
+            let more = fetched.more;
+            let report = self.ingest(&key, fetched, started, cursor.map(|c| c.caught_up_at))?;
+            total.absorb(report);
+            if !more {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn earliest_open_filing(&self, persona: &str) -> Result<Option<Timestamp>, EngineError> {
+        Ok(self
+            .store
+            .active()?
+            .into_iter()
+            .filter(|p| p.persona == persona && p.state.awaits_reply())
+            .filter_map(|p| p.filing_started_at)
+            .min())
+    }
+}
