@@ -3,7 +3,14 @@
 //! See ARCHITECTURE.md for the bird's-eye view and the code map.
 
 pub mod channel;
+pub mod classify;
+pub mod cli;
 pub mod clock;
+pub mod config;
+pub mod daemon;
+pub mod demo;
+pub mod engine;
 pub mod model;
+pub mod readings;
 pub mod schedule;
 pub mod store;

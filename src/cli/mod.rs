@@ -1,0 +1,251 @@
+//! The `probe` command line: argument definitions, dispatch, exit codes.
+//!
+//! `main.rs` only calls [`main`]. Each subcommand lives in its own file and
+//! returns `Result<ExitCode, CliError>`; errors are printed here with their
+//! whole cause chain.
+//!
+//! Exit codes (sysexits where one fits):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | the command ran but its outcome is a failure (a probe not filed, a classify input unreadable) |
+//! | 2 | wrong usage (unknown flag, missing argument) |
+//! | 69 | a service we need is unavailable (the store is busy, another daemon runs) |
+//! | 74 | an I/O error (state directory, files) |
+//! | 78 | the configuration is invalid |
+//! | 130 | interrupted (Ctrl-C during `probe run --wait`) |
+
+mod check;
+mod classify;
+mod demo;
+mod output;
+mod run;
+mod show;
+mod wiring;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::ConfigErrors;
+use crate::daemon::DaemonError;
+use crate::engine::EngineError;
+use crate::store::StoreError;
+
+pub use output::Format;
+
+/// Exit code: the outcome is a failure.
+pub const EX_FAILURE: u8 = 1;
+/// Exit code: a needed service is unavailable.
+pub const EX_UNAVAILABLE: u8 = 69;
+/// Exit code: I/O error.
+pub const EX_IOERR: u8 = 74;
+/// Exit code: invalid configuration.
+pub const EX_CONFIG: u8 = 78;
+/// Exit code: interrupted.
+pub const EX_INTERRUPTED: u8 = 130;
+
+/// support-probe: files synthetic support tickets to vendors on a schedule
+/// and measures how long a human takes to answer.
+#[derive(Debug, Parser)]
+#[command(name = "probe", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "PROBE_CONFIG",
+        default_value = "probes.toml"
+    )]
+    pub config: PathBuf,
+    /// Where the store lives [default: $STATE_DIRECTORY, the config's
+    /// daemon.state-dir, or ~/.local/state/support-probe].
+    #[arg(long, global = true, env = "PROBE_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// More log output (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors in the log output.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Log as JSON lines (for log shippers).
+    #[arg(long, global = true)]
+    pub log_json: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// File probes now (respecting the caps); with --wait, follow them live.
+    Run(run::RunArgs),
+    /// Run schedules and watchers until SIGTERM or Ctrl-C.
+    Daemon,
+    /// Pending probes and the latest readings per vendor.
+    Status,
+    /// The timeline of one probe.
+    Show {
+        /// Probe id (as printed by `run` and `status`).
+        probe: String,
+    },
+    /// Validate the configuration and print the next fire of each probe.
+    Check,
+    /// Upcoming fire instants, from the config or for one expression.
+    Schedule(check::ScheduleArgs),
+    /// Classify raw messages offline (.eml files), to debug a reading.
+    Classify(classify::ClassifyArgs),
+    /// Correct the class of a recorded message; readings use the correction.
+    Relabel {
+        /// Probe id.
+        probe: String,
+        /// Message key or Message-ID, as `probe show` prints it.
+        message: String,
+        /// human, ack, out-of-office, bounce, delay or automated.
+        class: String,
+    },
+    /// Settle an uncertain probe: did the vendor receive it?
+    Resolve {
+        /// Probe id.
+        probe: String,
+        /// What you found out.
+        #[arg(value_enum)]
+        outcome: ResolveOutcome,
+    },
+    /// Run the real pipeline against simulated helpdesks: two weeks in seconds.
+    Demo(demo::DemoArgs),
+}
+
+/// The answer to an uncertain filing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolveOutcome {
+    /// The vendor has it: wait for replies (the clock starts at the send attempt).
+    Filed,
+    /// The vendor never got it.
+    NotFiled,
+}
+
+/// Everything a subcommand can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(ConfigErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Daemon(#[from] DaemonError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::Setup(_) => EX_CONFIG,
+            CliError::Store(StoreError::Busy { .. })
+            | CliError::Daemon(DaemonError::AlreadyRunning { .. }) => EX_UNAVAILABLE,
+            CliError::Store(StoreError::CreateDir { .. }) | CliError::Io { .. } => EX_IOERR,
+            CliError::Usage(_) => 2,
+            _ => EX_FAILURE,
+        }
+    }
+}
+
+/// Parses the command line, runs the command, returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global, matches!(cli.command, Command::Daemon));
+    // One crypto provider for the whole process (ring); see ARCHITECTURE.md.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EX_FAILURE);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Run(args) => run::run(g, args).await,
+        Command::Daemon => run::daemon(g).await,
+        Command::Status => show::status(g),
+        Command::Show { probe } => show::show(g, &probe),
+        Command::Check => check::check(g),
+        Command::Schedule(args) => check::schedule(g, args),
+        Command::Classify(args) => classify::classify(g, args),
+        Command::Relabel {
+            probe,
+            message,
+            class,
+        } => classify::relabel(g, &probe, &message, &class),
+        Command::Resolve { probe, outcome } => show::resolve(g, &probe, outcome),
+        Command::Demo(args) => demo::demo(g, args).await,
+    }
+}
+
+fn init_logging(g: &Global, daemon: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if g.quiet {
+        "error"
+    } else {
+        match g.verbose {
+            0 if daemon => "info",
+            0 => "warn",
+            1 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_env("PROBE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // Under systemd the journal adds its own timestamps.
+    let under_systemd = std::env::var_os("INVOCATION_ID").is_some();
+    let _ = if g.log_json {
+        builder.json().try_init()
+    } else if under_systemd {
+        builder.without_time().with_ansi(false).try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,262 @@
+//! `probe status`, `probe show` and `probe resolve`: reading and settling
+//! what the store holds. None of them needs the config or the network.
+
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+
+use super::output::{Format, print_json, table};
+use super::{CliError, Global, ResolveOutcome, wiring};
+use crate::engine::human;
+use crate::model::{ProbeId, ProbeRecord, ProbeState};
+use crate::readings;
+
+fn config_if_any(g: &Global) -> Option<crate::config::Config> {
+    crate::config::load(&g.config).ok().map(|l| l.config)
+}
+
+fn parse_id(s: &str) -> Result<ProbeId, CliError> {
+    ProbeId::parse(s).map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// `probe status`.
+pub fn status(g: &Global) -> Result<ExitCode, CliError> {
+    let config = config_if_any(g);
+    let store = wiring::open_store(g, config.as_ref())?;
+    let all = store.all()?;
+    let now = Timestamp::now();
+    let summary = readings::summarize(&all, now);
+    let pending: Vec<&ProbeRecord> = all
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.state,
+                ProbeState::Planned
+                    | ProbeState::Filing
+                    | ProbeState::Filed
+                    | ProbeState::Uncertain
+            )
+        })
+        .collect();
+    match g.format {
+        Format::Json => print_json(&serde_json::json!({
+            "store": store.path(),
+            "vendors": summary,
+            "pending": pending,
+        })),
+        Format::Table => {
+            println!("store: {}", store.path().display());
+            print!("{}", render_summary(&summary));
+            println!();
+            let rows: Vec<Vec<String>> = pending
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.id.to_string(),
+                        p.vendor.clone(),
+                        p.state.to_string(),
+                        match p.state {
+                            ProbeState::Planned => format!("due {}", p.due_at),
+                            _ => p
+                                .filed_at
+                                .map(|f| format!("filed {} ago", human(now.duration_since(f))))
+                                .unwrap_or_else(|| p.state_reason.clone().unwrap_or_default()),
+                        },
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                println!("no pending probes");
+            } else {
+                print!(
+                    "{}",
+                    table(&["PENDING PROBE", "VENDOR", "STATE", "WHEN"], &rows)
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The per-vendor table of `status` and the demo.
+pub fn render_summary(summary: &[readings::VendorSummary]) -> String {
+    let rows: Vec<Vec<String>> = summary
+        .iter()
+        .map(|s| {
+            vec![
+                s.vendor.clone(),
+                s.filed.to_string(),
+                s.answered.to_string(),
+                s.pending.to_string(),
+                s.unanswered.to_string(),
+                s.undeliverable.to_string(),
+                (s.not_filed + s.skipped).to_string(),
+                s.acknowledged.to_string(),
+                format!(
+                    "{} (n={})",
+                    s.median_business_hours.display(),
+                    s.n_business_hours
+                ),
+                format!(
+                    "{} (n={})",
+                    s.median_outside_hours.display(),
+                    s.n_outside_hours
+                ),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "VENDOR",
+            "FILED",
+            "ANSWERED",
+            "PENDING",
+            "UNANSWERED",
+            "UNDELIVERABLE",
+            "NOT FILED/SKIPPED",
+            "ACKED",
+            "MEDIAN 1ST HUMAN, IN HOURS",
+            "OUT OF HOURS",
+        ],
+        &rows,
+    )
+}
+
+/// `probe show PROBE`.
+pub fn show(g: &Global, probe: &str) -> Result<ExitCode, CliError> {
+    let id = parse_id(probe)?;
+    let store = wiring::open_store(g, config_if_any(g).as_ref())?;
+    let Some(p) = store.get(&id)? else {
+        return Err(CliError::Usage(format!(
+            "no probe {id} in {}",
+            store.path().display()
+        )));
+    };
+    match g.format {
+        Format::Json => print_json(&p),
+        Format::Table => print!("{}", timeline(&p)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A probe as a readable timeline.
+pub fn timeline(p: &ProbeRecord) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!(
+        "probe {}  ({} -> {}, via {})",
+        p.id, p.persona, p.vendor, p.channel
+    ));
+    line(format!(
+        "  state: {}{}",
+        p.state,
+        p.state_reason
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    ));
+    line(format!(
+        "  token: {}   probe: {}   zone: {}",
+        p.token, p.probe, p.zone
+    ));
+    if let Some(w) = p.window {
+        line(format!("  filed in the vendor's {}", w.as_str()));
+    }
+    line(format!("  {}  scheduled", p.scheduled_for));
+    if p.due_at != p.scheduled_for {
+        line(format!("  {}  due (after jitter)", p.due_at));
+    }
+    for a in &p.attempts {
+        line(format!("  {}  send attempt: {}", a.at, a.outcome));
+    }
+    if let Some(f) = p.filed_at {
+        line(format!("  {f}  FILED (clock starts)"));
+    }
+    let mut msgs: Vec<_> = p.messages.iter().collect();
+    msgs.sort_by_key(|m| m.at);
+    for m in msgs {
+        let class = match &m.relabel {
+            Some(r) => format!("{} (relabeled from {})", r.class, m.class),
+            None => m.class.to_string(),
+        };
+        let elapsed = p
+            .filed_at
+            .map(|f| format!("+{}", human(m.at.duration_since(f))))
+            .unwrap_or_default();
+        line(format!(
+            "  {}  {elapsed}  {class}  from {}  {:?}",
+            m.at,
+            m.from.as_deref().unwrap_or("?"),
+            m.subject.as_deref().unwrap_or("")
+        ));
+        line(format!(
+            "      key {}  matched by {:?}, time from {:?}",
+            m.key, m.matched_by, m.time_source
+        ));
+        for r in &m.reasons {
+            line(format!("      because: {r}"));
+        }
+        for n in &m.notes {
+            line(format!("      note: {n}"));
+        }
+    }
+    if let Some(d) = p.time_to_first_human() {
+        line(format!("  time to first human reply: {}", human(d)));
+    }
+    if let Some(d) = p.time_to_first_ack() {
+        line(format!("  time to acknowledgement: {}", human(d)));
+    }
+    if let Some(c) = p.censored_at {
+        line(format!(
+            "  {c}  no human reply by the deadline (censored observation)"
+        ));
+    }
+    for n in &p.notes {
+        line(format!("  note: {n}"));
+    }
+    out
+}
+
+/// `probe resolve PROBE filed|not-filed`.
+pub fn resolve(g: &Global, probe: &str, outcome: ResolveOutcome) -> Result<ExitCode, CliError> {
+    let id = parse_id(probe)?;
+    let store = wiring::open_store(g, config_if_any(g).as_ref())?;
+    let now = Timestamp::now();
+    let updated = store.write(|tx| -> Result<Option<ProbeRecord>, CliError> {
+        let Some(mut p) = tx.get(&id)? else {
+            return Ok(None);
+        };
+        if p.state != ProbeState::Uncertain {
+            return Err(CliError::Usage(format!(
+                "probe {id} is {}, not uncertain; nothing to resolve",
+                p.state
+            )));
+        }
+        match outcome {
+            ResolveOutcome::Filed => {
+                p.state = ProbeState::Filed;
+                p.filed_at = p.filed_at.or(p.filing_started_at);
+                p.notes.push(format!(
+                    "resolved as filed by an operator at {now}; filed_at is the start of the send attempt"
+                ));
+                p.recompute();
+            }
+            ResolveOutcome::NotFiled => {
+                p.state = ProbeState::NotFiled;
+                p.notes.push(format!("resolved as not filed by an operator at {now}"));
+            }
+        }
+        tx.put(&p)?;
+        Ok(Some(p))
+    })?;
+    match updated {
+        Some(p) => {
+            println!("probe {} is now {}", p.id, p.state);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(CliError::Usage(format!("no probe {id}"))),
+    }
+}

@@ -1,0 +1,123 @@
+//! Wiring: from command-line options to a loaded config, a store and an
+//! engine with one email channel per persona (secrets resolved here, at
+//! start, so a missing password is reported before anything is sent).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{CliError, Global};
+use crate::channel::Channel;
+use crate::channel::email::{self, EmailChannel, EmailSettings, Password};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{self, Config};
+use crate::engine::Engine;
+use crate::store::{Mode, Store};
+
+/// Timeout for one network operation of the email channel.
+const NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Loads and validates the config, printing its warnings.
+pub fn load_config(g: &Global) -> Result<Config, CliError> {
+    let loaded = config::load(&g.config).map_err(CliError::Config)?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(loaded.config)
+}
+
+/// The state directory: `--state-dir`, `$STATE_DIRECTORY` (systemd), the
+/// config's `daemon.state-dir`, or `~/.local/state/support-probe`.
+pub fn state_dir(g: &Global, config: Option<&Config>) -> Result<PathBuf, CliError> {
+    if let Some(dir) = &g.state_dir {
+        return Ok(dir.clone());
+    }
+    if let Some(dir) = std::env::var_os("STATE_DIRECTORY") {
+        // systemd may pass several, colon-separated; the first is ours.
+        let first = dir
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if !first.is_empty() {
+            return Ok(PathBuf::from(first));
+        }
+    }
+    if let Some(dir) = config.and_then(|c| c.daemon.state_dir.clone()) {
+        return Ok(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
+        return Ok(PathBuf::from(dir).join("support-probe"));
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => Ok(PathBuf::from(home).join(".local/state/support-probe")),
+        None => Err(CliError::Usage(
+            "no state directory: pass --state-dir or set daemon.state-dir".into(),
+        )),
+    }
+}
+
+/// Opens the store for a command that may run beside the daemon.
+pub fn open_store(g: &Global, config: Option<&Config>) -> Result<Store, CliError> {
+    let dir = state_dir(g, config)?;
+    Ok(Store::open(&dir, Mode::Shared)?)
+}
+
+fn server(s: &config::Server, what: &str) -> Result<email::Server, CliError> {
+    let password = s
+        .password
+        .resolve()
+        .map_err(|e| CliError::Setup(format!("{what} password: {e}")))?;
+    Ok(email::Server {
+        host: s.host.clone(),
+        port: s.port,
+        security: match s.security {
+            config::Security::Tls => email::Security::Tls,
+            config::Security::StartTls => email::Security::StartTls,
+            config::Security::Insecure => email::Security::Insecure,
+        },
+        username: s.username.clone(),
+        password: Password::new(password.expose()),
+        ca_file: s.ca_file.clone(),
+    })
+}
+
+/// The email channel of each named persona.
+pub fn channels(
+    config: &Config,
+    personas: &[&str],
+    clock: &Arc<dyn Clock>,
+) -> Result<BTreeMap<String, Arc<dyn Channel>>, CliError> {
+    let mut out: BTreeMap<String, Arc<dyn Channel>> = BTreeMap::new();
+    for name in personas {
+        let p = config
+            .persona(name)
+            .ok_or_else(|| CliError::Usage(format!("no persona named {name:?}")))?;
+        let settings = EmailSettings {
+            smtp: server(&p.smtp, &format!("persona {} SMTP", p.name))?,
+            imap: server(&p.imap.server, &format!("persona {} IMAP", p.name))?,
+            mailbox: p.imap.mailbox.clone(),
+            idle: p.imap.idle,
+            timeout: NETWORK_TIMEOUT,
+        };
+        let channel = EmailChannel::new(settings, Arc::clone(clock))
+            .map_err(|e| CliError::Setup(e.to_string()))?;
+        out.insert(p.name.clone(), Arc::new(channel));
+    }
+    Ok(out)
+}
+
+/// An engine on the real clock for the given personas.
+pub fn engine(g: &Global, config: Config, personas: &[&str]) -> Result<Engine, CliError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let channels = channels(&config, personas, &clock)?;
+    let store = open_store(g, Some(&config))?;
+    Ok(Engine::new(
+        Arc::new(config),
+        Arc::new(store),
+        clock,
+        channels,
+    )?)
+}

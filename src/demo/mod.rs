@@ -1,0 +1,145 @@
+//! `probe demo`: the real pipeline — config parsing, scheduler, engine,
+//! matcher, classifier, store, readings — against simulated helpdesks on a
+//! simulated clock, so two weeks of nightly probes take seconds and need no
+//! network or credentials.
+//!
+//! Only the channel is simulated ([`helpdesk::SimHelpdesk`]); everything it
+//! feeds is the production code. At the end the recorded time to first
+//! human reply of every answered probe is compared with the simulator's
+//! truth.
+
+pub mod helpdesk;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::channel::Channel;
+use crate::clock::{Clock, ManualClock};
+use crate::config::{self, ConfigErrors};
+use crate::engine::{Engine, EngineError};
+use crate::model::{ProbeRecord, ProbeState};
+use crate::readings::{self, VendorSummary};
+use crate::store::{Mode, Store, StoreError};
+
+/// The demo's configuration, embedded in the binary.
+pub const DEMO_CONFIG: &str = include_str!("demo.toml");
+
+/// The longest simulated step: the loop wakes at least this often.
+const MAX_STEP: SignedDuration = SignedDuration::from_mins(30);
+
+/// Why the demo failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("the embedded demo config is invalid: {0}")]
+    Config(ConfigErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// What the demo produced.
+#[derive(Debug)]
+pub struct DemoOutcome {
+    pub state_dir: PathBuf,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub summary: Vec<VendorSummary>,
+    pub probes: Vec<ProbeRecord>,
+    /// Answered probes whose recorded first human reply differs from the truth.
+    pub mismatches: Vec<String>,
+    /// Answered probes compared with the truth.
+    pub checked: usize,
+}
+
+/// Runs `days` simulated days from `start`, storing into `state_dir`.
+pub async fn run(
+    state_dir: &Path,
+    start: Timestamp,
+    days: u32,
+    seed: u64,
+) -> Result<DemoOutcome, DemoError> {
+    let loaded =
+        config::parse_str(DEMO_CONFIG, Path::new("demo.toml")).map_err(DemoError::Config)?;
+    let config = Arc::new(loaded.config);
+    let clock = ManualClock::new(start);
+    let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+    let sim = Arc::new(helpdesk::SimHelpdesk::new(
+        &config,
+        Arc::clone(&shared_clock),
+        seed,
+    ));
+    let mut channels: BTreeMap<String, Arc<dyn Channel>> = BTreeMap::new();
+    for p in &config.personas {
+        channels.insert(p.name.clone(), Arc::clone(&sim) as Arc<dyn Channel>);
+    }
+    let store = Arc::new(Store::open(state_dir, Mode::Exclusive)?);
+    let engine = Engine::new(
+        Arc::clone(&config),
+        Arc::clone(&store),
+        shared_clock,
+        channels,
+    )?;
+    let end = start + SignedDuration::from_hours(24 * i64::from(days));
+    let personas: Vec<String> = engine.personas().map(str::to_string).collect();
+    loop {
+        engine.plan()?;
+        engine.file_due().await?;
+        for p in &personas {
+            engine.watch_once(p).await?;
+        }
+        engine.expire()?;
+        let now = clock.now();
+        if now >= end {
+            break;
+        }
+        let mut next = (now + MAX_STEP).min(end);
+        if let Some(due) = engine.next_due()? {
+            next = next.min(due);
+        }
+        if let Some(delivery) = sim.next_delivery() {
+            next = next.min(delivery);
+        }
+        clock.set(next.max(now + SignedDuration::from_secs(1)));
+    }
+    let probes = store.all()?;
+    let truth = sim.truth();
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for p in probes.iter().filter(|p| p.state == ProbeState::Answered) {
+        checked += 1;
+        if truth.get(&p.id) != p.first_human_at.as_ref() {
+            mismatches.push(format!(
+                "{} ({}): recorded {:?}, true {:?}",
+                p.id,
+                p.vendor,
+                p.first_human_at,
+                truth.get(&p.id)
+            ));
+        }
+    }
+    for (id, at) in &truth {
+        if let Some(p) = probes.iter().find(|p| &p.id == id)
+            && p.state != ProbeState::Answered
+            && p.answer_deadline().is_some_and(|d| *at <= d)
+            && *at <= end
+        {
+            mismatches.push(format!(
+                "{id} ({}): answered at {at} but recorded as {}",
+                p.vendor, p.state
+            ));
+        }
+    }
+    Ok(DemoOutcome {
+        state_dir: state_dir.to_path_buf(),
+        start,
+        end,
+        summary: readings::summarize(&probes, end),
+        probes,
+        mismatches,
+        checked,
+    })
+}
