@@ -1,0 +1,8 @@
+//! Helpers shared by the integration tests; each test file includes them with `mod support;`.
+//!
+//! Not every test binary uses every helper, hence the `dead_code` and `unused_imports` allowances.
+#![allow(dead_code, unused_imports)]
+
+pub mod mailstack;
+
+pub use mailstack::{FetchedMail, MailStack};
