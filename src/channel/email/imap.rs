@@ -84,12 +84,13 @@ impl Reader<'_> {
     }
 
     async fn tls_wrap(&self, tcp: TcpStream) -> Result<Box<dyn Io>, ChannelError> {
-        let name = rustls::pki_types::ServerName::try_from(self.server.host.clone()).map_err(
-            |e| ChannelError::Tls {
-                server: self.server.label(),
-                reason: format!("bad server name: {e}"),
-            },
-        )?;
+        let name =
+            rustls::pki_types::ServerName::try_from(self.server.host.clone()).map_err(|e| {
+                ChannelError::Tls {
+                    server: self.server.label(),
+                    reason: format!("bad server name: {e}"),
+                }
+            })?;
         let tls = TlsConnector::from(Arc::clone(self.tls))
             .connect(name, tcp)
             .await
@@ -141,7 +142,10 @@ impl Reader<'_> {
         .await
     }
 
-    async fn greeting<T: Io>(&self, client: &mut async_imap::Client<T>) -> Result<(), ChannelError> {
+    async fn greeting<T: Io>(
+        &self,
+        client: &mut async_imap::Client<T>,
+    ) -> Result<(), ChannelError> {
         match client.read_response().await {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(self.err_protocol("closed the connection before its greeting")),
@@ -205,7 +209,10 @@ impl Reader<'_> {
                             .to_zoned(jiff::tz::TimeZone::UTC)
                             .strftime("%d-%b-%Y")
                             .to_string();
-                        (self.search(session, &format!("SINCE {day}")).await?, rescanned)
+                        (
+                            self.search(session, &format!("SINCE {day}")).await?,
+                            rescanned,
+                        )
                     }
                     None => {
                         let last = match uid_next {
@@ -234,7 +241,11 @@ impl Reader<'_> {
         uids.sort_unstable();
         let more = uids.len() > BATCH;
         uids.truncate(BATCH);
-        let start_uid = if rescanned { 0 } else { known.map_or(0, |p| p.last_uid) };
+        let start_uid = if rescanned {
+            0
+        } else {
+            known.map_or(0, |p| p.last_uid)
+        };
         let mut last_uid = start_uid;
         let mut messages = Vec::new();
         if !uids.is_empty() {
@@ -262,8 +273,9 @@ impl Reader<'_> {
                 let Some(date) = f.internal_date() else {
                     return Err(self.err_protocol(format!("no INTERNALDATE for UID {uid}")));
                 };
-                let at = Timestamp::from_second(date.timestamp())
-                    .map_err(|e| self.err_protocol(format!("bad INTERNALDATE for UID {uid}: {e}")))?;
+                let at = Timestamp::from_second(date.timestamp()).map_err(|e| {
+                    self.err_protocol(format!("bad INTERNALDATE for UID {uid}: {e}"))
+                })?;
                 messages.push(Inbound {
                     key: format!("imap:{}:{validity}:{uid}", self.mailbox),
                     at,
@@ -277,7 +289,11 @@ impl Reader<'_> {
             last_uid = last_uid.max(uids.last().copied().unwrap_or(0));
         }
         messages.sort_by_key(|m| m.at);
-        let last_uid = last_uid.max(known.filter(|p| p.uidvalidity == validity).map_or(0, |p| p.last_uid));
+        let last_uid = last_uid.max(
+            known
+                .filter(|p| p.uidvalidity == validity)
+                .map_or(0, |p| p.last_uid),
+        );
         Ok(Fetched {
             messages,
             position: Position {
@@ -290,7 +306,11 @@ impl Reader<'_> {
         })
     }
 
-    async fn search(&self, session: &mut ImapSession, query: &str) -> Result<Vec<u32>, ChannelError> {
+    async fn search(
+        &self,
+        session: &mut ImapSession,
+        query: &str,
+    ) -> Result<Vec<u32>, ChannelError> {
         self.timed(async {
             session
                 .uid_search(query)

@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{Channel, ChannelError, FileOutcome, Fetched, Outgoing};
+use super::{Channel, ChannelError, Fetched, FileOutcome, Outgoing};
 use crate::clock::Clock;
 
 /// How a connection is secured.
@@ -101,13 +101,12 @@ pub struct EmailChannel {
 impl EmailChannel {
     /// Builds the channel; fails only on an unreadable CA file.
     pub fn new(settings: EmailSettings, clock: Arc<dyn Clock>) -> Result<Self, ChannelError> {
-        let imap_tls =
-            tls::client_config(settings.imap.ca_file.as_deref()).map_err(|reason| {
-                ChannelError::Tls {
-                    server: settings.imap.label(),
-                    reason,
-                }
-            })?;
+        let imap_tls = tls::client_config(settings.imap.ca_file.as_deref()).map_err(|reason| {
+            ChannelError::Tls {
+                server: settings.imap.label(),
+                reason,
+            }
+        })?;
         Ok(EmailChannel {
             settings,
             clock,
@@ -133,7 +132,13 @@ impl Channel for EmailChannel {
     }
 
     async fn file(&self, probe: &Outgoing) -> FileOutcome {
-        smtp::send(&self.settings.smtp, self.settings.timeout, &*self.clock, probe).await
+        smtp::send(
+            &self.settings.smtp,
+            self.settings.timeout,
+            &*self.clock,
+            probe,
+        )
+        .await
     }
 
     async fn fetch(

@@ -16,14 +16,14 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
+use lettre::Address;
+use lettre::address::Envelope;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::Address;
-use lettre::address::Envelope;
 
 use super::{Security, Server};
 use crate::channel::{FileOutcome, Outgoing};
