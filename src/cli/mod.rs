@@ -22,7 +22,7 @@ mod demo;
 mod output;
 mod run;
 mod show;
-mod wiring;
+pub mod wiring;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

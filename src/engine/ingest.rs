@@ -27,6 +27,10 @@ use crate::store::{Cursor, WriteTx};
 
 /// A `Date:` header further than this from the delivery time gets a note.
 const DATE_HEADER_TOLERANCE: SignedDuration = SignedDuration::from_mins(15);
+/// How much later than a message a probe may have been filed and still be
+/// the one a ticket reference points to: INTERNALDATE has one-second
+/// resolution, and our clock and the mail server's may differ a little.
+const REF_MATCH_SLACK: SignedDuration = SignedDuration::from_secs(60);
 /// A topmost `Received:` line further than this from INTERNALDATE gets a note.
 const RECEIVED_TOLERANCE: SignedDuration = SignedDuration::from_mins(2);
 
@@ -141,20 +145,22 @@ impl Engine {
         }
         for reference in &facts.ticket_refs {
             // The newest probe that carried this reference and was filed
-            // before the message arrived.
-            let mut best: Option<ProbeRecord> = None;
+            // before the message arrived (allowing for INTERNALDATE's
+            // one-second resolution and a little clock skew). A message
+            // older than every such probe is about an earlier ticket.
+            let mut candidates = Vec::new();
             for id in tx.probes_by_ref(reference)? {
-                if let Some(rec) = tx.get(&id)?
-                    && rec.filing_started_at.is_some_and(|t| t <= message.at)
-                    && best
-                        .as_ref()
-                        .is_none_or(|b| b.filing_started_at < rec.filing_started_at)
-                {
-                    best = Some(rec);
+                if let Some(rec) = tx.get(&id)? {
+                    candidates.push(rec);
                 }
             }
-            if let Some(rec) = best {
-                return Ok(Some((rec, MatchedBy::VendorRef)));
+            candidates.sort_by_key(|r| r.filing_started_at);
+            let latest_possible = message.at + REF_MATCH_SLACK;
+            let pick = candidates
+                .iter()
+                .rposition(|r| r.filing_started_at.is_some_and(|t| t <= latest_possible));
+            if let Some(i) = pick {
+                return Ok(Some((candidates.swap_remove(i), MatchedBy::VendorRef)));
             }
         }
         Ok(None)

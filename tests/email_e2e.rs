@@ -1,0 +1,475 @@
+//! End to end over a real Postfix + Dovecot on loopback: probes are filed
+//! over SMTP (STARTTLS and implicit TLS, with AUTH), a scripted vendor reads
+//! them from its mailbox and answers the way helpdesks do, and the readings
+//! are checked against the servers' own timestamps.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use support::{FetchedMail, MailStack};
+use support_probe::channel::Channel;
+use support_probe::clock::{Clock, SystemClock};
+use support_probe::config;
+use support_probe::engine::Engine;
+use support_probe::model::{Class, MatchedBy, ProbeState, TimeSource};
+use support_probe::store::{Mode, Store};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn init() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A config for the stack: persona dana (STARTTLS submission, IMAPS) and
+/// eve (implicit-TLS SMTP, IMAP with STARTTLS); vendor acme (a helpdesk
+/// at support@vendor.test), vendor gone (an address that bounces).
+fn config_text(stack: &MailStack, dir: &Path, extra: &str) -> String {
+    let pw = |user: &str| {
+        let path = dir.join(format!("{user}.pw"));
+        std::fs::write(&path, stack.password(user)).unwrap();
+        path.display().to_string()
+    };
+    let (dana, eve) = (pw("dana@probe.test"), pw("eve@probe.test"));
+    let ca = stack.ca_file.display();
+    format!(
+        r#"
+[daemon]
+filing-retry-window = "2s"
+
+[[vendor]]
+name = "acme"
+addresses = ["support@vendor.test"]
+helpdesk = "freshdesk"
+caps = {{ per-day = 2, per-week = 10 }}
+
+[[vendor]]
+name = "gone"
+addresses = ["nobody@gone.test"]
+
+[[persona]]
+name = "dana"
+display-name = "Dana Probe"
+address = "dana@probe.test"
+[persona.smtp]
+host = "127.0.0.1"
+port = {sub}
+security = "starttls"
+username = "dana@probe.test"
+password = {{ file = "{dana}" }}
+ca-file = "{ca}"
+[persona.imap]
+host = "127.0.0.1"
+port = {imaps}
+security = "tls"
+username = "dana@probe.test"
+password = {{ file = "{dana}" }}
+ca-file = "{ca}"
+
+[[persona]]
+name = "eve"
+display-name = "Eve Probe"
+address = "eve@probe.test"
+[persona.smtp]
+host = "127.0.0.1"
+port = {smtps}
+security = "tls"
+username = "eve@probe.test"
+password = {{ file = "{eve}" }}
+ca-file = "{ca}"
+[persona.imap]
+host = "127.0.0.1"
+port = {imap}
+security = "starttls"
+username = "eve@probe.test"
+password = {{ file = "{eve}" }}
+ca-file = "{ca}"
+
+[[probe]]
+name = "acme-dana"
+vendor = "acme"
+persona = "dana"
+schedule = "0 30 2 * * *"
+zones = ["Europe/Berlin"]
+subject = "Support test {{token}}"
+body = "Hello {{vendor}}, this is a scheduled support-response test."
+
+[[probe]]
+name = "acme-eve"
+vendor = "acme"
+persona = "eve"
+schedule = "0 30 2 * * *"
+zones = ["UTC"]
+token-in = "body"
+subject = "Support test from Eve"
+body = "Hello, this is a scheduled support-response test."
+
+[[probe]]
+name = "gone-dana"
+vendor = "gone"
+persona = "dana"
+schedule = "0 30 2 * * *"
+zones = ["UTC"]
+subject = "Support test {{token}}"
+body = "Hello, this is a scheduled support-response test."
+{extra}
+"#,
+        sub = stack.smtp_submission_port,
+        smtps = stack.smtp_tls_port,
+        imaps = stack.imaps_port,
+        imap = stack.imap_port,
+    )
+}
+
+fn engine(stack: &MailStack, dir: &Path, extra: &str) -> Engine {
+    let text = config_text(stack, dir, extra);
+    let loaded = config::parse_str(&text, &dir.join("probes.toml")).unwrap();
+    let config = loaded.config;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let names: Vec<&str> = config.personas.iter().map(|p| p.name.as_str()).collect();
+    let channels: BTreeMap<String, Arc<dyn Channel>> =
+        support_probe::cli::wiring::channels(&config, &names, &clock).unwrap();
+    let store = Store::open(&dir.join("state"), Mode::Exclusive).unwrap();
+    Engine::new(Arc::new(config), Arc::new(store), clock, channels)
+        .unwrap()
+        .with_retry_pause(Duration::from_millis(200))
+}
+
+/// INTERNALDATE as the test's own IMAP client read it, e.g. `23-Nov-2026 03:10:11 +0000`.
+fn internaldate(m: &FetchedMail) -> Timestamp {
+    jiff::fmt::strtime::parse("%d-%b-%Y %H:%M:%S %z", m.internaldate.trim())
+        .unwrap()
+        .to_timestamp()
+        .unwrap()
+}
+
+fn probe_mail(stack: &MailStack, mailbox_user: &str, probe_id: &str) -> FetchedMail {
+    stack
+        .wait_for(mailbox_user, WAIT, |m| {
+            m.header("X-Support-Probe").as_deref() == Some(probe_id)
+        })
+        .unwrap()
+}
+
+/// Delivers `raw` and returns it as the persona's mailbox stored it.
+fn vendor_sends(stack: &MailStack, to: &str, marker: &str, raw: String) -> FetchedMail {
+    stack
+        .deliver("support@vendor.test", &[to], raw.as_bytes())
+        .unwrap();
+    stack
+        .wait_for(to, WAIT, |m| m.text().contains(marker))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_probe_is_filed_and_every_kind_of_reply_is_read_with_server_timestamps() {
+    init();
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(stack, dir.path(), "");
+
+    let before = Timestamp::now();
+    let report = engine.run_now("acme-dana").await.unwrap();
+    let after = Timestamp::now();
+    assert_eq!(report.state, ProbeState::Filed, "{report:?}");
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    let filed_at = rec.filed_at.unwrap();
+    assert!(before <= filed_at && filed_at <= after);
+    assert_eq!(rec.filed_time_source, Some(TimeSource::SmtpAccept));
+    assert!(
+        rec.attempts[0].outcome.starts_with("accepted: 250"),
+        "{:?}",
+        rec.attempts
+    );
+
+    // The vendor sees our probe with our Message-ID, the probe header and the token.
+    let probe = probe_mail(stack, "support@vendor.test", rec.id.as_str());
+    let our_mid = rec.message_id.clone().unwrap();
+    assert_eq!(probe.header("Message-ID").unwrap(), format!("<{our_mid}>"));
+    let subject = probe.header("Subject").unwrap();
+    assert!(subject.contains(&rec.token), "{subject}");
+    assert!(probe.text().contains("scheduled support-response test"));
+
+    // Ticket numbers and markers are unique per run: the stack's mailboxes
+    // outlive a test run.
+    let ticket = 10_000 + (Timestamp::now().as_millisecond() % 90_000);
+    let token = rec.token.clone();
+    // 1. An automatic acknowledgement that references the probe.
+    let ack = vendor_sends(
+        stack,
+        "dana@probe.test",
+        &format!("ACK-{ticket}"),
+        format!(
+            "From: Acme Support <support@vendor.test>\r\nTo: dana@probe.test\r\n\
+             Subject: [#{ticket}] Ticket received: {subject}\r\nMessage-ID: <ack-{ticket}@vendor.test>\r\n\
+             In-Reply-To: <{our_mid}>\r\nReferences: <{our_mid}>\r\nAuto-Submitted: auto-replied\r\n\
+             \r\nThis is an automated response: we have received your request (ACK-{ticket}).\r\n\
+             A ticket has been created with ID {ticket}.\r\n"
+        ),
+    );
+    // 2. An out-of-office from someone on the thread.
+    let ooo = vendor_sends(
+        stack,
+        "dana@probe.test",
+        &format!("back on Monday ({token})"),
+        format!(
+            "From: Kim <kim@vendor.test>\r\nTo: dana@probe.test\r\nSubject: Automatic reply: {subject}\r\n\
+             Message-ID: <ooo-{ticket}@vendor.test>\r\nIn-Reply-To: <{our_mid}>\r\nAuto-Submitted: auto-replied\r\n\
+             \r\nI am out of the office and back on Monday ({token}).\r\n"
+        ),
+    );
+    // 3. The human answer: no threading headers at all, only the ticket number
+    //    in the subject, and a Date header two hours off (a wrong sender clock).
+    let human = vendor_sends(
+        stack,
+        "dana@probe.test",
+        &format!("purged the edge cache (case {ticket})"),
+        format!(
+            "From: Sam at Acme <support@vendor.test>\r\nTo: dana@probe.test\r\n\
+             Subject: Re: [#{ticket}] your request\r\nMessage-ID: <reply-{ticket}-1@vendor.test>\r\n\
+             Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nHi Dana,\r\n\r\nI looked at your account and \
+             purged the edge cache (case {ticket}) for your zone; the stale objects are gone now.\r\n\r\nSam\r\n"
+        ),
+    );
+    // Unrelated mail in the same mailbox is left alone.
+    vendor_sends(
+        stack,
+        "dana@probe.test",
+        &format!("newsletter-{ticket}"),
+        format!(
+            "From: news@vendor.test\r\nTo: dana@probe.test\r\nSubject: Our news\r\n\r\nnewsletter-{ticket}\r\n"
+        ),
+    );
+
+    let report = engine.watch_once("dana").await.unwrap();
+    assert_eq!(report.recorded.len(), 3, "{report:?}");
+    assert!(report.unmatched >= 1);
+
+    let rec = engine.store().get(&rec.id).unwrap().unwrap();
+    assert_eq!(rec.state, ProbeState::Answered);
+    let by_key = |mid: &str| {
+        rec.messages
+            .iter()
+            .find(|m| m.message_id.as_deref() == Some(mid))
+            .unwrap_or_else(|| panic!("no message {mid} in {:#?}", rec.messages))
+    };
+    let (a, o, h) = (
+        by_key(&format!("ack-{ticket}@vendor.test")),
+        by_key(&format!("ooo-{ticket}@vendor.test")),
+        by_key(&format!("reply-{ticket}-1@vendor.test")),
+    );
+    assert_eq!(
+        (a.class, o.class, h.class),
+        (Class::Ack, Class::OutOfOffice, Class::Human)
+    );
+    assert_eq!(a.matched_by, MatchedBy::OurMessageId);
+    assert_eq!(o.matched_by, MatchedBy::OurMessageId);
+    assert_eq!(h.matched_by, MatchedBy::VendorRef);
+    for (m, mail) in [(a, &ack), (o, &ooo), (h, &human)] {
+        assert_eq!(m.time_source, TimeSource::ImapInternaldate);
+        assert_eq!(
+            m.at,
+            internaldate(mail),
+            "recorded time is the server's INTERNALDATE"
+        );
+    }
+    assert!(
+        h.notes.iter().any(|n| n.contains("Date header")),
+        "the wrong Date header is noted: {:?}",
+        h.notes
+    );
+    assert_eq!(rec.first_ack_at, Some(internaldate(&ack)));
+    assert_eq!(rec.first_human_at, Some(internaldate(&human)));
+    assert_eq!(
+        rec.time_to_first_human(),
+        Some(internaldate(&human).duration_since(filed_at))
+    );
+    assert_eq!(rec.vendor_refs, vec![format!("#{ticket}")]);
+
+    // A second read finds nothing new: the checkpoint holds.
+    let again = engine.watch_once("dana").await.unwrap();
+    assert_eq!((again.seen, again.recorded.len()), (0, 0), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_bounce_makes_the_probe_undeliverable() {
+    init();
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(stack, dir.path(), "");
+    let report = engine.run_now("gone-dana").await.unwrap();
+    // Postfix accepts the recipient; the failure comes later, as a DSN.
+    assert_eq!(report.state, ProbeState::Filed, "{report:?}");
+    let dsn = stack
+        .wait_for("dana@probe.test", WAIT, |m| {
+            m.text().contains("report-type=delivery-status")
+                && m.text().contains(report.id.as_str())
+        })
+        .unwrap();
+    engine.watch_once("dana").await.unwrap();
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    assert_eq!(rec.state, ProbeState::Undeliverable, "{rec:#?}");
+    let m = rec
+        .messages
+        .iter()
+        .find(|m| m.class == Class::Bounce)
+        .unwrap();
+    assert_eq!(m.at, internaldate(&dsn));
+    assert!(matches!(
+        m.matched_by,
+        MatchedBy::OurMessageId | MatchedBy::Token
+    ));
+    assert_eq!(rec.first_human_at, None);
+}
+
+#[tokio::test]
+async fn implicit_tls_smtp_and_starttls_imap_work_and_the_caps_hold() {
+    init();
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(stack, dir.path(), "");
+    let first = engine.run_now("acme-eve").await.unwrap();
+    assert_eq!(first.state, ProbeState::Filed, "{first:?}");
+    let rec = engine.store().get(&first.id).unwrap().unwrap();
+    let probe = probe_mail(stack, "support@vendor.test", first.id.as_str());
+    // token-in = "body": the token is in the body, not the subject.
+    assert!(probe.text().contains(&format!("Reference: {}", rec.token)));
+    assert!(!probe.header("Subject").unwrap().contains(&rec.token));
+
+    let human = vendor_sends(
+        stack,
+        "eve@probe.test",
+        &format!("rotated the API key ({})", rec.token),
+        format!(
+            "From: Ana <support@vendor.test>\r\nTo: eve@probe.test\r\nSubject: Re: Support test from Eve\r\n\
+             Message-ID: <r-{}@vendor.test>\r\nIn-Reply-To: <{}>\r\n\r\nHello Eve, we rotated the API key \
+             ({}) for you and checked the logs, nothing else is needed.\r\n",
+            rec.token,
+            rec.message_id.as_deref().unwrap(),
+            rec.token
+        ),
+    );
+    engine.watch_once("eve").await.unwrap();
+    let rec = engine.store().get(&first.id).unwrap().unwrap();
+    assert_eq!(rec.state, ProbeState::Answered);
+    assert_eq!(rec.first_human_at, Some(internaldate(&human)));
+
+    // acme's cap is 2 a day: the second probe goes out, the third does not.
+    let second = engine.run_now("acme-eve").await.unwrap();
+    assert_eq!(second.state, ProbeState::Filed);
+    let third = engine.run_now("acme-eve").await.unwrap();
+    assert_eq!(third.state, ProbeState::Skipped);
+    assert!(
+        third.reason.as_deref().unwrap().contains("per-day cap 2"),
+        "{third:?}"
+    );
+    probe_mail(stack, "support@vendor.test", second.id.as_str());
+    let received = stack.fetch_all("support@vendor.test", "INBOX").unwrap();
+    assert!(
+        !received
+            .iter()
+            .any(|m| m.header("X-Support-Probe").as_deref() == Some(third.id.as_str())),
+        "the capped probe must never reach the vendor"
+    );
+}
+
+#[tokio::test]
+async fn our_own_failures_are_never_the_vendors() {
+    init();
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    // A wrong SMTP password: definitely not sent, retried within the window, then not-filed.
+    let short = r#"
+[[probe]]
+name = "acme-short"
+vendor = "acme"
+persona = "dana"
+schedule = "0 30 2 * * *"
+zones = ["UTC"]
+answer-within = "1s"
+subject = "Short {token}"
+body = "A scheduled support-response test."
+"#;
+    let engine_ok = engine(stack, dir.path(), short);
+    let watched = engine_ok.run_now("acme-short").await.unwrap();
+    assert_eq!(watched.state, ProbeState::Filed);
+    std::fs::write(dir.path().join("dana@probe.test.pw"), "wrong-password").unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let cfg = engine_ok.config().clone();
+    let channels = support_probe::cli::wiring::channels(&cfg, &["dana"], &clock).unwrap();
+    let engine = Engine::new(cfg, Arc::clone(engine_ok.store()), clock, channels)
+        .unwrap()
+        .with_retry_pause(Duration::from_millis(200));
+    let report = engine.run_now("acme-dana").await.unwrap();
+    assert_eq!(report.state, ProbeState::NotFiled, "{report:?}");
+    let reason = report.reason.unwrap();
+    assert!(reason.contains("logging in"), "{reason}");
+    assert!(
+        !reason.contains("wrong-password"),
+        "no secret in messages: {reason}"
+    );
+
+    // IMAP login fails too: watching errs, and the filed probe does not
+    // expire as unanswered although its answer window is long gone.
+    assert!(engine.watch_once("dana").await.is_err());
+    let deadline = engine
+        .store()
+        .get(&watched.id)
+        .unwrap()
+        .unwrap()
+        .answer_deadline()
+        .unwrap();
+    assert!(deadline < Timestamp::now());
+    assert!(engine.expire().unwrap().is_empty());
+    let rec = engine.store().get(&watched.id).unwrap().unwrap();
+    assert_eq!(
+        rec.state,
+        ProbeState::Filed,
+        "our IMAP outage is not the vendor's silence"
+    );
+    let summary =
+        support_probe::readings::summarize(&engine.store().all().unwrap(), Timestamp::now());
+    let acme = summary.iter().find(|s| s.vendor == "acme").unwrap();
+    assert_eq!((acme.filed, acme.not_filed, acme.unanswered), (1, 1, 0));
+}
+
+#[tokio::test]
+async fn a_closed_smtp_port_is_not_filed_and_is_retried_within_the_window() {
+    init();
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    // Bind and drop a listener to get a port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = config_text(stack, dir.path(), "").replace(
+        &format!("port = {}\n", stack.smtp_submission_port),
+        &format!("port = {closed}\n"),
+    );
+    let loaded = config::parse_str(&text, &dir.path().join("p.toml")).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let channels = support_probe::cli::wiring::channels(&loaded.config, &["dana"], &clock).unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("state"), Mode::Exclusive).unwrap());
+    let engine = Engine::new(Arc::new(loaded.config), store, clock, channels)
+        .unwrap()
+        .with_retry_pause(Duration::from_millis(200));
+    let report = engine.run_now("acme-dana").await.unwrap();
+    assert_eq!(report.state, ProbeState::NotFiled, "{report:?}");
+    assert!(
+        report.reason.as_deref().unwrap().contains("connecting"),
+        "{report:?}"
+    );
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    assert!(
+        rec.attempts.len() >= 2,
+        "retried inside the window: {:?}",
+        rec.attempts
+    );
+    assert_eq!(rec.filed_at, None);
+}
