@@ -3,6 +3,9 @@
 //! them from its mailbox and answers the way helpdesks do, and the readings
 //! are checked against the servers' own timestamps.
 
+// Test code: a panic with its message is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::collections::BTreeMap;
@@ -11,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use support::config::{DEFAULT_PROBES, config_text, internaldate};
 use support::{FetchedMail, MailStack};
 use support_probe::channel::Channel;
 use support_probe::clock::{Clock, SystemClock};
@@ -25,108 +29,8 @@ fn init() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// A config for the stack: persona dana (STARTTLS submission, IMAPS) and
-/// eve (implicit-TLS SMTP, IMAP with STARTTLS); vendor acme (a helpdesk
-/// at support@vendor.test), vendor gone (an address that bounces).
-fn config_text(stack: &MailStack, dir: &Path, extra: &str) -> String {
-    let pw = |user: &str| {
-        let path = dir.join(format!("{user}.pw"));
-        std::fs::write(&path, stack.password(user)).unwrap();
-        path.display().to_string()
-    };
-    let (dana, eve) = (pw("dana@probe.test"), pw("eve@probe.test"));
-    let ca = stack.ca_file.display();
-    format!(
-        r#"
-[daemon]
-filing-retry-window = "2s"
-
-[[vendor]]
-name = "acme"
-addresses = ["support@vendor.test"]
-helpdesk = "freshdesk"
-caps = {{ per-day = 2, per-week = 10 }}
-
-[[vendor]]
-name = "gone"
-addresses = ["nobody@gone.test"]
-
-[[persona]]
-name = "dana"
-display-name = "Dana Probe"
-address = "dana@probe.test"
-[persona.smtp]
-host = "127.0.0.1"
-port = {sub}
-security = "starttls"
-username = "dana@probe.test"
-password = {{ file = "{dana}" }}
-ca-file = "{ca}"
-[persona.imap]
-host = "127.0.0.1"
-port = {imaps}
-security = "tls"
-username = "dana@probe.test"
-password = {{ file = "{dana}" }}
-ca-file = "{ca}"
-
-[[persona]]
-name = "eve"
-display-name = "Eve Probe"
-address = "eve@probe.test"
-[persona.smtp]
-host = "127.0.0.1"
-port = {smtps}
-security = "tls"
-username = "eve@probe.test"
-password = {{ file = "{eve}" }}
-ca-file = "{ca}"
-[persona.imap]
-host = "127.0.0.1"
-port = {imap}
-security = "starttls"
-username = "eve@probe.test"
-password = {{ file = "{eve}" }}
-ca-file = "{ca}"
-
-[[probe]]
-name = "acme-dana"
-vendor = "acme"
-persona = "dana"
-schedule = "0 30 2 * * *"
-zones = ["Europe/Berlin"]
-subject = "Support test {{token}}"
-body = "Hello {{vendor}}, this is a scheduled support-response test."
-
-[[probe]]
-name = "acme-eve"
-vendor = "acme"
-persona = "eve"
-schedule = "0 30 2 * * *"
-zones = ["UTC"]
-token-in = "body"
-subject = "Support test from Eve"
-body = "Hello, this is a scheduled support-response test."
-
-[[probe]]
-name = "gone-dana"
-vendor = "gone"
-persona = "dana"
-schedule = "0 30 2 * * *"
-zones = ["UTC"]
-subject = "Support test {{token}}"
-body = "Hello, this is a scheduled support-response test."
-{extra}
-"#,
-        sub = stack.smtp_submission_port,
-        smtps = stack.smtp_tls_port,
-        imaps = stack.imaps_port,
-        imap = stack.imap_port,
-    )
-}
-
 fn engine(stack: &MailStack, dir: &Path, extra: &str) -> Engine {
-    let text = config_text(stack, dir, extra);
+    let text = config_text(stack, dir, &format!("{DEFAULT_PROBES}{extra}"));
     let loaded = config::parse_str(&text, &dir.join("probes.toml")).unwrap();
     let config = loaded.config;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -137,14 +41,6 @@ fn engine(stack: &MailStack, dir: &Path, extra: &str) -> Engine {
     Engine::new(Arc::new(config), Arc::new(store), clock, channels)
         .unwrap()
         .with_retry_pause(Duration::from_millis(200))
-}
-
-/// INTERNALDATE as the test's own IMAP client read it, e.g. `23-Nov-2026 03:10:11 +0000`.
-fn internaldate(m: &FetchedMail) -> Timestamp {
-    jiff::fmt::strtime::parse("%d-%b-%Y %H:%M:%S %z", m.internaldate.trim())
-        .unwrap()
-        .to_timestamp()
-        .unwrap()
 }
 
 fn probe_mail(stack: &MailStack, mailbox_user: &str, probe_id: &str) -> FetchedMail {
@@ -448,7 +344,7 @@ async fn a_closed_smtp_port_is_not_filed_and_is_retried_within_the_window() {
         .local_addr()
         .unwrap()
         .port();
-    let text = config_text(stack, dir.path(), "").replace(
+    let text = config_text(stack, dir.path(), DEFAULT_PROBES).replace(
         &format!("port = {}\n", stack.smtp_submission_port),
         &format!("port = {closed}\n"),
     );

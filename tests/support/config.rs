@@ -1,0 +1,119 @@
+//! The probe configuration the mail tests use, and reading the stack's timestamps.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+
+use super::{FetchedMail, MailStack};
+
+/// Probes for [`config_text`]: acme through dana and eve, and one to an address that bounces.
+pub const DEFAULT_PROBES: &str = r#"
+[[probe]]
+name = "acme-dana"
+vendor = "acme"
+persona = "dana"
+schedule = "0 30 2 * * *"
+zones = ["Europe/Berlin"]
+subject = "Support test {token}"
+body = "Hello {vendor}, this is a scheduled support-response test."
+
+[[probe]]
+name = "acme-eve"
+vendor = "acme"
+persona = "eve"
+schedule = "0 30 2 * * *"
+zones = ["UTC"]
+token-in = "body"
+subject = "Support test from Eve"
+body = "Hello, this is a scheduled support-response test."
+
+[[probe]]
+name = "gone-dana"
+vendor = "gone"
+persona = "dana"
+schedule = "0 30 2 * * *"
+zones = ["UTC"]
+subject = "Support test {token}"
+body = "Hello, this is a scheduled support-response test."
+"#;
+
+/// A config for the stack: persona dana (STARTTLS submission, IMAPS) and
+/// eve (implicit-TLS SMTP, IMAP with STARTTLS); vendor acme (a helpdesk
+/// at support@vendor.test), vendor gone (an address that bounces).
+pub fn config_text(stack: &MailStack, dir: &Path, probes: &str) -> String {
+    let pw = |user: &str| {
+        let path = dir.join(format!("{user}.pw"));
+        std::fs::write(&path, stack.password(user)).unwrap();
+        path.display().to_string()
+    };
+    let (dana, eve) = (pw("dana@probe.test"), pw("eve@probe.test"));
+    let ca = stack.ca_file.display();
+    format!(
+        r#"
+[daemon]
+filing-retry-window = "2s"
+
+[[vendor]]
+name = "acme"
+addresses = ["support@vendor.test"]
+helpdesk = "freshdesk"
+caps = {{ per-day = 2, per-week = 10 }}
+
+[[vendor]]
+name = "gone"
+addresses = ["nobody@gone.test"]
+
+[[persona]]
+name = "dana"
+display-name = "Dana Probe"
+address = "dana@probe.test"
+[persona.smtp]
+host = "127.0.0.1"
+port = {sub}
+security = "starttls"
+username = "dana@probe.test"
+password = {{ file = "{dana}" }}
+ca-file = "{ca}"
+[persona.imap]
+host = "127.0.0.1"
+port = {imaps}
+security = "tls"
+username = "dana@probe.test"
+password = {{ file = "{dana}" }}
+ca-file = "{ca}"
+
+[[persona]]
+name = "eve"
+display-name = "Eve Probe"
+address = "eve@probe.test"
+[persona.smtp]
+host = "127.0.0.1"
+port = {smtps}
+security = "tls"
+username = "eve@probe.test"
+password = {{ file = "{eve}" }}
+ca-file = "{ca}"
+[persona.imap]
+host = "127.0.0.1"
+port = {imap}
+security = "starttls"
+username = "eve@probe.test"
+password = {{ file = "{eve}" }}
+ca-file = "{ca}"
+
+{probes}
+"#,
+        sub = stack.smtp_submission_port,
+        smtps = stack.smtp_tls_port,
+        imaps = stack.imaps_port,
+        imap = stack.imap_port,
+    )
+}
+
+/// INTERNALDATE as the test's own IMAP client read it, e.g. `23-Nov-2026 03:10:11 +0000`.
+pub fn internaldate(m: &FetchedMail) -> Timestamp {
+    jiff::fmt::strtime::parse("%d-%b-%Y %H:%M:%S %z", m.internaldate.trim())
+        .unwrap()
+        .to_timestamp()
+        .unwrap()
+}
