@@ -177,9 +177,11 @@ impl Vendor {
 /// `caps`: how many probes may reach one vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
-    /// Per calendar day (in the vendor's zone), `1..=Caps::MAX_PER_DAY`.
+    /// In any rolling 24 hours, `1..=Caps::MAX_PER_DAY`. Rolling windows
+    /// (not calendar days) so that no choice of zone or midnight lets twice
+    /// the cap through around a day boundary.
     pub per_day: u32,
-    /// Per ISO week (in the vendor's zone), `per_day..=Caps::MAX_PER_WEEK`.
+    /// In any rolling 7 days, `per_day..=Caps::MAX_PER_WEEK`.
     pub per_week: u32,
 }
 

@@ -274,3 +274,6 @@ impl Engine {
             .min())
     }
 }
+
+#[cfg(test)]
+mod tests;

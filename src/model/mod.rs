@@ -397,6 +397,17 @@ impl ProbeRecord {
         ) {
             return;
         }
+        let was_uncertain = self.state == ProbeState::Uncertain;
+        if was_uncertain && !self.messages.is_empty() && self.filed_at.is_none() {
+            // A reply proves the vendor got it; when exactly its server
+            // accepted it we never saw. The send attempt's start is the
+            // closest bound we have, and the note says so.
+            self.filed_at = self.filing_started_at;
+            self.notes.push(
+                "filed_at is the start of the send attempt: the server's acceptance was never seen"
+                    .to_string(),
+            );
+        }
         let deadline = self.answer_deadline();
         let mut msgs: Vec<&MessageRecord> = self.messages.iter().collect();
         msgs.sort_by_key(|m| m.at);
@@ -410,7 +421,6 @@ impl ProbeRecord {
         self.first_human_at = human.map(|m| m.at);
         self.first_human_key = human.map(|m| m.key.clone());
         let bounced = msgs.iter().any(|m| m.effective_class() == Class::Bounce);
-        let was_uncertain = self.state == ProbeState::Uncertain;
         self.state = if self.first_human_at.is_some() {
             self.censored_at = None;
             ProbeState::Answered

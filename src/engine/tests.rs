@@ -1,0 +1,399 @@
+//! Engine tests on a manual clock with an in-memory channel: planning across
+//! restarts, missed fires and clock jumps; at-most-once filing; the
+//! canned-text rule; uncertain filings; expiry.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+
+use super::Engine;
+use crate::channel::{Channel, ChannelError, Fetched, FileOutcome, Inbound, Outgoing};
+use crate::clock::{Clock, ManualClock};
+use crate::config;
+use crate::model::{Class, MatchedBy, Origin, ProbeState, TimeSource};
+use crate::store::{Mode, Store};
+
+const CONFIG: &str = r#"
+[daemon]
+missed-grace = "15m"
+filing-retry-window = "1m"
+
+[[vendor]]
+name = "acme"
+addresses = ["support@acme.example"]
+helpdesk = "zendesk"
+caps = { per-day = 5, per-week = 20 }
+
+[[persona]]
+name = "me"
+display-name = "Dana Probe"
+address = "dana@probe.example"
+[persona.smtp]
+host = "127.0.0.1"
+port = 25
+security = "insecure"
+username = "dana"
+password = { env = "NEVER_READ" }
+[persona.imap]
+host = "127.0.0.1"
+port = 143
+security = "insecure"
+username = "dana"
+password = { env = "NEVER_READ" }
+
+[[probe]]
+name = "nightly"
+vendor = "acme"
+persona = "me"
+schedule = "0 30 2 * * *"
+zones = ["Europe/Berlin"]
+jitter = "10m"
+answer-within = "1d"
+subject = "Support test {token}"
+body = "A scheduled support-response test."
+"#;
+
+/// A channel that accepts (or not) what it is given and hands out the
+/// messages a test puts in its inbox.
+#[derive(Debug, Default)]
+struct TestChannel {
+    /// What `file` answers; `None` = accepted at the clock's now.
+    outcome: Mutex<Option<FileOutcome>>,
+    sent: Mutex<Vec<Outgoing>>,
+    inbox: Mutex<Vec<Inbound>>,
+    clock: Option<ManualClock>,
+}
+
+#[async_trait]
+impl Channel for TestChannel {
+    fn kind(&self) -> &'static str {
+        "email"
+    }
+    fn watch_key(&self) -> String {
+        "test".into()
+    }
+    async fn file(&self, probe: &Outgoing) -> FileOutcome {
+        self.sent.lock().unwrap().push(probe.clone());
+        match self.outcome.lock().unwrap().clone() {
+            Some(o) => o,
+            None => FileOutcome::Accepted {
+                at: self.clock.as_ref().unwrap().now(),
+                source: TimeSource::Simulated,
+                detail: "250 ok".into(),
+                ticket_ref: None,
+            },
+        }
+    }
+    async fn fetch(
+        &self,
+        position: Option<&serde_json::Value>,
+        _since: Option<Timestamp>,
+    ) -> Result<Fetched, ChannelError> {
+        let inbox = self.inbox.lock().unwrap();
+        let from = position.and_then(|p| p.as_u64()).unwrap_or(0) as usize;
+        Ok(Fetched {
+            messages: inbox[from.min(inbox.len())..].to_vec(),
+            position: serde_json::json!(inbox.len()),
+            rescanned: false,
+            more: false,
+        })
+    }
+}
+
+struct Rig {
+    clock: ManualClock,
+    channel: Arc<TestChannel>,
+    engine: Engine,
+}
+
+fn rig(dir: &Path, start: &str, config_text: &str) -> Rig {
+    let clock = ManualClock::new(start.parse().unwrap());
+    let channel = Arc::new(TestChannel {
+        clock: Some(clock.clone()),
+        ..TestChannel::default()
+    });
+    let loaded = config::parse_str(config_text, Path::new("t.toml")).unwrap();
+    let mut channels: BTreeMap<String, Arc<dyn Channel>> = BTreeMap::new();
+    channels.insert("me".into(), channel.clone());
+    let store = Store::open(dir, Mode::Exclusive).unwrap();
+    let engine = Engine::new(
+        Arc::new(loaded.config),
+        Arc::new(store),
+        Arc::new(clock.clone()) as Arc<dyn Clock>,
+        channels,
+    )
+    .unwrap()
+    .with_retry_pause(std::time::Duration::from_millis(1));
+    Rig {
+        clock,
+        channel,
+        engine,
+    }
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn reply(key: &str, at: Timestamp, in_reply_to: &str, body: &str) -> Inbound {
+    let raw = format!(
+        "From: Acme <support@acme.zendesk.com>\r\nTo: dana@probe.example\r\nSubject: Re: test\r\n\
+         Message-ID: <{key}@acme.zendesk.com>\r\nIn-Reply-To: <{in_reply_to}>\r\n\
+         Auto-Submitted: auto-generated\r\nX-Mailer: Zendesk Mailer\r\n\r\n{body}\r\n"
+    );
+    Inbound {
+        key: key.into(),
+        at,
+        source: TimeSource::ImapInternaldate,
+        raw: raw.into_bytes(),
+        probe_hint: None,
+    }
+}
+
+#[tokio::test]
+async fn the_next_fire_is_planned_once_with_its_jitter_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let first = r.engine.plan().unwrap();
+    assert_eq!(first.planned.len(), 1);
+    assert!(r.engine.plan().unwrap().planned.is_empty(), "planned once");
+    let p = r.engine.store().get(&first.planned[0]).unwrap().unwrap();
+    // 02:30 Berlin on Nov 3 is 01:30Z; jitter up to 10 minutes.
+    assert_eq!(p.scheduled_for, ts("2026-11-03T01:30:00Z"));
+    assert!(
+        p.due_at >= p.scheduled_for && p.due_at <= p.scheduled_for + SignedDuration::from_mins(10)
+    );
+    assert_eq!((p.state, p.origin), (ProbeState::Planned, Origin::Schedule));
+    drop(r);
+
+    // A new process on the same store: nothing new, the same jittered time.
+    let r = rig(dir.path(), "2026-11-02T13:00:00Z", CONFIG);
+    assert!(r.engine.plan().unwrap().planned.is_empty());
+    let again = r.engine.store().get(&p.id).unwrap().unwrap();
+    assert_eq!(again.due_at, p.due_at);
+
+    // At the due time it is filed once; planning then moves to the next night.
+    r.clock.set(p.due_at);
+    let filed = r.engine.file_due().await.unwrap();
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0].state, ProbeState::Filed);
+    assert!(r.engine.file_due().await.unwrap().is_empty());
+    let next = r.engine.plan().unwrap();
+    assert_eq!(next.planned.len(), 1);
+    let n = r.engine.store().get(&next.planned[0]).unwrap().unwrap();
+    assert_eq!(n.scheduled_for, ts("2026-11-04T01:30:00Z"));
+    assert_eq!(r.channel.sent.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn fires_missed_while_down_are_skipped_not_sent_late_in_bulk() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let planned = r.engine.plan().unwrap().planned[0].clone();
+    // The daemon was down for three days (or the clock jumped forward).
+    r.clock.set(ts("2026-11-05T12:00:00Z"));
+    let report = r.engine.plan().unwrap();
+    // Nov 4 and Nov 5 02:30 Berlin were missed; Nov 6 is planned.
+    assert_eq!(report.skipped.len(), 2, "{report:?}");
+    assert_eq!(report.planned.len(), 1);
+    let filed = r.engine.file_due().await.unwrap();
+    // The Nov 3 probe, planned before the outage, is refused as missed.
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0].id, planned);
+    assert_eq!(filed[0].state, ProbeState::Skipped);
+    assert!(filed[0].reason.as_deref().unwrap().starts_with("missed"));
+    assert!(
+        r.channel.sent.lock().unwrap().is_empty(),
+        "nothing was sent late"
+    );
+    for id in &report.skipped {
+        let p = r.engine.store().get(id).unwrap().unwrap();
+        assert_eq!(p.state, ProbeState::Skipped);
+        assert!(p.state_reason.as_deref().unwrap().contains("not running"));
+    }
+}
+
+#[tokio::test]
+async fn a_clock_jumping_back_does_not_fire_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let id = r.engine.plan().unwrap().planned[0].clone();
+    let due = r.engine.store().get(&id).unwrap().unwrap().due_at;
+    r.clock.set(due);
+    r.engine.file_due().await.unwrap();
+    r.engine.plan().unwrap();
+    // An NTP step back by two hours, to before the fire.
+    r.clock.set(due - SignedDuration::from_hours(2));
+    assert!(r.engine.plan().unwrap().planned.is_empty());
+    assert!(r.engine.file_due().await.unwrap().is_empty());
+    r.clock.set(due + SignedDuration::from_mins(5));
+    assert!(r.engine.file_due().await.unwrap().is_empty());
+    assert_eq!(r.channel.sent.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_same_text_on_a_second_probe_is_canned_and_corrects_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let one = r.engine.run_now("nightly").await.unwrap().id;
+    let mid1 = r
+        .engine
+        .store()
+        .get(&one)
+        .unwrap()
+        .unwrap()
+        .message_id
+        .unwrap();
+    // A Zendesk trigger reply in plain words: no automatic wording at all, so
+    // on its own it reads as a person's answer.
+    let text = |n: u32| {
+        format!(
+            "Hello Dana Probe,\r\n\r\nA member of our team will pick up ticket {n} during the next \
+             shift and answer you in this thread with the details of your case.\r\n\r\nAcme"
+        )
+    };
+    r.channel.inbox.lock().unwrap().push(reply(
+        "m1",
+        ts("2026-11-02T12:00:30Z"),
+        &mid1,
+        &text(4101),
+    ));
+    r.engine.watch_once("me").await.unwrap();
+    let p1 = r.engine.store().get(&one).unwrap().unwrap();
+    assert_eq!(p1.state, ProbeState::Answered, "read as human at first");
+
+    r.clock.set(ts("2026-11-03T12:00:00Z"));
+    let two = r.engine.run_now("nightly").await.unwrap().id;
+    let mid2 = r
+        .engine
+        .store()
+        .get(&two)
+        .unwrap()
+        .unwrap()
+        .message_id
+        .unwrap();
+    r.channel.inbox.lock().unwrap().push(reply(
+        "m2",
+        ts("2026-11-03T12:00:20Z"),
+        &mid2,
+        &text(4102),
+    ));
+    let report = r.engine.watch_once("me").await.unwrap();
+    assert_eq!(report.reclassified, 1);
+    let p2 = r.engine.store().get(&two).unwrap().unwrap();
+    assert_eq!(p2.messages[0].class, Class::Ack);
+    assert!(p2.messages[0].reasons.iter().any(|r| r.contains("canned")));
+    let p1 = r.engine.store().get(&one).unwrap().unwrap();
+    assert_eq!(
+        p1.state,
+        ProbeState::Filed,
+        "the first probe's reading is corrected"
+    );
+    assert_eq!(p1.messages[0].class, Class::Ack);
+    assert_eq!(p1.first_ack_at, Some(ts("2026-11-02T12:00:30Z")));
+    assert_eq!(p1.first_human_at, None);
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_is_uncertain_never_resent_and_settled_by_a_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Unknown {
+        reason: "connection reset after the data".into(),
+    });
+    let report = r.engine.run_now("nightly").await.unwrap();
+    assert_eq!(report.state, ProbeState::Uncertain);
+    assert_eq!(r.channel.sent.lock().unwrap().len(), 1, "not retried");
+    assert!(r.engine.file_due().await.unwrap().is_empty());
+    let rec = r.engine.store().get(&report.id).unwrap().unwrap();
+    assert_eq!(rec.filed_at, None);
+
+    let mid = rec.message_id.unwrap();
+    r.channel.inbox.lock().unwrap().push(reply(
+        "h",
+        ts("2026-11-02T12:20:00Z"),
+        &mid,
+        "Hi Dana, I reset the origin credentials for your account and everything works again.",
+    ));
+    r.engine.watch_once("me").await.unwrap();
+    let rec = r.engine.store().get(&report.id).unwrap().unwrap();
+    assert_eq!(rec.state, ProbeState::Answered);
+    assert_eq!(rec.filed_at, Some(ts("2026-11-02T12:00:00Z")));
+    assert!(
+        rec.notes
+            .iter()
+            .any(|n| n.contains("start of the send attempt")),
+        "{:?}",
+        rec.notes
+    );
+    assert_eq!(rec.messages[0].matched_by, MatchedBy::OurMessageId);
+}
+
+#[tokio::test]
+async fn a_definite_failure_is_retried_within_the_window_then_not_filed() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Rejected {
+        reason: "535 authentication failed".into(),
+        retryable: false,
+    });
+    let report = r.engine.run_now("nightly").await.unwrap();
+    assert_eq!(report.state, ProbeState::NotFiled);
+    assert_eq!(
+        r.channel.sent.lock().unwrap().len(),
+        1,
+        "a 5xx is not retried"
+    );
+    // Not-filed probes do not use up the cap and are never the vendor's.
+    let summary = crate::readings::summarize(&r.engine.store().all().unwrap(), r.clock.now());
+    assert_eq!((summary[0].filed, summary[0].not_filed), (0, 1));
+}
+
+#[tokio::test]
+async fn a_probe_left_filing_by_a_dead_process_becomes_uncertain() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let id = r.engine.plan().unwrap().planned[0].clone();
+    let now = r.clock.now();
+    r.engine
+        .store()
+        .write(|tx| {
+            tx.begin_filing(
+                &id,
+                now,
+                crate::store::Caps {
+                    per_day: 5,
+                    per_week: 20,
+                },
+                None,
+            )
+        })
+        .unwrap();
+    // Still inside the time a send can take: left alone.
+    r.clock.advance(SignedDuration::from_mins(5));
+    assert!(r.engine.recover().unwrap().is_empty());
+    r.clock.advance(SignedDuration::from_mins(15));
+    assert_eq!(r.engine.recover().unwrap(), vec![id.clone()]);
+    let p = r.engine.store().get(&id).unwrap().unwrap();
+    assert_eq!(p.state, ProbeState::Uncertain);
+    assert!(r.channel.sent.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unanswered_probe_is_censored_at_its_deadline_once_the_mailbox_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let id = r.engine.run_now("nightly").await.unwrap().id;
+    r.engine.watch_once("me").await.unwrap();
+    r.clock.advance(SignedDuration::from_hours(30));
+    // The mailbox was last read 30 hours ago, before the 24 h deadline.
+    assert!(r.engine.expire().unwrap().is_empty());
+    r.engine.watch_once("me").await.unwrap();
+    assert_eq!(r.engine.expire().unwrap(), vec![id.clone()]);
+    let p = r.engine.store().get(&id).unwrap().unwrap();
+    assert_eq!(p.state, ProbeState::Unanswered);
+    assert_eq!(p.censored_at, Some(ts("2026-11-03T12:00:00Z")));
+}
