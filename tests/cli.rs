@@ -928,7 +928,6 @@ fn relabel_to_automated_unanswers_a_probe_and_keeps_the_original_class() {
 /// answer deadline, so a probe whose window closed long ago becomes `filed`
 /// (and `status` lists it as pending) until an engine's `expire` runs.
 #[test]
-#[ignore = "relabel leaves a probe past its answer deadline `filed` instead of `unanswered`"]
 fn relabel_past_the_deadline_gives_unanswered() {
     let s = scratch_after_demo();
     let p = answered_once(&s.state());
@@ -1082,4 +1081,18 @@ fn show_rejects_what_is_not_a_probe_id() {
             .contains("no probe 00000000000000000000000000 in "),
         "{out:?}"
     );
+}
+
+#[test]
+fn demo_gives_the_same_readings_for_the_same_seed() {
+    let run = || {
+        let s = Scratch::new();
+        let mut v = s
+            .run(&["demo", "--days", "3", "--seed", "11", "--format", "json"])
+            .expect_code(0)
+            .json();
+        v.as_object_mut().unwrap().remove("state_dir");
+        v
+    };
+    assert_eq!(run(), run());
 }

@@ -17,6 +17,7 @@
 //! | 1 | RFC 3464 delivery report: any recipient `Action: failed` / only `delayed` / only delivered, relayed or expanded | bounce / delay / automated |
 //! | 1 | non-standard report: sent by MAILER-DAEMON, postmaster or with `Return-Path: <>`, plus failure markers (subject, 5.x.x code, "could not be delivered", ...) or delay markers ("(Delay)", "will retry", 4.x.x code, ...) | bounce / delay |
 //! | 2 | the first per-vendor override whose pattern matches its field | the override's class |
+//! | 2 | no sender address at all (no usable `From:`) | automated |
 //! | 3 | out-of-office subject ("Out of Office", "Abwesenheitsnotiz", ...) | out-of-office |
 //! | 3 | auto-reply subject ("Automatic reply:", "Auto:", "Automatische Antwort", ...): with absence wording, or with no acknowledgement wording | out-of-office |
 //! | 3 | auto-reply subject with acknowledgement wording and no absence wording | ack |
@@ -284,6 +285,12 @@ pub fn classify(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
     }
     if let Some(c) = apply_overrides(facts, &ctx.rules.overrides) {
         return c;
+    }
+    if facts.from_addr.is_none() {
+        return Classification::new(
+            Class::Automated,
+            vec!["no sender address (From): not a message a person wrote".to_string()],
+        );
     }
     let helpdesk = facts.helpdesk.unwrap_or(ctx.rules.helpdesk);
     let markers = autoreply::machine_markers(facts, helpdesk);

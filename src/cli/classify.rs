@@ -157,6 +157,9 @@ pub fn relabel(g: &Global, probe: &str, message: &str, class: &str) -> Result<Ex
             })?;
         m.relabel = Some(Relabel { class, at: now });
         p.recompute();
+        // Taking away the only human reply of a probe whose answer window
+        // has passed makes it unanswered, if its mailbox was read that far.
+        crate::engine::close_if_due(tx, &mut p, now)?;
         tx.put(&p)?;
         Ok(p)
     })?;

@@ -82,7 +82,8 @@ pub async fn run(
         Arc::clone(&store),
         shared_clock,
         channels,
-    )?;
+    )?
+    .with_seed(seed);
     let end = start + SignedDuration::from_hours(24 * i64::from(days));
     let personas: Vec<String> = engine.personas().map(str::to_string).collect();
     loop {

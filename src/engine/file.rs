@@ -33,13 +33,15 @@ impl Engine {
     /// Files every planned probe that is due.
     pub async fn file_due(&self) -> Result<Vec<FileReport>, EngineError> {
         let now = self.clock.now();
-        let due: Vec<ProbeId> = self
+        let mut due: Vec<ProbeRecord> = self
             .store
             .active()?
             .into_iter()
             .filter(|p| p.state == ProbeState::Planned && p.due_at <= now)
-            .map(|p| p.id)
             .collect();
+        // Oldest due first; ties in a stable order, not by the random part of the id.
+        due.sort_by(|a, b| (a.due_at, &a.probe, &a.zone).cmp(&(b.due_at, &b.probe, &b.zone)));
+        let due: Vec<ProbeId> = due.into_iter().map(|p| p.id).collect();
         let mut out = Vec::new();
         for id in due {
             out.push(self.file_one(&id).await?);

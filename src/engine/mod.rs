@@ -25,7 +25,7 @@ mod ingest;
 mod plan;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -36,7 +36,7 @@ use crate::classify;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::model::{ProbeId, ProbeRecord, ProbeState};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, WriteTx};
 
 pub use file::FileReport;
 pub use ingest::{IngestReport, Recorded, human};
@@ -80,6 +80,34 @@ pub fn rules_for(vendor: &crate::config::Vendor) -> classify::Rules {
     }
 }
 
+/// Closes the answer window of a filed probe whose deadline has passed, if
+/// its channel has been read up to that deadline (otherwise a reply may be
+/// waiting unread: our lag, not the vendor's silence). Returns whether it
+/// changed `rec`; the caller stores it.
+pub fn close_if_due(
+    tx: &WriteTx<'_>,
+    rec: &mut ProbeRecord,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let Some(deadline) = rec.answer_deadline() else {
+        return Ok(false);
+    };
+    if rec.state != ProbeState::Filed || deadline > now {
+        return Ok(false);
+    }
+    let Some(key) = &rec.watch_key else {
+        return Ok(false);
+    };
+    let caught_up = tx.cursor(key)?.map(|c| c.caught_up_at);
+    if caught_up.is_none_or(|c| c < deadline) {
+        return Ok(false);
+    }
+    rec.censored_at = Some(deadline);
+    rec.state = ProbeState::Unanswered;
+    rec.recompute();
+    Ok(true)
+}
+
 /// How long a probe may sit in `filing` before we conclude that the process
 /// filing it died, and call it uncertain. Longer than any SMTP transaction
 /// can take (four times the network timeout).
@@ -97,6 +125,9 @@ pub struct Engine {
     rules: BTreeMap<String, classify::Rules>,
     /// Sleep between filing retries; the demo and tests shorten it.
     retry_pause: Duration,
+    /// Draws jitter. Seedable so the demo is reproducible; a std mutex,
+    /// never held across an `.await`.
+    rng: Mutex<fastrand::Rng>,
     /// Cancelled when the process is asked to stop: a pending filing retry
     /// then ends as "not filed" instead of leaving the probe in `filing`.
     shutdown: CancellationToken,
@@ -123,12 +154,22 @@ impl Engine {
             rules,
             retry_pause: Duration::from_secs(5),
             shutdown: CancellationToken::new(),
+            rng: Mutex::new(fastrand::Rng::new()),
         })
     }
 
     /// Sets the pause between filing retries (tests use a short one).
     pub fn with_retry_pause(mut self, pause: Duration) -> Self {
         self.retry_pause = pause;
+        self
+    }
+
+    /// Seeds the jitter (the demo's runs are then reproducible).
+    pub fn with_seed(self, seed: u64) -> Self {
+        *self
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fastrand::Rng::with_seed(seed);
         self
     }
 
@@ -206,36 +247,25 @@ impl Engine {
     /// `unanswered` observations, once their channel has been read up to the
     /// deadline. Returns the probes changed.
     pub fn expire(&self) -> Result<Vec<ProbeId>, EngineError> {
+        let now = self.clock.now();
         let mut changed = Vec::new();
         for p in self.store.active()? {
-            if p.state != ProbeState::Filed {
+            if p.state != ProbeState::Filed || p.answer_deadline().is_none_or(|d| d > now) {
                 continue;
             }
-            let Some(deadline) = p.answer_deadline() else {
-                continue;
-            };
-            let Ok(channel) = self.channel(&p.persona) else {
-                continue;
-            };
-            let caught_up = self
+            let closed = self
                 .store
-                .cursor(&channel.watch_key())?
-                .map(|c| c.caught_up_at);
-            if caught_up.is_none_or(|c| c < deadline) {
-                // We have not read the mailbox past the deadline yet: a reply
-                // may be waiting. Not the vendor's silence, our lag.
-                continue;
-            }
-            let done = self.store.write(|tx| {
-                tx.update(&p.id, |r| {
-                    if r.state == ProbeState::Filed {
-                        r.censored_at = Some(deadline);
-                        r.state = ProbeState::Unanswered;
-                        r.recompute();
+                .write(|tx| -> Result<Option<ProbeRecord>, EngineError> {
+                    let Some(mut r) = tx.get(&p.id)? else {
+                        return Ok(None);
+                    };
+                    if close_if_due(tx, &mut r, now)? {
+                        tx.put(&r)?;
+                        return Ok(Some(r));
                     }
-                })
-            })?;
-            if let Some(r) = done {
+                    Ok(None)
+                })?;
+            if let Some(r) = closed {
                 tracing::info!(probe = %r.id, vendor = %r.vendor, state = %r.state, "answer window closed");
                 changed.push(r.id);
             }

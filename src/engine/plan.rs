@@ -115,9 +115,12 @@ impl Engine {
         let jitter = if jitter_ms == 0 {
             SignedDuration::ZERO
         } else {
-            SignedDuration::from_millis(
-                i64::try_from(fastrand::u64(0..=jitter_ms)).unwrap_or(i64::MAX),
-            )
+            let drawn = self
+                .rng
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .u64(0..=jitter_ms);
+            SignedDuration::from_millis(i64::try_from(drawn).unwrap_or(i64::MAX))
         };
         let id = ProbeId::generate(now);
         let sla = probe
@@ -136,6 +139,7 @@ impl Engine {
                 .get(&probe.persona)
                 .map_or("email", |c| c.kind())
                 .to_string(),
+            watch_key: self.channels.get(&probe.persona).map(|c| c.watch_key()),
             zone: zone.to_string(),
             origin,
             priority: probe.priority.clone(),

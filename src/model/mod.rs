@@ -326,6 +326,10 @@ pub struct ProbeRecord {
     pub persona: String,
     /// The channel kind, e.g. `email`.
     pub channel: String,
+    /// The checkpoint key of the channel replies arrive on: whether that
+    /// channel was read past the answer deadline decides expiry.
+    #[serde(default)]
+    pub watch_key: Option<String>,
     /// The IANA zone whose schedule produced this probe.
     pub zone: String,
     pub origin: Origin,
@@ -479,6 +483,7 @@ mod tests {
             vendor: "v".into(),
             persona: "me".into(),
             channel: "email".into(),
+            watch_key: None,
             zone: "UTC".into(),
             origin: Origin::Manual,
             priority: None,

@@ -96,10 +96,15 @@ pub fn observation(p: &ProbeRecord, now: Timestamp) -> Option<Observation> {
             secs: p.censored_at?.duration_since(filed).as_secs().max(0),
             answered: false,
         }),
-        ProbeState::Filed => Some(Observation {
-            secs: now.duration_since(filed).as_secs().max(0),
-            answered: false,
-        }),
+        ProbeState::Filed => {
+            // Still waiting: censored now, or at the deadline if that passed
+            // (the daemon has not closed it yet).
+            let until = p.answer_deadline().map_or(now, |d| d.min(now));
+            Some(Observation {
+                secs: until.duration_since(filed).as_secs().max(0),
+                answered: false,
+            })
+        }
         _ => None,
     }
 }

@@ -622,6 +622,7 @@ mod tests {
             vendor: vendor.into(),
             persona: "me".into(),
             channel: "email".into(),
+            watch_key: None,
             zone: "UTC".into(),
             origin: Origin::Schedule,
             priority: None,
