@@ -118,8 +118,9 @@ async fn a_probe_is_filed_and_every_kind_of_reply_is_read_with_server_timestamps
              \r\nI am out of the office and back on Monday ({token}).\r\n"
         ),
     );
-    // 3. The human answer: no threading headers at all, only the ticket number
-    //    in the subject, and a Date header two hours off (a wrong sender clock).
+    // 3. The human answer references only the acknowledgement and carries
+    //    the ticket number in the subject; its Date header is two hours off
+    //    (a wrong sender clock).
     let human = vendor_sends(
         stack,
         "dana@probe.test",
@@ -127,8 +128,20 @@ async fn a_probe_is_filed_and_every_kind_of_reply_is_read_with_server_timestamps
         format!(
             "From: Sam at Acme <support@vendor.test>\r\nTo: dana@probe.test\r\n\
              Subject: Re: [#{ticket}] your request\r\nMessage-ID: <reply-{ticket}-1@vendor.test>\r\n\
+             In-Reply-To: <ack-{ticket}@vendor.test>\r\nReferences: <ack-{ticket}@vendor.test>\r\n\
              Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nHi Dana,\r\n\r\nI looked at your account and \
              purged the edge cache (case {ticket}) for your zone; the stale objects are gone now.\r\n\r\nSam\r\n"
+        ),
+    );
+    // 4. A follow-up with no threading headers at all: only the ticket number.
+    let follow_up = vendor_sends(
+        stack,
+        "dana@probe.test",
+        &format!("one more thing about case {ticket}"),
+        format!(
+            "From: Sam at Acme <support@vendor.test>\r\nTo: dana@probe.test\r\n\
+             Subject: [#{ticket}] follow-up\r\nMessage-ID: <reply-{ticket}-2@vendor.test>\r\n\r\n\
+             Hi again, one more thing about case {ticket}: the purge also covered your images.\r\n"
         ),
     );
     // Unrelated mail in the same mailbox is left alone.
@@ -142,7 +155,7 @@ async fn a_probe_is_filed_and_every_kind_of_reply_is_read_with_server_timestamps
     );
 
     let report = engine.watch_once("dana").await.unwrap();
-    assert_eq!(report.recorded.len(), 3, "{report:?}");
+    assert_eq!(report.recorded.len(), 4, "{report:?}");
     assert!(report.unmatched >= 1);
 
     let rec = engine.store().get(&rec.id).unwrap().unwrap();
@@ -153,19 +166,21 @@ async fn a_probe_is_filed_and_every_kind_of_reply_is_read_with_server_timestamps
             .find(|m| m.message_id.as_deref() == Some(mid))
             .unwrap_or_else(|| panic!("no message {mid} in {:#?}", rec.messages))
     };
-    let (a, o, h) = (
+    let (a, o, h, f) = (
         by_key(&format!("ack-{ticket}@vendor.test")),
         by_key(&format!("ooo-{ticket}@vendor.test")),
         by_key(&format!("reply-{ticket}-1@vendor.test")),
+        by_key(&format!("reply-{ticket}-2@vendor.test")),
     );
     assert_eq!(
-        (a.class, o.class, h.class),
-        (Class::Ack, Class::OutOfOffice, Class::Human)
+        (a.class, o.class, h.class, f.class),
+        (Class::Ack, Class::OutOfOffice, Class::Human, Class::Human)
     );
     assert_eq!(a.matched_by, MatchedBy::OurMessageId);
     assert_eq!(o.matched_by, MatchedBy::OurMessageId);
-    assert_eq!(h.matched_by, MatchedBy::VendorRef);
-    for (m, mail) in [(a, &ack), (o, &ooo), (h, &human)] {
+    assert_eq!(h.matched_by, MatchedBy::ThreadMessageId);
+    assert_eq!(f.matched_by, MatchedBy::VendorRef);
+    for (m, mail) in [(a, &ack), (o, &ooo), (h, &human), (f, &follow_up)] {
         assert_eq!(m.time_source, TimeSource::ImapInternaldate);
         assert_eq!(
             m.at,
@@ -189,6 +204,76 @@ async fn a_probe_is_filed_and_every_kind_of_reply_is_read_with_server_timestamps
     // A second read finds nothing new: the checkpoint holds.
     let again = engine.watch_once("dana").await.unwrap();
     assert_eq!((again.seen, again.recorded.len()), (0, 0), "{again:?}");
+
+    // The server renumbers the mailbox (UIDVALIDITY changes): a safe rescan
+    // back to the earliest open filing finds the same mail and records
+    // nothing twice. Simulated by a checkpoint with another UIDVALIDITY.
+    let key = engine.channel("dana").unwrap().watch_key();
+    let mut cursor = engine.store().cursor(&key).unwrap().unwrap();
+    let real = cursor.position.clone();
+    cursor.position = serde_json::json!({ "uidvalidity": 1, "last_uid": 999_999 });
+    engine
+        .store()
+        .write(|tx| tx.set_cursor(&key, &cursor))
+        .unwrap();
+    // A second probe is still open, so the rescan reaches back to today.
+    assert_eq!(
+        engine.run_now("acme-dana").await.unwrap().state,
+        ProbeState::Filed
+    );
+    let rescan = engine.watch_once("dana").await.unwrap();
+    assert_eq!(rescan.recorded.len(), 0, "{rescan:?}");
+    assert!(
+        rescan.duplicates >= 4,
+        "the first probe's messages were seen again: {rescan:?}"
+    );
+    let after = engine.store().get(&rec.id).unwrap().unwrap();
+    assert_eq!(after.messages.len(), 4);
+    let position = engine.store().cursor(&key).unwrap().unwrap().position;
+    assert_eq!(position["uidvalidity"], real["uidvalidity"]);
+    assert!(position["last_uid"].as_u64() >= real["last_uid"].as_u64());
+}
+
+#[tokio::test]
+async fn idle_wakes_the_watcher_when_a_reply_is_delivered() {
+    init();
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(stack, dir.path(), "");
+    let report = engine.run_now("acme-eve").await.unwrap();
+    engine.watch_once("eve").await.unwrap();
+    let channel = Arc::clone(engine.channel("eve").unwrap());
+    let position = engine
+        .store()
+        .cursor(&channel.watch_key())
+        .unwrap()
+        .unwrap()
+        .position;
+    // Wait up to ten minutes for news; the delivery must end the wait long before.
+    let waiting = tokio::spawn(async move {
+        channel
+            .wait(Some(&position), Duration::from_secs(600))
+            .await
+    });
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    let raw = format!(
+        "From: Ana <support@vendor.test>\r\nTo: eve@probe.test\r\nSubject: Re: idle\r\n\
+         Message-ID: <idle-{}@vendor.test>\r\nIn-Reply-To: <{}>\r\n\r\nHello Eve, the certificate \
+         for your edge hostname was renewed this morning.\r\n",
+        rec.token,
+        rec.message_id.as_deref().unwrap()
+    );
+    stack
+        .deliver("support@vendor.test", &["eve@probe.test"], raw.as_bytes())
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(60), waiting)
+        .await
+        .expect("IDLE returned when the reply arrived")
+        .unwrap()
+        .unwrap();
+    engine.watch_once("eve").await.unwrap();
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    assert_eq!(rec.state, ProbeState::Answered);
 }
 
 #[tokio::test]
