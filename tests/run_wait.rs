@@ -1,0 +1,107 @@
+//! `probe run --wait` as an engineer uses it: files over the real mail stack,
+//! stays until a human answers, prints the reading and exits 0.
+
+// Test code: a panic with its message is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::MailStack;
+use support::config::{DEFAULT_PROBES, config_text};
+
+#[test]
+fn run_wait_follows_a_probe_until_a_human_answers() {
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("probes.toml");
+    std::fs::write(&config, config_text(stack, dir.path(), DEFAULT_PROBES)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .args(["run", "--probe", "acme-dana", "--wait"])
+        .env_remove("STATE_DIRECTORY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // The vendor gets the probe and answers it.
+    let probe = stack
+        .wait_for("support@vendor.test", Duration::from_secs(20), |m| {
+            m.header("X-Support-Probe").is_some()
+                && m.text().contains("Support test")
+                && m.internaldate.len() > 0
+                && std::fs::metadata(dir.path().join("state/probes.redb")).is_ok()
+                && support_probe::store::Store::open(
+                    &dir.path().join("state"),
+                    support_probe::store::Mode::Shared,
+                )
+                .ok()
+                .and_then(|s| s.all().ok())
+                .is_some_and(|all| {
+                    all.iter()
+                        .any(|p| Some(p.id.as_str()) == m.header("X-Support-Probe").as_deref())
+                })
+        })
+        .unwrap();
+    let id = probe.header("X-Support-Probe").unwrap();
+    let mid = probe.header("Message-ID").unwrap();
+    let answer = format!(
+        "From: Rui <support@vendor.test>\r\nTo: dana@probe.test\r\nSubject: Re: your test\r\n\
+         Message-ID: <wait-{id}@vendor.test>\r\nIn-Reply-To: {mid}\r\n\r\nHello Dana, I can see your \
+         account and all edge locations report healthy right now.\r\n"
+    );
+    stack
+        .deliver(
+            "support@vendor.test",
+            &["dana@probe.test"],
+            answer.as_bytes(),
+        )
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("probe run --wait did not end after the human answer");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        status.success(),
+        "exit {status:?}\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    // The filing table, then one line per recorded reply.
+    assert!(out.contains(&id), "{out}");
+    assert!(out.contains("filed"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&id) && l.contains("human"))
+        .unwrap_or_else(|| panic!("no reply line in:\n{out}"));
+    assert!(line.contains("from acme -> answered"), "{line}");
+    assert!(line.contains(" +"), "elapsed time shown: {line}");
+}
