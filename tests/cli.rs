@@ -129,7 +129,7 @@ fn check_accepts_the_shipped_example_and_names_every_probe() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines.first().copied(),
-        Some("probes.toml: valid (2 vendors, 1 personas, 2 probes)"),
+        Some("probes.toml: valid (2 vendors, 1 persona, 2 probes)"),
         "{out:?}"
     );
     assert_eq!(lines.len(), 3, "{out:?}");
@@ -1095,4 +1095,14 @@ fn demo_gives_the_same_readings_for_the_same_seed() {
         v
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn demo_refuses_a_directory_that_already_holds_a_store() {
+    let s = Scratch::new();
+    s.run(&["demo", "--days", "1", "--format", "json"])
+        .expect_code(0);
+    let again = s.run(&["demo", "--days", "1"]);
+    again.expect_code(2);
+    assert!(again.stderr.contains("already holds a store"), "{again:?}");
 }

@@ -123,6 +123,21 @@ fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
     // 3. A restarted daemon records the answer.
     let log2 = dir.path().join("daemon2.log");
     let mut second = daemon(&config, &state, &log2);
+    // Only once it holds the state directory may an intruder try.
+    let lock = state.join("daemon.lock");
+    let pid = second.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&lock)
+        .map(|s| s.trim().to_string())
+        .ok()
+        != Some(pid.clone())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the restarted daemon never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let third = Command::new(env!("CARGO_BIN_EXE_probe"))
         .arg("--config")
         .arg(&config)

@@ -117,11 +117,11 @@ pub fn check(g: &Global) -> Result<ExitCode, CliError> {
         })),
         Format::Table => {
             println!(
-                "{}: valid ({} vendors, {} personas, {} probes){}",
+                "{}: valid ({}, {}, {}){}",
                 config.source.display(),
-                config.vendors.len(),
-                config.personas.len(),
-                config.probes.len(),
+                plural(config.vendors.len(), "vendor"),
+                plural(config.personas.len(), "persona"),
+                plural(config.probes.len(), "probe"),
                 if config.enabled {
                     ""
                 } else {
@@ -144,4 +144,12 @@ pub fn check(g: &Global) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

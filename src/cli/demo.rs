@@ -37,7 +37,10 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
     let wall = std::time::Instant::now();
     let out = crate::demo::run(&dir, start, args.days, args.seed)
         .await
-        .map_err(|e| CliError::Setup(e.to_string()))?;
+        .map_err(|e| match e {
+            crate::demo::DemoError::ExistingStore(_) => CliError::Usage(e.to_string()),
+            other => CliError::Setup(other.to_string()),
+        })?;
     match g.format {
         Format::Json => print_json(&serde_json::json!({
             "state_dir": out.state_dir,

@@ -70,7 +70,7 @@ pub struct Global {
     )]
     pub config: PathBuf,
     /// Where the store lives [default: $STATE_DIRECTORY, the config's
-    /// daemon.state-dir, or ~/.local/state/support-probe].
+    /// daemon.state-dir, $XDG_STATE_HOME/support-probe or ~/.local/state/support-probe].
     #[arg(long, global = true, env = "PROBE_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
     /// Output format.
@@ -192,10 +192,16 @@ pub fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            let mut printed = e.to_string();
+            eprintln!("error: {printed}");
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
+                // Many messages already include their cause; say it once.
+                let text = cause.to_string();
+                if !printed.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    printed.push_str(&text);
+                }
                 source = cause.source();
             }
             ExitCode::from(e.exit_code())

@@ -90,6 +90,7 @@ pub fn render_summary(summary: &[readings::VendorSummary]) -> String {
                 s.pending.to_string(),
                 s.unanswered.to_string(),
                 s.undeliverable.to_string(),
+                s.uncertain.to_string(),
                 (s.not_filed + s.skipped).to_string(),
                 s.acknowledged.to_string(),
                 format!(
@@ -113,6 +114,7 @@ pub fn render_summary(summary: &[readings::VendorSummary]) -> String {
             "PENDING",
             "UNANSWERED",
             "UNDELIVERABLE",
+            "UNCERTAIN",
             "NOT FILED/SKIPPED",
             "ACKED",
             "MEDIAN 1ST HUMAN, IN HOURS",

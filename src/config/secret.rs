@@ -2,8 +2,9 @@
 //!
 //! A [`Secret`] says where a password lives (an environment variable, a
 //! file, a systemd credential, a command's output, or, discouraged, the
-//! config file itself). [`Secret::resolve`] reads it at the moment of use,
-//! so a rotated password is picked up without a reload. The value is held
+//! config file itself). [`Secret::resolve`] reads it when called; the
+//! daemon calls it once, when it builds a persona's channels at start, so a
+//! rotated password needs a restart. The value is held
 //! in a [`SecretString`], whose `Debug` and `Display` print `[redacted]`;
 //! no error in this module contains a secret value or a command's stdout.
 

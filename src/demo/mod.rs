@@ -35,6 +35,10 @@ const MAX_STEP: SignedDuration = SignedDuration::from_mins(30);
 pub enum DemoError {
     #[error("the embedded demo config is invalid: {0}")]
     Config(ConfigErrors),
+    #[error(
+        "{0} already holds a store; the demo writes only to a new directory, so simulated vendors never mix with real readings"
+    )]
+    ExistingStore(PathBuf),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -62,6 +66,9 @@ pub async fn run(
     days: u32,
     seed: u64,
 ) -> Result<DemoOutcome, DemoError> {
+    if state_dir.join(crate::store::FILE_NAME).exists() {
+        return Err(DemoError::ExistingStore(state_dir.to_path_buf()));
+    }
     let loaded =
         config::parse_str(DEMO_CONFIG, Path::new("demo.toml")).map_err(DemoError::Config)?;
     let config = Arc::new(loaded.config);

@@ -21,6 +21,11 @@ use crate::config::{TemplateVars, render};
 use crate::model::{Attempt, Origin, ProbeId, ProbeRecord, ProbeState};
 use crate::store::{BeginFiling, Caps};
 
+/// The outcome recorded for an attempt while it is under way.
+pub(crate) const SENDING: &str = "sending";
+/// The prefix of an attempt that failed for certain and will be retried.
+pub(crate) const WILL_RETRY: &str = "failed, will retry";
+
 /// The end of one filing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileReport {
@@ -44,6 +49,10 @@ impl Engine {
         let due: Vec<ProbeId> = due.into_iter().map(|p| p.id).collect();
         let mut out = Vec::new();
         for id in due {
+            if self.shutdown.is_cancelled() {
+                // Stopping: what is not begun stays planned for the next start.
+                break;
+            }
             out.push(self.file_one(&id).await?);
         }
         Ok(out)
@@ -92,7 +101,7 @@ impl Engine {
             return Some(format!("not sent: probe {:?} is disabled", rec.probe));
         }
         let grace = SignedDuration::try_from(self.config.daemon.missed_grace).unwrap_or_default();
-        if rec.origin == Origin::Schedule && now.duration_since(rec.due_at) > grace {
+        if now.duration_since(rec.due_at) > grace {
             return Some(format!(
                 "missed: due at {}, more than the missed-grace late (the daemon was not running)",
                 rec.due_at
@@ -162,6 +171,15 @@ impl Engine {
             SignedDuration::try_from(self.config.daemon.filing_retry_window).unwrap_or_default();
         let mut pause = self.retry_pause;
         loop {
+            // Recorded before the send, so that recovery after a crash can
+            // tell "died while sending" (uncertain) from "died between
+            // failed attempts" (certainly not filed).
+            let sending = Attempt {
+                at: self.clock.now(),
+                outcome: SENDING.to_string(),
+            };
+            self.store
+                .write(|tx| tx.update(id, |r| r.attempts.push(sending)))?;
             let outcome = channel.file(&outgoing).await;
             let at = self.clock.now();
             let (state, reason, retry) = match &outcome {
@@ -180,7 +198,7 @@ impl Engine {
                     FileOutcome::Accepted { detail, .. } => format!("accepted: {detail}"),
                     FileOutcome::Unknown { reason } => format!("unknown: {reason}"),
                     FileOutcome::Rejected { reason, .. } if retry => {
-                        format!("failed, will retry: {reason}")
+                        format!("{WILL_RETRY}: {reason}")
                     }
                     FileOutcome::Rejected { reason, .. } => format!("failed: {reason}"),
                 },
@@ -188,6 +206,9 @@ impl Engine {
             let calendar = self.config.vendor(&rec.vendor).map(|v| v.calendar.clone());
             self.store.write(|tx| {
                 tx.update(id, |r| {
+                    if r.attempts.last().is_some_and(|a| a.outcome == SENDING) {
+                        r.attempts.pop();
+                    }
                     r.attempts.push(attempt);
                     if retry {
                         return;

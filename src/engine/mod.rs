@@ -216,16 +216,29 @@ impl Engine {
             .active()?
             .into_iter()
             .filter(|p| {
+                // The latest sign of life: the filing's start or its latest attempt.
+                let last = p.attempts.last().map(|a| a.at).max(p.filing_started_at);
                 p.state == ProbeState::Filing
-                    && p.filing_started_at
-                        .is_some_and(|t| now.duration_since(t) >= FILING_STALE_AFTER)
+                    && last.is_some_and(|t| now.duration_since(t) >= FILING_STALE_AFTER)
             })
             .collect();
         let mut ids = Vec::new();
         for p in stale {
             let changed = self.store.write(|tx| {
                 tx.update(&p.id, |r| {
-                    if r.state == ProbeState::Filing {
+                    if r.state != ProbeState::Filing {
+                        return;
+                    }
+                    let between_failures = r
+                        .attempts
+                        .last()
+                        .is_some_and(|a| a.outcome.starts_with(file::WILL_RETRY));
+                    if between_failures {
+                        r.state = ProbeState::NotFiled;
+                        r.state_reason = Some(
+                            "the process stopped between retries; every attempt had failed".into(),
+                        );
+                    } else {
                         r.state = ProbeState::Uncertain;
                         r.state_reason = Some(
                             "the process stopped during the send; the vendor may or may not \
@@ -235,9 +248,9 @@ impl Engine {
                     }
                 })
             })?;
-            if changed.is_some() {
-                tracing::warn!(probe = %p.id, "probe left in filing is now uncertain");
-                ids.push(p.id);
+            if let Some(r) = changed {
+                tracing::warn!(probe = %r.id, state = %r.state, "probe left in filing by a stopped process");
+                ids.push(r.id);
             }
         }
         Ok(ids)
@@ -286,6 +299,9 @@ impl Engine {
                 .fetch(cursor.as_ref().map(|c| &c.position), since)
                 .await?;
             let more = fetched.more;
+            if fetched.rescanned {
+                tracing::warn!(%persona, key = %key, "the mailbox was renumbered (UIDVALIDITY changed); rescanned back to the earliest open probe");
+            }
             let report = self.ingest(&key, fetched, started, cursor.map(|c| c.caught_up_at))?;
             total.absorb(report);
             if !more {

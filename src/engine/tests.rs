@@ -397,3 +397,65 @@ async fn an_unanswered_probe_is_censored_at_its_deadline_once_the_mailbox_was_re
     assert_eq!(p.state, ProbeState::Unanswered);
     assert_eq!(p.censored_at, Some(ts("2026-11-03T12:00:00Z")));
 }
+
+#[tokio::test]
+async fn a_process_that_died_between_failed_attempts_did_not_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let id = r.engine.plan().unwrap().planned[0].clone();
+    let now = r.clock.now();
+    r.engine
+        .store()
+        .write(|tx| {
+            tx.begin_filing(
+                &id,
+                now,
+                crate::store::Caps {
+                    per_day: 5,
+                    per_week: 20,
+                },
+                None,
+            )?;
+            tx.update(&id, |p| {
+                p.attempts.push(crate::model::Attempt {
+                    at: now,
+                    outcome: format!("{}: connection refused", super::file::WILL_RETRY),
+                })
+            })
+        })
+        .unwrap();
+    r.clock.advance(SignedDuration::from_mins(20));
+    assert_eq!(r.engine.recover().unwrap(), vec![id.clone()]);
+    let p = r.engine.store().get(&id).unwrap().unwrap();
+    assert_eq!(p.state, ProbeState::NotFiled);
+    assert!(p.state_reason.unwrap().contains("between retries"));
+}
+
+#[tokio::test]
+async fn attempts_are_recorded_once_each_with_their_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Rejected {
+        reason: "421 try later".into(),
+        retryable: true,
+    });
+    // The retry window is one minute of the manual clock, which does not
+    // move by itself: move it past the window from another task.
+    let clock = r.clock.clone();
+    let mover = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        clock.advance(SignedDuration::from_mins(2));
+    });
+    let report = r.engine.run_now("nightly").await.unwrap();
+    mover.await.unwrap();
+    assert_eq!(report.state, ProbeState::NotFiled);
+    let p = r.engine.store().get(&report.id).unwrap().unwrap();
+    assert!(p.attempts.len() >= 2, "{:?}", p.attempts);
+    assert!(p.attempts.iter().all(|a| a.outcome != super::file::SENDING));
+    assert!(
+        p.attempts[..p.attempts.len() - 1]
+            .iter()
+            .all(|a| a.outcome.starts_with(super::file::WILL_RETRY))
+    );
+    assert_eq!(p.attempts.last().unwrap().outcome, "failed: 421 try later");
+}

@@ -121,7 +121,7 @@ pub enum ProbeState {
     NotFiled,
     /// We cannot know whether the vendor received it; never re-sent automatically.
     Uncertain,
-    /// Not sent on purpose: missed while the daemon was down, cap reached, paused.
+    /// Not sent on purpose: missed while the daemon was down, cap reached, disabled.
     Skipped,
 }
 
