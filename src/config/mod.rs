@@ -33,10 +33,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
-use regex::Regex;
 use serde::Deserialize;
 
-use crate::model::{BusinessCalendar, Class, Helpdesk};
+use crate::model::{BusinessCalendar, Helpdesk};
 
 pub use duration::{DurationError, DurationErrorKind, format_duration, parse_duration};
 pub use error::{ConfigErrors, Diagnostic, EX_CONFIG, Position};
@@ -201,29 +200,9 @@ impl Default for Caps {
     }
 }
 
-/// `[[vendor.override]]`: when `pattern` matches `field`, the message is `class`.
-#[derive(Debug, Clone)]
-pub struct Override {
-    /// Which part of the message the pattern is matched against.
-    pub field: OverrideField,
-    /// The compiled pattern.
-    pub pattern: Regex,
-    /// The class forced on a match.
-    pub class: Class,
-}
-
-/// The message part an [`Override`] looks at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OverrideField {
-    /// The decoded `Subject:`.
-    Subject,
-    /// The `From:` header as written.
-    From,
-    /// The decoded text body.
-    Body,
-    /// Any header, by name, stored lowercase (header names are case-insensitive).
-    Header(String),
-}
+/// `[[vendor.override]]` entries are the classifier's own rule type: the
+/// config only parses and validates them.
+pub use crate::classify::{Override, OverrideField};
 
 /// `[[persona]]`: the mailbox probes are sent from and replies arrive in.
 #[derive(Debug, Clone)]

@@ -59,24 +59,9 @@ pub enum EngineError {
 
 /// The classifier's rules for a vendor, from its config.
 pub fn rules_for(vendor: &crate::config::Vendor) -> classify::Rules {
-    use crate::config::OverrideField as C;
-    use classify::OverrideField as K;
     classify::Rules {
         helpdesk: vendor.helpdesk,
-        overrides: vendor
-            .overrides
-            .iter()
-            .map(|o| classify::Override {
-                field: match &o.field {
-                    C::Subject => K::Subject,
-                    C::From => K::From,
-                    C::Body => K::Body,
-                    C::Header(h) => K::Header(h.clone()),
-                },
-                pattern: o.pattern.clone(),
-                class: o.class,
-            })
-            .collect(),
+        overrides: vendor.overrides.clone(),
     }
 }
 

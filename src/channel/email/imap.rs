@@ -172,14 +172,7 @@ impl Reader<'_> {
         position: Option<&serde_json::Value>,
         since: Option<Timestamp>,
     ) -> Result<Fetched, ChannelError> {
-        let mb = self
-            .timed(async {
-                session
-                    .examine(self.mailbox)
-                    .await
-                    .map_err(|e| self.err_protocol(format!("EXAMINE {}: {e}", self.mailbox)))
-            })
-            .await?;
+        let mb = self.examine(session).await?;
         let validity = mb
             .uid_validity
             .ok_or_else(|| self.err_protocol("the server sent no UIDVALIDITY"))?;
@@ -306,6 +299,20 @@ impl Reader<'_> {
         })
     }
 
+    /// Selects the mailbox read-only.
+    async fn examine(
+        &self,
+        session: &mut ImapSession,
+    ) -> Result<async_imap::types::Mailbox, ChannelError> {
+        self.timed(async {
+            session
+                .examine(self.mailbox)
+                .await
+                .map_err(|e| self.err_protocol(format!("EXAMINE {}: {e}", self.mailbox)))
+        })
+        .await
+    }
+
     async fn search(
         &self,
         session: &mut ImapSession,
@@ -339,14 +346,7 @@ impl Reader<'_> {
                     .map_err(|e| self.err_protocol(format!("CAPABILITY: {e}")))
             })
             .await?;
-        let mb = self
-            .timed(async {
-                session
-                    .examine(self.mailbox)
-                    .await
-                    .map_err(|e| self.err_protocol(format!("EXAMINE {}: {e}", self.mailbox)))
-            })
-            .await?;
+        let mb = self.examine(&mut session).await?;
         if let (Some(p), Some(next), Some(validity)) =
             (Position::from_value(position), mb.uid_next, mb.uid_validity)
             && (p.uidvalidity != validity || next > p.last_uid.saturating_add(1))
