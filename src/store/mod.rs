@@ -153,8 +153,9 @@ pub struct Caps {
 pub struct Store {
     path: PathBuf,
     mode: Mode,
-    /// The open database in exclusive mode. A std mutex: it is never held
-    /// across an `.await` (store calls are synchronous).
+    /// The open database in exclusive mode; in shared mode only the turn of
+    /// this process's operations. A std mutex: it is never held across an
+    /// `.await` (store calls are synchronous).
     db: Mutex<Option<Database>>,
 }
 
@@ -210,6 +211,10 @@ impl Store {
     fn with_db<T>(&self, f: impl FnOnce(&Database) -> Result<T>) -> Result<T> {
         match self.mode {
             Mode::Shared => {
+                // Operations of this process queue on the mutex; the file
+                // is opened for each and closed after it, so that another
+                // process (the daemon, a `probe status`) can have it between.
+                let _turn = self.db.lock().unwrap_or_else(PoisonError::into_inner);
                 let db = self.open_db()?;
                 f(&db)
             }

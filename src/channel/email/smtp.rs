@@ -6,8 +6,9 @@
 //!
 //! | failure | outcome |
 //! |---|---|
-//! | before the message data was sent (connect, TLS, AUTH, MAIL, RCPT, DATA) | `Rejected`: definitely not filed; retryable unless the server said 5xx |
-//! | a 4xx/5xx reply to the message data | `Rejected`: the server refused it |
+//! | before the message data was sent (connect, TLS, AUTH, MAIL, RCPT, DATA) | `Rejected`: definitely not filed; retried within the window |
+//! | a 4xx/5xx reply to the message data | `Rejected`: the server refused it; retried within the window |
+//! | our own setup (no STARTTLS offered, an unreadable CA file, a bad address) | `Rejected`, not retried: retrying cannot help |
 //! | the connection breaks or times out after the data was sent | `Unknown`: the server may have accepted it; never re-sent |
 //!
 //! `filed_at` is our clock read the moment the server's 250 reply to the
@@ -166,12 +167,10 @@ fn judge(server: &Server, phase: u8, failure: &Failure) -> FileOutcome {
         }
     };
     let what = format!("{} while {}: {e}", server.label(), phase_name(phase));
-    if e.is_permanent() {
-        FileOutcome::Rejected {
-            reason: what,
-            retryable: false,
-        }
-    } else if e.is_transient() || phase < DATA_SENT {
+    // A reply code (4xx or 5xx) is a definite "not accepted", at any phase:
+    // retrying it can never deliver a probe twice, and a 535 or 554 from our
+    // own server is often a passing state of ours. The retry window bounds it.
+    if e.is_permanent() || e.is_transient() || phase < DATA_SENT {
         FileOutcome::Rejected {
             reason: what,
             retryable: true,
