@@ -394,6 +394,12 @@ body = "A scheduled support-response test."
         "no secret in messages: {reason}"
     );
 
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    assert!(
+        rec.attempts.len() >= 2,
+        "an auth failure is retried within the window: {:?}",
+        rec.attempts
+    );
     // IMAP login fails too: watching errs, and the filed probe does not
     // expire as unanswered although its answer window is long gone.
     assert!(engine.watch_once("dana").await.is_err());
