@@ -1012,19 +1012,27 @@ fn dry_run_prints_the_probes_and_stores_nothing() {
     let config = Path::new("probes.toml");
     let out = probe(config, &s.state(), &["run", "--dry-run"]);
     out.expect_code(0);
-    let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{out:?}");
-    assert!(lines[0].starts_with("PROBE "), "{out:?}");
+    let text = &out.stdout;
     assert!(
-        lines[1].starts_with("acme-nightly ") && lines[1].contains("support@acme.example"),
+        text.contains("probe acme-nightly -> acme-cdn (persona night-shift)"),
         "{out:?}"
     );
     assert!(
-        lines[2].starts_with("globex-weekday-morning ")
-            && lines[2].contains("help@globex.example, escalations@globex.example"),
+        text.contains("  From: Dana Probe <dana@team.example>"),
         "{out:?}"
     );
-    assert_eq!(lines[3], "(dry run: nothing was sent or stored)", "{out:?}");
+    assert!(
+        text.contains("  To: help@globex.example, escalations@globex.example"),
+        "{out:?}"
+    );
+    assert!(text.contains("  caps: 3 a day, 21 a week"), "{out:?}");
+    assert!(
+        text.lines().last()
+            == Some(
+                "(dry run: nothing was sent or stored; each real probe gets its own id, token and Message-ID)"
+            ),
+        "{out:?}"
+    );
 
     let out = probe(
         config,
@@ -1032,25 +1040,35 @@ fn dry_run_prints_the_probes_and_stores_nothing() {
         &["run", "--dry-run", "--format", "json"],
     );
     out.expect_code(0);
+    let v = out.json();
+    let probes = v.as_array().unwrap();
+    assert_eq!(probes.len(), 2);
+    // The rendered message, not the template: the token is filled in, in the
+    // subject for acme (token-in = both: in the body too) and for globex.
+    let acme = &probes[0];
+    assert_eq!(acme["probe"], "acme-nightly");
+    assert_eq!(acme["to"], json!(["support@acme.example"]));
+    let subject = acme["subject"].as_str().unwrap();
+    assert!(!subject.contains('{'), "{subject}");
+    let token = subject
+        .split_whitespace()
+        .find(|w| w.starts_with("SP-"))
+        .unwrap()
+        .trim_end_matches(':');
+    assert_eq!(token.len(), 13, "{subject}");
+    assert!(acme["body"].as_str().unwrap().contains(token));
+    let globex = &probes[1];
     assert_eq!(
-        out.json(),
-        json!([
-            {
-                "probe": "acme-nightly",
-                "vendor": "acme-cdn",
-                "persona": "night-shift",
-                "to": "support@acme.example",
-                "subject_template": "Test ticket {token}: please confirm you received this",
-            },
-            {
-                "probe": "globex-weekday-morning",
-                "vendor": "globex-mail",
-                "persona": "night-shift",
-                "to": "help@globex.example, escalations@globex.example",
-                "subject_template": "Question about my account {token}",
-            },
-        ])
+        globex["to"],
+        json!(["help@globex.example", "escalations@globex.example"])
     );
+    assert!(
+        globex["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Scheduled support-response test SP-")
+    );
+    assert_eq!(globex["caps"], json!({"per_day": 2, "per_week": 10}));
 
     // Nothing was written: not even an empty store.
     let left: Vec<_> = std::fs::read_dir(s.state())

@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::output::{Format, print_json, table};
 use super::{CliError, EX_FAILURE, EX_INTERRUPTED, Global, wiring};
-use crate::engine::{Engine, FileReport, human};
-use crate::model::{ProbeId, ProbeState};
+use crate::engine::{Engine, FileReport, compose, draft_record, human};
+use crate::model::{Origin, ProbeId, ProbeState};
 
 /// `probe run` options.
 #[derive(Debug, Args)]
@@ -94,33 +94,65 @@ fn dry_run(
     config: &crate::config::Config,
     selected: &[String],
 ) -> Result<ExitCode, CliError> {
-    let mut rows = Vec::new();
+    let now = jiff::Timestamp::now();
+    let mut previews = Vec::new();
     for name in selected {
-        if let Some(p) = config.probe(name) {
-            let addresses = config
-                .vendor(&p.vendor)
-                .map(|v| v.addresses.join(", "))
-                .unwrap_or_default();
-            rows.push(serde_json::json!({
-                "probe": p.name, "vendor": p.vendor, "persona": p.persona,
-                "to": addresses, "subject_template": p.subject,
-            }));
-        }
+        let Some(p) = config.probe(name) else {
+            continue;
+        };
+        let zone = p.zones.first().map_or("UTC", |(z, _)| z.as_str());
+        let rec = draft_record(
+            config,
+            p,
+            zone,
+            now,
+            Origin::Manual,
+            now,
+            jiff::SignedDuration::ZERO,
+            None,
+        )?;
+        let (message, caps) = compose(config, &rec, now).map_err(CliError::Setup)?;
+        previews.push(serde_json::json!({
+            "probe": p.name,
+            "vendor": p.vendor,
+            "persona": p.persona,
+            "from": format!("{} <{}>", message.from_name, message.from_address),
+            "to": message.to,
+            "subject": message.subject,
+            "body": message.body,
+            "caps": { "per_day": caps.per_day, "per_week": caps.per_week },
+        }));
     }
     match g.format {
-        Format::Json => print_json(&rows),
+        Format::Json => print_json(&previews),
         Format::Table => {
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    ["probe", "vendor", "to", "subject_template"]
-                        .iter()
-                        .map(|k| r[k].as_str().unwrap_or_default().to_string())
-                        .collect()
-                })
-                .collect();
-            print!("{}", table(&["PROBE", "VENDOR", "TO", "SUBJECT"], &body));
-            println!("(dry run: nothing was sent or stored)");
+            for p in &previews {
+                let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+                let to: Vec<&str> = p["to"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                    .unwrap_or_default();
+                println!(
+                    "probe {} -> {} (persona {})",
+                    s("probe"),
+                    s("vendor"),
+                    s("persona")
+                );
+                println!("  From: {}", s("from"));
+                println!("  To: {}", to.join(", "));
+                println!("  Subject: {}", s("subject"));
+                for line in s("body").lines() {
+                    println!("{}", format!("  | {line}").trim_end());
+                }
+                println!(
+                    "  caps: {} a day, {} a week",
+                    p["caps"]["per_day"], p["caps"]["per_week"]
+                );
+                println!();
+            }
+            println!(
+                "(dry run: nothing was sent or stored; each real probe gets its own id, token and Message-ID)"
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

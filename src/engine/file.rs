@@ -272,67 +272,74 @@ impl Engine {
 
     /// The message for a probe and its vendor's caps.
     fn outgoing(&self, rec: &ProbeRecord, now: Timestamp) -> Result<(Outgoing, Caps), String> {
-        let probe = self
-            .config
-            .probe(&rec.probe)
-            .ok_or_else(|| format!("probe {:?} is not in the config", rec.probe))?;
-        let vendor = self
-            .config
-            .vendor(&rec.vendor)
-            .ok_or_else(|| format!("vendor {:?} is not in the config", rec.vendor))?;
-        let persona = self
-            .config
-            .persona(&rec.persona)
-            .ok_or_else(|| format!("persona {:?} is not in the config", rec.persona))?;
-        let tz = probe
-            .zones
-            .iter()
-            .find(|(name, _)| *name == rec.zone)
-            .map(|(_, tz)| tz.clone())
-            .unwrap_or(jiff::tz::TimeZone::UTC);
-        let local_time = now.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string();
-        let id = rec.id.to_string();
-        let vars = TemplateVars {
-            vendor: &vendor.name,
-            probe: &probe.name,
-            probe_id: &id,
-            token: &rec.token,
-            local_time: &local_time,
-            zone: &rec.zone,
-            priority: rec.priority.as_deref(),
-            persona: &persona.display_name,
-        };
-        let mut subject = render(&probe.subject, &vars);
-        let mut body = render(&probe.body, &vars);
-        let in_subject = matches!(probe.token_in, TokenIn::Subject | TokenIn::Both);
-        let in_body = matches!(probe.token_in, TokenIn::Body | TokenIn::Both);
-        if in_subject && !subject.contains(&rec.token) {
-            subject = format!("{subject} [{}]", rec.token);
-        }
-        if in_body && !body.contains(&rec.token) {
-            body = format!("{body}\n\nReference: {}\n", rec.token);
-        }
-        let domain = persona
-            .address
-            .rsplit_once('@')
-            .map_or("support-probe.invalid", |(_, d)| d);
-        let message_id = format!("{}.{:016x}@{domain}", rec.id, fastrand::u64(..));
-        let caps = Caps {
-            per_day: vendor.caps.per_day,
-            per_week: vendor.caps.per_week,
-        };
-        Ok((
-            Outgoing {
-                probe_id: rec.id.clone(),
-                token: rec.token.clone(),
-                message_id,
-                from_name: persona.display_name.clone(),
-                from_address: persona.address.clone(),
-                to: vendor.addresses.clone(),
-                subject,
-                body,
-            },
-            caps,
-        ))
+        compose(&self.config, rec, now)
     }
+}
+
+/// The message `rec` would be sent as at `now`, and its vendor's caps:
+/// templates rendered, the token placed, a fresh Message-ID.
+pub fn compose(
+    config: &crate::config::Config,
+    rec: &ProbeRecord,
+    now: Timestamp,
+) -> Result<(Outgoing, Caps), String> {
+    let probe = config
+        .probe(&rec.probe)
+        .ok_or_else(|| format!("probe {:?} is not in the config", rec.probe))?;
+    let vendor = config
+        .vendor(&rec.vendor)
+        .ok_or_else(|| format!("vendor {:?} is not in the config", rec.vendor))?;
+    let persona = config
+        .persona(&rec.persona)
+        .ok_or_else(|| format!("persona {:?} is not in the config", rec.persona))?;
+    let tz = probe
+        .zones
+        .iter()
+        .find(|(name, _)| *name == rec.zone)
+        .map(|(_, tz)| tz.clone())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let local_time = now.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string();
+    let id = rec.id.to_string();
+    let vars = TemplateVars {
+        vendor: &vendor.name,
+        probe: &probe.name,
+        probe_id: &id,
+        token: &rec.token,
+        local_time: &local_time,
+        zone: &rec.zone,
+        priority: rec.priority.as_deref(),
+        persona: &persona.display_name,
+    };
+    let mut subject = render(&probe.subject, &vars);
+    let mut body = render(&probe.body, &vars);
+    let in_subject = matches!(probe.token_in, TokenIn::Subject | TokenIn::Both);
+    let in_body = matches!(probe.token_in, TokenIn::Body | TokenIn::Both);
+    if in_subject && !subject.contains(&rec.token) {
+        subject = format!("{subject} [{}]", rec.token);
+    }
+    if in_body && !body.contains(&rec.token) {
+        body = format!("{body}\n\nReference: {}\n", rec.token);
+    }
+    let domain = persona
+        .address
+        .rsplit_once('@')
+        .map_or("support-probe.invalid", |(_, d)| d);
+    let message_id = format!("{}.{:016x}@{domain}", rec.id, fastrand::u64(..));
+    let caps = Caps {
+        per_day: vendor.caps.per_day,
+        per_week: vendor.caps.per_week,
+    };
+    Ok((
+        Outgoing {
+            probe_id: rec.id.clone(),
+            token: rec.token.clone(),
+            message_id,
+            from_name: persona.display_name.clone(),
+            from_address: persona.address.clone(),
+            to: vendor.addresses.clone(),
+            subject,
+            body,
+        },
+        caps,
+    ))
 }

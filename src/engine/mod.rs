@@ -38,9 +38,9 @@ use crate::config::Config;
 use crate::model::{ProbeId, ProbeRecord, ProbeState};
 use crate::store::{Store, StoreError, WriteTx};
 
-pub use file::FileReport;
+pub use file::{FileReport, compose};
 pub use ingest::{IngestReport, Recorded, human};
-pub use plan::PlanReport;
+pub use plan::{PlanReport, draft_record};
 
 /// What can stop an engine step.
 #[derive(Debug, thiserror::Error)]

@@ -107,10 +107,6 @@ impl Engine {
         origin: Origin,
         now: Timestamp,
     ) -> Result<ProbeRecord, EngineError> {
-        let vendor = self
-            .config
-            .vendor(&probe.vendor)
-            .ok_or_else(|| EngineError::Invalid(format!("unknown vendor {}", probe.vendor)))?;
         let jitter_ms = u64::try_from(probe.jitter.as_millis()).unwrap_or(u64::MAX);
         let jitter = if jitter_ms == 0 {
             SignedDuration::ZERO
@@ -122,50 +118,75 @@ impl Engine {
                 .u64(0..=jitter_ms);
             SignedDuration::from_millis(i64::try_from(drawn).unwrap_or(i64::MAX))
         };
-        let id = ProbeId::generate(now);
-        let sla = probe
-            .priority
-            .as_ref()
-            .and_then(|p| vendor.sla.get(p))
-            .map(|d| d.as_secs());
-        Ok(ProbeRecord {
-            token: id.token(),
-            id,
-            probe: probe.name.clone(),
-            vendor: probe.vendor.clone(),
-            persona: probe.persona.clone(),
-            channel: self
-                .channels
-                .get(&probe.persona)
-                .map_or("email", |c| c.kind())
-                .to_string(),
-            watch_key: self.channels.get(&probe.persona).map(|c| c.watch_key()),
-            zone: zone.to_string(),
+        let channel = self.channels.get(&probe.persona).map(|c| &**c);
+        draft_record(
+            &self.config,
+            probe,
+            zone,
+            fire,
             origin,
-            priority: probe.priority.clone(),
-            scheduled_for: fire,
-            due_at: fire.checked_add(jitter).unwrap_or(fire),
-            state: ProbeState::Planned,
-            state_reason: None,
-            subject: None,
-            message_id: None,
-            recipients: vendor.addresses.clone(),
-            filing_started_at: None,
-            filed_at: None,
-            filed_time_source: None,
-            window: None,
-            answer_within_secs: probe.answer_within.as_secs(),
-            sla_target_secs: sla,
-            first_ack_at: None,
-            first_human_at: None,
-            first_human_key: None,
-            censored_at: None,
-            vendor_refs: Vec::new(),
-            messages: Vec::new(),
-            attempts: Vec::new(),
-            notes: Vec::new(),
-        })
+            now,
+            jitter,
+            channel,
+        )
     }
+}
+
+/// A fresh `planned` record for `probe` firing at `fire` in `zone`, due
+/// `jitter` later, for the channel that will carry it (if known).
+#[allow(clippy::too_many_arguments)]
+pub fn draft_record(
+    config: &crate::config::Config,
+    probe: &crate::config::Probe,
+    zone: &str,
+    fire: Timestamp,
+    origin: Origin,
+    now: Timestamp,
+    jitter: SignedDuration,
+    channel: Option<&dyn crate::channel::Channel>,
+) -> Result<ProbeRecord, EngineError> {
+    let vendor = config
+        .vendor(&probe.vendor)
+        .ok_or_else(|| EngineError::Invalid(format!("unknown vendor {}", probe.vendor)))?;
+    let id = ProbeId::generate(now);
+    let sla = probe
+        .priority
+        .as_ref()
+        .and_then(|p| vendor.sla.get(p))
+        .map(|d| d.as_secs());
+    Ok(ProbeRecord {
+        token: id.token(),
+        id,
+        probe: probe.name.clone(),
+        vendor: probe.vendor.clone(),
+        persona: probe.persona.clone(),
+        channel: channel.map_or("email", |c| c.kind()).to_string(),
+        watch_key: channel.map(|c| c.watch_key()),
+        zone: zone.to_string(),
+        origin,
+        priority: probe.priority.clone(),
+        scheduled_for: fire,
+        due_at: fire.checked_add(jitter).unwrap_or(fire),
+        state: ProbeState::Planned,
+        state_reason: None,
+        subject: None,
+        message_id: None,
+        recipients: vendor.addresses.clone(),
+        filing_started_at: None,
+        filed_at: None,
+        filed_time_source: None,
+        window: None,
+        answer_within_secs: probe.answer_within.as_secs(),
+        sla_target_secs: sla,
+        first_ack_at: None,
+        first_human_at: None,
+        first_human_key: None,
+        censored_at: None,
+        vendor_refs: Vec::new(),
+        messages: Vec::new(),
+        attempts: Vec::new(),
+        notes: Vec::new(),
+    })
 }
 
 fn grace_text(d: SignedDuration) -> String {
