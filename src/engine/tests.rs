@@ -333,7 +333,7 @@ async fn an_unknown_outcome_is_uncertain_never_resent_and_settled_by_a_reply() {
 }
 
 #[tokio::test]
-async fn a_definite_failure_is_retried_within_the_window_then_not_filed() {
+async fn a_refusal_marked_not_retryable_is_not_filed_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
     *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Rejected {
@@ -345,33 +345,34 @@ async fn a_definite_failure_is_retried_within_the_window_then_not_filed() {
     assert_eq!(
         r.channel.sent.lock().unwrap().len(),
         1,
-        "a 5xx is not retried"
+        "a refusal the channel marks not retryable is sent once"
     );
     // Not-filed probes do not use up the cap and are never the vendor's.
     let summary = crate::readings::summarize(&r.engine.store().all().unwrap(), r.clock.now());
     assert_eq!((summary[0].filed, summary[0].not_filed), (0, 1));
 }
 
+/// Plans the next fire and marks it `filing` at the clock's now, as a
+/// process does right before it sends; returns its id.
+fn begun_filing(r: &Rig) -> crate::model::ProbeId {
+    let id = r.engine.plan().unwrap().planned[0].clone();
+    let now = r.clock.now();
+    let caps = crate::store::Caps {
+        per_day: 5,
+        per_week: 20,
+    };
+    r.engine
+        .store()
+        .write(|tx| tx.begin_filing(&id, now, caps, None))
+        .unwrap();
+    id
+}
+
 #[tokio::test]
 async fn a_probe_left_filing_by_a_dead_process_becomes_uncertain() {
     let dir = tempfile::tempdir().unwrap();
     let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
-    let id = r.engine.plan().unwrap().planned[0].clone();
-    let now = r.clock.now();
-    r.engine
-        .store()
-        .write(|tx| {
-            tx.begin_filing(
-                &id,
-                now,
-                crate::store::Caps {
-                    per_day: 5,
-                    per_week: 20,
-                },
-                None,
-            )
-        })
-        .unwrap();
+    let id = begun_filing(&r);
     // Still inside the time a send can take: left alone.
     r.clock.advance(SignedDuration::from_mins(5));
     assert!(r.engine.recover().unwrap().is_empty());
@@ -402,20 +403,11 @@ async fn an_unanswered_probe_is_censored_at_its_deadline_once_the_mailbox_was_re
 async fn a_process_that_died_between_failed_attempts_did_not_file() {
     let dir = tempfile::tempdir().unwrap();
     let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
-    let id = r.engine.plan().unwrap().planned[0].clone();
+    let id = begun_filing(&r);
     let now = r.clock.now();
     r.engine
         .store()
         .write(|tx| {
-            tx.begin_filing(
-                &id,
-                now,
-                crate::store::Caps {
-                    per_day: 5,
-                    per_week: 20,
-                },
-                None,
-            )?;
             tx.update(&id, |p| {
                 p.attempts.push(crate::model::Attempt {
                     at: now,
