@@ -12,6 +12,7 @@
 //! server said, with the server's timestamps.
 
 pub mod email;
+pub mod http;
 
 use std::time::Duration;
 
@@ -65,6 +66,62 @@ pub struct Inbound {
     pub raw: Vec<u8>,
     /// The probe this message belongs to, when the channel itself knows it.
     pub probe_hint: Option<ProbeId>,
+    /// For ticket APIs: who wrote the message and its text, as the API
+    /// says. `raw` is then empty and classification goes by authorship.
+    pub api: Option<ApiMessage>,
+}
+
+/// A message read from a ticket API rather than a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiMessage {
+    /// The vendor's id of the message (comment id, Slack `ts`).
+    pub vendor_id: String,
+    /// The vendor's id of the author (user id, account id, login).
+    pub author: String,
+    /// What the author rules made of the author.
+    pub role: AuthorRole,
+    /// The message text.
+    pub body: String,
+    /// The rule that decided `role`, in words.
+    pub role_reason: String,
+}
+
+/// Who wrote an API message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorRole {
+    /// A person on the vendor's side: a reply.
+    Staff,
+    /// Our own account (the probe itself, our closing message): not a reply.
+    Us,
+    /// A bot, app or automation account of the vendor: automated or ack.
+    Bot,
+    /// Someone else (another customer, a bystander): not the vendor's answer.
+    Other,
+}
+
+/// A ticket an API channel should read: filed and still awaiting a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenTicket {
+    pub probe: ProbeId,
+    /// The vendor's ticket id learned at filing.
+    pub ticket: String,
+    /// When the vendor accepted it.
+    pub filed_at: Option<Timestamp>,
+}
+
+/// A ticket found by searching for a probe's token (resolving an uncertain filing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundTicket {
+    pub ticket: String,
+    /// The vendor's creation time of the ticket.
+    pub created_at: Timestamp,
+}
+
+/// What the channel did for a courtesy action (closing message, solve).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourtesyDone {
+    /// What was done, in words, e.g. `posted a closing comment; marked solved`.
+    pub detail: String,
 }
 
 /// Messages past a checkpoint.
@@ -134,5 +191,43 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
         let _ = position;
         tokio::time::sleep(max).await;
         Ok(())
+    }
+
+    /// Like [`Channel::fetch`], told which tickets are open. Ticket APIs read
+    /// per ticket and need the list; the default ignores it.
+    async fn fetch_open(
+        &self,
+        open: &[OpenTicket],
+        position: Option<&serde_json::Value>,
+        since: Option<Timestamp>,
+    ) -> Result<Fetched, ChannelError> {
+        let _ = open;
+        self.fetch(position, since).await
+    }
+
+    /// Looks for a ticket carrying `token` created since `since`, to resolve
+    /// an uncertain filing. `Ok(None)`: not found, or the channel cannot search.
+    async fn find_filed(
+        &self,
+        token: &str,
+        since: Timestamp,
+    ) -> Result<Option<FoundTicket>, ChannelError> {
+        let _ = (token, since);
+        Ok(None)
+    }
+
+    /// Whether [`Channel::courtesy`] would do anything.
+    fn has_courtesy(&self) -> bool {
+        false
+    }
+
+    /// After the first human reply: post the configured closing message
+    /// and/or mark the ticket solved. Called at most once per probe.
+    async fn courtesy(&self, ticket: &str) -> Result<CourtesyDone, ChannelError> {
+        let _ = ticket;
+        Err(ChannelError::Protocol {
+            server: self.kind().to_string(),
+            reason: "this channel has no closing courtesy".into(),
+        })
     }
 }

@@ -44,6 +44,7 @@
 //! acknowledgement read as human on the first probe becomes an ack as soon as the
 //! same text arrives on a second probe.
 
+mod api;
 mod autoreply;
 mod bounce;
 mod canned;
@@ -60,6 +61,7 @@ use regex::Regex;
 
 use crate::model::{Class, Helpdesk};
 
+pub use api::{api_facts, classify_api};
 pub use canned::fingerprint;
 pub use parse::parse;
 pub use refs::ticket_refs;

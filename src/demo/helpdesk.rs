@@ -321,6 +321,7 @@ impl Channel for SimHelpdesk {
                 source: TimeSource::Simulated,
                 raw,
                 probe_hint: None,
+                api: None,
             });
         }
         let from = position

@@ -150,6 +150,7 @@ fn reply(key: &str, at: Timestamp, in_reply_to: &str, body: &str) -> Inbound {
         source: TimeSource::ImapInternaldate,
         raw: raw.into_bytes(),
         probe_hint: None,
+        api: None,
     }
 }
 

@@ -234,6 +234,8 @@ pub enum TimeSource {
     ApiCreated,
     /// The simulated clock of the demo or a test.
     Simulated,
+    /// Our clock when a ticket API answered a create without a creation time.
+    ApiReceived,
 }
 
 /// How an inbound message was tied to its probe.

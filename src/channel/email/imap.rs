@@ -275,6 +275,7 @@ impl Reader<'_> {
                     source: TimeSource::ImapInternaldate,
                     raw: raw.to_vec(),
                     probe_hint: None,
+                    api: None,
                 });
             }
             // Every UID asked for is behind us now, even one the server

@@ -1,0 +1,925 @@
+//! Ticket APIs as a channel: one generic, config-driven HTTP channel
+//! ([`HttpChannel`]) that follows a declarative [`Spec`], and presets
+//! (`presets/`) that build the spec of a known vendor API.
+//!
+//! - **Filing** is one create request. Its outcome follows the HTTP exchange:
+//!   a 2xx with a ticket id is `Accepted` at the ticket's creation time as
+//!   the API states it; a refused connection, a 429 or `ratelimited`, or a
+//!   4xx is `Rejected` (retryable for the first two); a timeout, a 5xx or a
+//!   2xx without an id is `Unknown` — the ticket may exist — unless the spec
+//!   names an idempotency header, in which case the create is repeated with
+//!   the same key (the probe id), which the API promises not to duplicate.
+//! - **Reading** goes per open ticket (the engine passes them to
+//!   [`Channel::fetch_open`]): every page of the ticket's message list, each
+//!   message mapped to an [`Inbound`] with its API timestamp, author role
+//!   and text, and `probe_hint` set. The checkpoint is, per open ticket, the
+//!   vendor ids already returned.
+//! - **Faults**: every request has a timeout; reads retry 429 after
+//!   `Retry-After` (capped) and 5xx, timeouts and refused connections with
+//!   exponential backoff plus jitter, a bounded number of times.
+//! - **Uncertain filings** are resolved by the spec's token search
+//!   ([`Channel::find_filed`]); **etiquette** posts a closing message and/or
+//!   marks the ticket solved ([`Channel::courtesy`]).
+//!
+//! Architecture Invariant: as every channel, this one keeps no books: it
+//! never decides to file, never matches beyond the ticket it read, never
+//! classifies. Secrets are only in [`Auth`], which never prints them.
+
+pub mod presets;
+pub mod spec;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::{
+    ApiMessage, AuthorRole, Channel, ChannelError, CourtesyDone, FileOutcome, Fetched, FoundTicket,
+    Inbound, OpenTicket, Outgoing,
+};
+use crate::clock::Clock;
+use crate::config::SecretString;
+use crate::model::TimeSource;
+pub use spec::{RoleName, Spec, Vars};
+
+/// How many pages of one ticket's messages are read at most per fetch.
+const MAX_PAGES: usize = 50;
+/// How much of an error response is kept for the reason.
+const SNIPPET: usize = 200;
+
+/// How requests authenticate.
+#[derive(Clone)]
+pub enum Auth {
+    /// No authentication header.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(SecretString),
+    /// HTTP basic authentication.
+    Basic { user: String, secret: SecretString },
+    /// The secret in a named header.
+    Header { name: String, secret: SecretString },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("none"),
+            Auth::Bearer(_) => f.write_str("bearer [redacted]"),
+            Auth::Basic { user, .. } => write!(f, "basic {user}:[redacted]"),
+            Auth::Header { name, .. } => write!(f, "header {name}: [redacted]"),
+        }
+    }
+}
+
+/// Everything an [`HttpChannel`] needs besides its spec.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// The persona's name (the checkpoint key is `http:<persona>`).
+    pub persona: String,
+    /// The kind recorded on probes: the preset's name or `http`.
+    pub kind: &'static str,
+    /// Prefix of every path in the spec, e.g. `https://acme.zendesk.com`.
+    pub base_url: String,
+    /// Authentication.
+    pub auth: Auth,
+    /// Template variables from the config (`params`) plus the persona's.
+    pub params: BTreeMap<String, String>,
+    /// The timeout of every single request.
+    pub timeout: Duration,
+    /// How often `wait` lets the caller poll.
+    pub poll: Duration,
+    /// How many times a failed read is retried.
+    pub retries: u32,
+    /// The first backoff pause; doubled per retry, with jitter.
+    pub backoff: Duration,
+    /// The longest `Retry-After` honoured in place; longer ones fail the call.
+    pub max_retry_after: Duration,
+    /// The closing courtesy message, if any.
+    pub closing_message: Option<String>,
+    /// Whether to mark the ticket solved after the first human reply.
+    pub mark_solved: bool,
+    /// An extra trust root (PEM).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// A vendor-specific refinement on top of the spec (one per preset at most).
+#[async_trait]
+pub trait Hook: Send + Sync + std::fmt::Debug {
+    /// May change the role the author rules gave a message (GitHub: check
+    /// org membership of authors the rules left as bystanders).
+    async fn refine_role(
+        &self,
+        api: &Api,
+        message: &Value,
+        role: RoleName,
+        reason: String,
+    ) -> Result<(RoleName, String), ChannelError> {
+        let _ = (api, message);
+        Ok((role, reason))
+    }
+}
+
+/// The hook of a spec without vendor-specific behaviour.
+#[derive(Debug)]
+pub struct NoHook;
+
+impl Hook for NoHook {}
+
+/// One HTTP exchange's result, when it reached the server and came back.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The parsed body (`null` when empty or not JSON).
+    pub json: Value,
+    /// The `Link` header's `rel="next"` target.
+    pub next_link: Option<String>,
+}
+
+/// Why a call failed.
+#[derive(Debug)]
+enum Fault {
+    /// The request never reached the server (connection refused, DNS).
+    Connect(String),
+    /// No answer in time: it may have been processed.
+    Timeout,
+    /// The server is rate-limiting; wait this long (if it said).
+    RateLimited(Option<Duration>),
+    /// A 5xx.
+    Server(u16, String),
+    /// A 4xx other than 429, or an `ok: false` error.
+    Refused(u16, String),
+}
+
+impl Fault {
+    fn describe(&self) -> String {
+        match self {
+            Fault::Connect(e) => format!("cannot connect: {e}"),
+            Fault::Timeout => "no answer in time".into(),
+            Fault::RateLimited(Some(d)) => {
+                format!("rate-limited (retry after {} s)", d.as_secs())
+            }
+            Fault::RateLimited(None) => "rate-limited".into(),
+            Fault::Server(s, b) => format!("server error {s}: {b}"),
+            Fault::Refused(s, b) => format!("refused ({s}): {b}"),
+        }
+    }
+}
+
+/// The HTTP side shared by the channel and its hook.
+#[derive(Debug)]
+pub struct Api {
+    settings: HttpSettings,
+    spec: Spec,
+    client: reqwest::Client,
+}
+
+impl Api {
+    /// The settings.
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// The variables every template sees: the params.
+    pub fn vars(&self) -> Vars {
+        Vars(self.settings.params.clone())
+    }
+
+    fn url(&self, template: &str, vars: &Vars) -> String {
+        let url = vars.render(template);
+        if url.starts_with("http://") || url.starts_with("https://") {
+            url
+        } else {
+            format!("{}{url}", self.settings.base_url.trim_end_matches('/'))
+        }
+    }
+
+    /// The request as it would be sent, secrets left out (for `--dry-run`).
+    pub fn preview(&self, request: &spec::Request, vars: &Vars) -> Value {
+        let query: BTreeMap<String, String> = request
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), vars.render(v)))
+            .collect();
+        let mut headers: BTreeMap<String, String> = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), vars.render(v)))
+            .collect();
+        if !matches!(self.settings.auth, Auth::None) {
+            headers.insert("authorization".into(), format!("{:?}", self.settings.auth));
+        }
+        json!({
+            "method": request.method,
+            "url": self.url(&request.url, vars),
+            "query": query,
+            "headers": headers,
+            "body": request.body.as_ref().map(|b| vars.render_json(b)),
+        })
+    }
+
+    /// Sends one request once; `extra` are additional headers.
+    async fn once(
+        &self,
+        request: &spec::Request,
+        vars: &Vars,
+        extra: &[(String, String)],
+        query_extra: &[(String, String)],
+        url_override: Option<&str>,
+    ) -> Result<Reply, Fault> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| Fault::Refused(0, format!("bad method: {e}")))?;
+        let url = match url_override {
+            Some(u) => u.to_string(),
+            None => self.url(&request.url, vars),
+        };
+        let mut rb = self.client.request(method, &url).timeout(self.settings.timeout);
+        if url_override.is_none() {
+            // Paging parameters replace the first page's values.
+            let mut query: BTreeMap<String, String> = request
+                .query
+                .iter()
+                .map(|(k, v)| (k.clone(), vars.render(v)))
+                .collect();
+            query.extend(query_extra.iter().cloned());
+            if !query.is_empty() {
+                rb = rb.query(&query.into_iter().collect::<Vec<_>>());
+            }
+        }
+        for (k, v) in &request.headers {
+            rb = rb.header(k.as_str(), vars.render(v));
+        }
+        for (k, v) in extra {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        rb = rb.header("accept", "application/json");
+        rb = match &self.settings.auth {
+            Auth::None => rb,
+            Auth::Bearer(t) => rb.bearer_auth(t.expose()),
+            Auth::Basic { user, secret } => rb.basic_auth(user, Some(secret.expose())),
+            Auth::Header { name, secret } => rb.header(name.as_str(), secret.expose()),
+        };
+        if let Some(body) = &request.body {
+            rb = rb.json(&vars.render_json(body));
+        }
+        let response = rb.send().await.map_err(|e| {
+            if e.is_timeout() {
+                Fault::Timeout
+            } else if e.is_connect() {
+                Fault::Connect(e.to_string())
+            } else {
+                // Failed after connecting: the request may have been read.
+                Fault::Timeout
+            }
+        })?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let next_link = response
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .and_then(next_from_link);
+        let text = response.text().await.map_err(|e| {
+            if e.is_timeout() {
+                Fault::Timeout
+            } else {
+                Fault::Server(status, format!("body unreadable: {e}"))
+            }
+        })?;
+        let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let snippet: String = text.chars().take(SNIPPET).collect();
+        if status == 429 {
+            return Err(Fault::RateLimited(retry_after));
+        }
+        if status >= 500 {
+            return Err(Fault::Server(status, snippet));
+        }
+        if status >= 400 {
+            return Err(Fault::Refused(status, snippet));
+        }
+        if let Some(ok) = &self.spec.ok_field
+            && json.pointer(ok) != Some(&Value::Bool(true))
+        {
+            let error = self
+                .spec
+                .error_field
+                .as_deref()
+                .and_then(|p| json.pointer(p))
+                .and_then(spec::text_of)
+                .unwrap_or_else(|| snippet.clone());
+            if error == "ratelimited" || error == "rate_limited" {
+                return Err(Fault::RateLimited(retry_after));
+            }
+            return Err(Fault::Refused(status, error));
+        }
+        Ok(Reply {
+            status,
+            json,
+            next_link,
+        })
+    }
+
+    /// Sends a request that is safe to repeat (a read), retrying 429, 5xx,
+    /// timeouts and refused connections with backoff.
+    async fn read(
+        &self,
+        request: &spec::Request,
+        vars: &Vars,
+        query_extra: &[(String, String)],
+        url_override: Option<&str>,
+    ) -> Result<Reply, ChannelError> {
+        let mut attempt = 0;
+        loop {
+            let fault = match self
+                .once(request, vars, &[], query_extra, url_override)
+                .await
+            {
+                Ok(r) => return Ok(r),
+                Err(f) => f,
+            };
+            let pause = match &fault {
+                Fault::Refused(..) => return Err(self.error(&fault)),
+                Fault::RateLimited(after) => match after {
+                    Some(d) if *d > self.settings.max_retry_after => {
+                        return Err(self.error(&fault));
+                    }
+                    Some(d) => *d,
+                    None => self.backoff(attempt),
+                },
+                _ => self.backoff(attempt),
+            };
+            if attempt >= self.settings.retries {
+                return Err(self.error(&fault));
+            }
+            tracing::warn!(channel = %self.settings.persona, fault = %fault.describe(), retry_in_ms = pause.as_millis() as u64, "API call failed, retrying");
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
+    }
+
+    /// Sends a request that must not be repeated once it may have been
+    /// processed: only a 429 (not processed) or a refused connection is retried.
+    async fn write_once(&self, request: &spec::Request, vars: &Vars) -> Result<Reply, ChannelError> {
+        let mut attempt = 0;
+        loop {
+            let fault = match self.once(request, vars, &[], &[], None).await {
+                Ok(r) => return Ok(r),
+                Err(f) => f,
+            };
+            let pause = match &fault {
+                Fault::RateLimited(Some(d)) if *d <= self.settings.max_retry_after => *d,
+                Fault::RateLimited(None) | Fault::Connect(_) => self.backoff(attempt),
+                _ => return Err(self.error(&fault)),
+            };
+            if attempt >= self.settings.retries {
+                return Err(self.error(&fault));
+            }
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.settings.backoff.saturating_mul(1 << attempt.min(10));
+        let capped = base.min(Duration::from_secs(60));
+        // Up to half again, so that many probes do not retry in lockstep.
+        let jitter = capped.mul_f64(fastrand::f64() * 0.5);
+        capped + jitter
+    }
+
+    fn error(&self, fault: &Fault) -> ChannelError {
+        let server = self.settings.base_url.clone();
+        match fault {
+            Fault::Timeout => ChannelError::Timeout {
+                server,
+                secs: self.settings.timeout.as_secs(),
+            },
+            Fault::Connect(reason) => ChannelError::Connect {
+                server,
+                reason: reason.clone(),
+            },
+            Fault::Refused(401 | 403, _) => ChannelError::Auth {
+                server,
+                user: self.settings.persona.clone(),
+                reason: fault.describe(),
+            },
+            other => ChannelError::Protocol {
+                server,
+                reason: other.describe(),
+            },
+        }
+    }
+
+    /// A GET on `path` below the base URL, retried like any read; for hooks.
+    pub async fn get(&self, path: &str) -> Result<Reply, ChannelError> {
+        let request = spec::Request {
+            method: "GET".into(),
+            url: path.to_string(),
+            query: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            body: None,
+        };
+        self.read(&request, &Vars::default(), &[], None).await
+    }
+
+    /// Like [`Api::get`], but a 404 is an answer (`Ok(None)`), not an error.
+    pub async fn get_optional(&self, path: &str) -> Result<Option<Reply>, ChannelError> {
+        let request = spec::Request {
+            method: "GET".into(),
+            url: path.to_string(),
+            query: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            body: None,
+        };
+        match self.once(&request, &Vars::default(), &[], &[], None).await {
+            Ok(r) => Ok(Some(r)),
+            Err(Fault::Refused(404, _)) => Ok(None),
+            Err(_) => self.read(&request, &Vars::default(), &[], None).await.map(Some),
+        }
+    }
+}
+
+/// A ticket API channel; see the module doc.
+#[derive(Debug)]
+pub struct HttpChannel {
+    api: Api,
+    hook: Arc<dyn Hook>,
+    clock: Arc<dyn Clock>,
+    /// Roles the hook decided, per author id (an org membership does not
+    /// change between two messages). A std mutex, never held across `.await`.
+    role_cache: Mutex<HashMap<String, (RoleName, String)>>,
+}
+
+impl HttpChannel {
+    /// Builds the channel and its HTTP client (rustls with ring, the
+    /// system's roots plus `ca_file`).
+    pub fn new(
+        settings: HttpSettings,
+        spec: Spec,
+        hook: Arc<dyn Hook>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<HttpChannel, ChannelError> {
+        let mut tls = (*super::email::tls::client_config(settings.ca_file.as_deref()).map_err(
+            |reason| ChannelError::Tls {
+                server: settings.base_url.clone(),
+                reason,
+            },
+        )?)
+        .clone();
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .connect_timeout(settings.timeout)
+            .user_agent(concat!("support-probe/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ChannelError::Tls {
+                server: settings.base_url.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(HttpChannel {
+            api: Api {
+                settings,
+                spec,
+                client,
+            },
+            hook,
+            clock,
+            role_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The spec in use.
+    pub fn spec(&self) -> &Spec {
+        &self.api.spec
+    }
+
+    /// The template variables of a probe's create request.
+    pub fn create_vars(&self, probe: &Outgoing) -> Vars {
+        self.api
+            .vars()
+            .with("subject", probe.subject.clone())
+            .with("body", probe.body.clone())
+            .with("token", probe.token.clone())
+            .with("probe_id", probe.probe_id.to_string())
+            .with("persona", probe.from_name.clone())
+            .with("address", probe.from_address.clone())
+    }
+
+    /// The create request as it would be sent, secrets redacted.
+    pub fn preview(&self, probe: &Outgoing) -> Value {
+        let mut v = self.api.preview(&self.api.spec.create, &self.create_vars(probe));
+        if let Some(h) = &self.api.spec.idempotency_header
+            && let Some(headers) = v.get_mut("headers").and_then(Value::as_object_mut)
+        {
+            headers.insert(h.clone(), Value::String(probe.probe_id.to_string()));
+        }
+        v
+    }
+
+    async fn create(&self, probe: &Outgoing) -> FileOutcome {
+        let vars = self.create_vars(probe);
+        let spec = &self.api.spec;
+        let idem: Vec<(String, String)> = spec
+            .idempotency_header
+            .iter()
+            .map(|h| (h.clone(), probe.probe_id.to_string()))
+            .collect();
+        let mut attempt = 0;
+        loop {
+            let fault = match self.api.once(&spec.create, &vars, &idem, &[], None).await {
+                Ok(reply) => return self.accepted(&reply),
+                Err(f) => f,
+            };
+            let repeatable = !idem.is_empty()
+                && matches!(fault, Fault::Timeout | Fault::Server(..))
+                && attempt < self.api.settings.retries;
+            if repeatable {
+                // Safe: the API returns the ticket already made for this key.
+                tokio::time::sleep(self.api.backoff(attempt)).await;
+                attempt += 1;
+                continue;
+            }
+            let reason = fault.describe();
+            return match fault {
+                Fault::Connect(_) | Fault::RateLimited(_) => FileOutcome::Rejected {
+                    reason,
+                    retryable: true,
+                },
+                Fault::Refused(408, _) => FileOutcome::Unknown { reason },
+                Fault::Refused(..) => FileOutcome::Rejected {
+                    reason,
+                    retryable: false,
+                },
+                Fault::Timeout | Fault::Server(..) => FileOutcome::Unknown {
+                    reason: format!("{reason}: the ticket may or may not have been created"),
+                },
+            };
+        }
+    }
+
+    fn accepted(&self, reply: &Reply) -> FileOutcome {
+        let spec = &self.api.spec;
+        let Some(id) = reply.json.pointer(&spec.ticket_id).and_then(spec::text_of) else {
+            return FileOutcome::Unknown {
+                reason: format!(
+                    "HTTP {} without a ticket id at {}: the ticket may or may not exist",
+                    reply.status, spec.ticket_id
+                ),
+            };
+        };
+        let created = spec
+            .ticket_created
+            .as_ref()
+            .and_then(|f| reply.json.pointer(&f.pointer).and_then(|v| spec::parse_time(v, f.format)));
+        let (at, source, note) = match created {
+            Some(t) => (t, TimeSource::ApiCreated, String::new()),
+            None => (
+                self.clock.now(),
+                TimeSource::ApiReceived,
+                " (no creation time in the response: our clock's reading)".to_string(),
+            ),
+        };
+        FileOutcome::Accepted {
+            at,
+            source,
+            detail: format!("HTTP {}: ticket {id}{note}", reply.status),
+            ticket_ref: Some(id),
+        }
+    }
+
+    async fn role(&self, message: &Value, vars: &Vars) -> Result<(RoleName, String), ChannelError> {
+        let (role, reason) = self.api.spec.authors.role(message, vars);
+        if role != RoleName::Other && role != RoleName::Staff {
+            return Ok((role, reason));
+        }
+        let author = message
+            .pointer(&self.api.spec.message.author)
+            .and_then(spec::text_of)
+            .unwrap_or_default();
+        let cached = self
+            .role_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&author)
+            .cloned();
+        if let Some(hit) = cached {
+            return Ok(hit);
+        }
+        let refined = self.hook.refine_role(&self.api, message, role, reason).await?;
+        self.role_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(author, refined.clone());
+        Ok(refined)
+    }
+
+    /// Every message of one ticket, all pages.
+    async fn list(&self, ticket: &str) -> Result<Vec<Value>, ChannelError> {
+        let spec = &self.api.spec;
+        let vars = self.api.vars().with("ticket", ticket);
+        let mut out = Vec::new();
+        let mut extra: Vec<(String, String)> = Vec::new();
+        let mut link: Option<String> = None;
+        let mut page_no: u32 = 1;
+        let mut offset: u32 = 0;
+        for _ in 0..MAX_PAGES {
+            let reply = self
+                .api
+                .read(&spec.list.request, &vars, &extra, link.as_deref())
+                .await?;
+            let items = reply
+                .json
+                .pointer(&spec.list.items)
+                .and_then(Value::as_array)
+                .cloned()
+                .ok_or_else(|| ChannelError::Protocol {
+                    server: self.api.settings.base_url.clone(),
+                    reason: format!("no message array at {:?}", spec.list.items),
+                })?;
+            let count = items.len();
+            out.extend(items);
+            let nonempty = |v: Option<&Value>| {
+                v.and_then(spec::text_of).filter(|s| !s.is_empty())
+            };
+            match &spec.list.pagination {
+                spec::Pagination::None => break,
+                spec::Pagination::Cursor { param, next } => {
+                    match nonempty(reply.json.pointer(next)) {
+                        Some(c) => extra = vec![(param.clone(), c)],
+                        None => break,
+                    }
+                }
+                spec::Pagination::NextLink { pointer } => {
+                    let next = match pointer {
+                        Some(p) => nonempty(reply.json.pointer(p)),
+                        None => reply.next_link.clone(),
+                    };
+                    match next {
+                        Some(url) => link = Some(url),
+                        None => break,
+                    }
+                }
+                spec::Pagination::Offset {
+                    param,
+                    limit_param,
+                    limit,
+                    last_page,
+                } => {
+                    let last = last_page
+                        .as_ref()
+                        .and_then(|p| reply.json.pointer(p))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(count < *limit as usize);
+                    if last || count == 0 {
+                        break;
+                    }
+                    offset += u32::try_from(count).unwrap_or(*limit);
+                    extra = vec![
+                        (param.clone(), offset.to_string()),
+                        (limit_param.clone(), limit.to_string()),
+                    ];
+                }
+                spec::Pagination::Page {
+                    param,
+                    size_param,
+                    size,
+                } => {
+                    if count < *size as usize {
+                        break;
+                    }
+                    page_no += 1;
+                    extra = vec![
+                        (param.clone(), page_no.to_string()),
+                        (size_param.clone(), size.to_string()),
+                    ];
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn inbound(
+        &self,
+        open: &OpenTicket,
+        message: &Value,
+    ) -> Result<Option<Inbound>, ChannelError> {
+        let fields = &self.api.spec.message;
+        let Some(id) = message.pointer(&fields.id).and_then(spec::text_of) else {
+            tracing::warn!(ticket = %open.ticket, "a message without an id was skipped");
+            return Ok(None);
+        };
+        let Some(at) = message
+            .pointer(&fields.created.pointer)
+            .and_then(|v| spec::parse_time(v, fields.created.format))
+        else {
+            tracing::warn!(ticket = %open.ticket, message = %id, "a message without a readable time was skipped");
+            return Ok(None);
+        };
+        let vars = self.api.vars().with("ticket", open.ticket.clone());
+        let (role, role_reason) = self.role(message, &vars).await?;
+        Ok(Some(Inbound {
+            key: format!("{}:{}:{id}", self.watch_key(), open.ticket),
+            at,
+            source: TimeSource::ApiCreated,
+            raw: Vec::new(),
+            probe_hint: Some(open.probe.clone()),
+            api: Some(ApiMessage {
+                vendor_id: id,
+                author: message
+                    .pointer(&fields.author)
+                    .and_then(spec::text_of)
+                    .unwrap_or_default(),
+                role: match role {
+                    RoleName::Staff => AuthorRole::Staff,
+                    RoleName::Us => AuthorRole::Us,
+                    RoleName::Bot => AuthorRole::Bot,
+                    RoleName::Other => AuthorRole::Other,
+                },
+                body: message
+                    .pointer(&fields.body)
+                    .and_then(spec::text_of)
+                    .unwrap_or_default(),
+                role_reason,
+            }),
+        }))
+    }
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_from_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"")
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
+/// `Retry-After`: seconds (an HTTP date is treated as a minute: the value
+/// only caps our wait).
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    match v.trim().parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        Err(_) => Some(Duration::from_secs(60)),
+    }
+}
+
+#[async_trait]
+impl Channel for HttpChannel {
+    fn kind(&self) -> &'static str {
+        self.api.settings.kind
+    }
+
+    fn watch_key(&self) -> String {
+        format!("http:{}", self.api.settings.persona)
+    }
+
+    async fn file(&self, probe: &Outgoing) -> FileOutcome {
+        self.create(probe).await
+    }
+
+    async fn fetch(
+        &self,
+        position: Option<&Value>,
+        since: Option<Timestamp>,
+    ) -> Result<Fetched, ChannelError> {
+        self.fetch_open(&[], position, since).await
+    }
+
+    async fn fetch_open(
+        &self,
+        open: &[OpenTicket],
+        position: Option<&Value>,
+        _since: Option<Timestamp>,
+    ) -> Result<Fetched, ChannelError> {
+        let mut tickets = serde_json::Map::new();
+        let mut messages = Vec::new();
+        for t in open {
+            let mut seen: BTreeSet<String> = position
+                .and_then(|p| p.pointer(&format!("/tickets/{}/seen", escape(&t.ticket))))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(spec::text_of).collect())
+                .unwrap_or_default();
+            for item in self.list(&t.ticket).await? {
+                let Some(inbound) = self.inbound(t, &item).await? else {
+                    continue;
+                };
+                let Some(api) = &inbound.api else { continue };
+                if seen.insert(api.vendor_id.clone()) {
+                    messages.push(inbound);
+                }
+            }
+            tickets.insert(t.ticket.clone(), json!({ "seen": seen }));
+        }
+        messages.sort_by_key(|m| m.at);
+        Ok(Fetched {
+            messages,
+            position: json!({ "tickets": tickets }),
+            rescanned: false,
+            more: false,
+        })
+    }
+
+    async fn wait(&self, _position: Option<&Value>, max: Duration) -> Result<(), ChannelError> {
+        tokio::time::sleep(max.min(self.api.settings.poll)).await;
+        Ok(())
+    }
+
+    async fn find_filed(
+        &self,
+        token: &str,
+        since: Timestamp,
+    ) -> Result<Option<FoundTicket>, ChannelError> {
+        let Some(search) = &self.api.spec.search else {
+            return Ok(None);
+        };
+        let vars = self
+            .api
+            .vars()
+            .with("token", token)
+            .with("since", since.to_string())
+            .with("since_epoch", since.as_second().to_string());
+        let reply = self.api.read(&search.request, &vars, &[], None).await?;
+        let Some(items) = reply.json.pointer(&search.items).and_then(Value::as_array) else {
+            return Ok(None);
+        };
+        for item in items {
+            if !item.to_string().contains(token) {
+                continue;
+            }
+            let id = item.pointer(&search.id).and_then(spec::text_of);
+            let created = item
+                .pointer(&search.created.pointer)
+                .and_then(|v| spec::parse_time(v, search.created.format));
+            if let (Some(ticket), Some(created_at)) = (id, created) {
+                return Ok(Some(FoundTicket { ticket, created_at }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn has_courtesy(&self) -> bool {
+        let s = &self.api.settings;
+        (s.closing_message.is_some() && self.api.spec.close.is_some())
+            || (s.mark_solved && self.api.spec.solve.is_some())
+    }
+
+    async fn courtesy(&self, ticket: &str) -> Result<CourtesyDone, ChannelError> {
+        let s = &self.api.settings;
+        let mut done = Vec::new();
+        let vars = self.api.vars().with("ticket", ticket);
+        if let (Some(text), Some(close)) = (&s.closing_message, &self.api.spec.close) {
+            let vars = vars.clone().with("message", text.clone());
+            self.api.write_once(close, &vars).await?;
+            done.push("posted the closing message");
+        }
+        if s.mark_solved
+            && let Some(solve) = &self.api.spec.solve
+        {
+            self.api.write_once(solve, &vars).await?;
+            done.push("marked the ticket solved");
+        }
+        Ok(CourtesyDone {
+            detail: done.join("; "),
+        })
+    }
+}
+
+/// Escapes a ticket id for use as one JSON pointer segment.
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_next_link() {
+        let h = r#"<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last""#;
+        assert_eq!(
+            next_from_link(h).as_deref(),
+            Some("https://api.github.com/x?page=2")
+        );
+        assert_eq!(next_from_link(r#"<https://a/x?page=1>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn retry_after_in_seconds() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+    }
+}
