@@ -112,7 +112,9 @@ fn dry_run(
             None,
         )?;
         let (message, caps) = compose(config, &rec, now).map_err(CliError::Setup)?;
+        let request = api_preview(config, &p.persona, &message)?;
         previews.push(serde_json::json!({
+            "request": request,
             "probe": p.name,
             "vendor": p.vendor,
             "persona": p.persona,
@@ -144,6 +146,17 @@ fn dry_run(
                 for line in s("body").lines() {
                     println!("{}", format!("  | {line}").trim_end());
                 }
+                if !p["request"].is_null() {
+                    let r = &p["request"];
+                    println!(
+                        "  API request: {} {}",
+                        r["method"].as_str().unwrap_or_default(),
+                        r["url"].as_str().unwrap_or_default()
+                    );
+                    for line in serde_json::to_string_pretty(r).unwrap_or_default().lines() {
+                        println!("  > {line}");
+                    }
+                }
                 println!(
                     "  caps: {} a day, {} a week",
                     p["caps"]["per_day"], p["caps"]["per_week"]
@@ -156,6 +169,29 @@ fn dry_run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// For an API persona, the create request `message` would be filed with
+/// (the token is not read; credentials show as `[redacted]`).
+fn api_preview(
+    config: &crate::config::Config,
+    persona: &str,
+    message: &crate::channel::Outgoing,
+) -> Result<serde_json::Value, CliError> {
+    let Some(p) = config.persona(persona) else {
+        return Ok(serde_json::Value::Null);
+    };
+    let Some(api) = &p.api else {
+        return Ok(serde_json::Value::Null);
+    };
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(crate::clock::SystemClock);
+    let redacted = api
+        .token
+        .as_ref()
+        .map(|_| crate::config::SecretString::new("[redacted]".into()));
+    let channel = crate::channel::http::build::channel(p, api, redacted, clock)
+        .map_err(|e| CliError::Setup(e.to_string()))?;
+    Ok(channel.preview(message))
 }
 
 fn print_reports(format: Format, engine: &Engine, reports: &[FileReport]) -> Result<(), CliError> {

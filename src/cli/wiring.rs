@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::{CliError, Global};
 use crate::channel::Channel;
 use crate::channel::email::{self, EmailChannel, EmailSettings, Password};
+use crate::channel::http::{self, HttpChannel};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{self, Config};
 use crate::engine::Engine;
@@ -95,11 +96,18 @@ pub fn channels(
         let p = config
             .persona(name)
             .ok_or_else(|| CliError::Usage(format!("no persona named {name:?}")))?;
+        if let Some(api) = &p.api {
+            out.insert(p.name.clone(), Arc::new(api_channel(p, api, clock)?));
+            continue;
+        }
+        let (Some(smtp), Some(imap)) = (&p.smtp, &p.imap) else {
+            return Err(CliError::Usage(format!("persona {name:?} has no channel")));
+        };
         let settings = EmailSettings {
-            smtp: server(&p.smtp, &format!("persona {} SMTP", p.name))?,
-            imap: server(&p.imap.server, &format!("persona {} IMAP", p.name))?,
-            mailbox: p.imap.mailbox.clone(),
-            idle: p.imap.idle,
+            smtp: server(smtp, &format!("persona {} SMTP", p.name))?,
+            imap: server(&imap.server, &format!("persona {} IMAP", p.name))?,
+            mailbox: imap.mailbox.clone(),
+            idle: imap.idle,
             timeout: NETWORK_TIMEOUT,
         };
         let channel = EmailChannel::new(settings, Arc::clone(clock))
@@ -107,6 +115,24 @@ pub fn channels(
         out.insert(p.name.clone(), Arc::new(channel));
     }
     Ok(out)
+}
+
+/// The ticket-API channel of a persona, its token resolved now.
+pub fn api_channel(
+    p: &config::Persona,
+    api: &config::ApiPersona,
+    clock: &Arc<dyn Clock>,
+) -> Result<HttpChannel, CliError> {
+    let token = match &api.token {
+        Some(secret) => Some(
+            secret
+                .resolve()
+                .map_err(|e| CliError::Setup(format!("persona {} API token: {e}", p.name)))?,
+        ),
+        None => None,
+    };
+    http::build::channel(p, api, token, Arc::clone(clock))
+        .map_err(|e| CliError::Setup(e.to_string()))
 }
 
 /// An engine on the real clock for the given personas.

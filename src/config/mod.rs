@@ -18,6 +18,7 @@
 //! never reads a secret; [`Secret::resolve`] is called by the code that
 //! needs the password, at the moment it needs it.
 
+mod api;
 mod duration;
 mod error;
 mod raw;
@@ -37,6 +38,7 @@ use serde::Deserialize;
 
 use crate::model::{BusinessCalendar, Helpdesk};
 
+pub use api::{ApiAuth, ApiPersona};
 pub use duration::{DurationError, DurationErrorKind, format_duration, parse_duration};
 pub use error::{ConfigErrors, Diagnostic, EX_CONFIG, Position};
 pub use secret::{Secret, SecretError, SecretString};
@@ -152,7 +154,8 @@ impl Default for DaemonSettings {
 pub struct Vendor {
     /// Unique, `[a-z0-9_-]+`.
     pub name: String,
-    /// Where probes are sent; at least one.
+    /// Where probes are sent; at least one when an email persona probes
+    /// the vendor (a vendor reached only through an API may have none).
     pub addresses: Vec<String>,
     /// The vendor's helpdesk software (changes which evidence is trusted).
     pub helpdesk: Helpdesk,
@@ -215,10 +218,13 @@ pub struct Persona {
     pub address: String,
     /// A free-form label for reports (e.g. `eu`).
     pub region: Option<String>,
-    /// Where probes are sent through.
-    pub smtp: Server,
-    /// Where replies are read from.
-    pub imap: ImapServer,
+    /// Where probes are sent through (email personas).
+    pub smtp: Option<Server>,
+    /// Where replies are read from (email personas).
+    pub imap: Option<ImapServer>,
+    /// The ticket API probes are filed and read through (API personas,
+    /// which have neither `smtp` nor `imap`).
+    pub api: Option<ApiPersona>,
 }
 
 /// A mail server and how to log in to it.

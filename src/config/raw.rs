@@ -50,7 +50,7 @@ pub(super) struct RawDaemon {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawVendor {
     pub name: Spanned<String>,
-    pub addresses: Spanned<Vec<Spanned<String>>>,
+    pub addresses: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub helpdesk: Helpdesk,
     pub caps: Option<Spanned<RawCaps>>,
@@ -92,8 +92,9 @@ pub(super) struct RawPersona {
     pub display_name: Spanned<String>,
     pub address: Spanned<String>,
     pub region: Option<String>,
-    pub smtp: RawServer,
-    pub imap: RawImap,
+    pub smtp: Option<RawServer>,
+    pub imap: Option<RawImap>,
+    pub api: Option<super::api::RawApi>,
 }
 
 #[derive(Deserialize)]

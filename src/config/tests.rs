@@ -123,7 +123,7 @@ fn the_shipped_example_loads_without_errors_or_warnings() {
     assert_eq!(nightly.zones[0].0, "Asia/Shanghai");
     assert!(c.persona("night-shift").is_some());
     assert!(matches!(
-        c.persona("night-shift").unwrap().smtp.password,
+        c.persona("night-shift").unwrap().smtp.as_ref().unwrap().password,
         Secret::Env(_)
     ));
     assert_eq!(c.active_probes().count(), 2);
@@ -148,9 +148,9 @@ fn defaults_are_applied() {
     assert_eq!(v.calendar.days.len(), 7);
     assert!(v.calendar.days.contains(&WeekdayKey(7)));
     let p = c.persona("me").unwrap();
-    assert_eq!(p.imap.mailbox, "INBOX");
-    assert!(p.imap.idle);
-    assert_eq!(p.imap.server.security, Security::Tls);
+    assert_eq!(p.imap.as_ref().unwrap().mailbox, "INBOX");
+    assert!(p.imap.as_ref().unwrap().idle);
+    assert_eq!(p.imap.as_ref().unwrap().server.security, Security::Tls);
     let probe = c.probe("nightly").unwrap();
     assert_eq!(probe.jitter, Duration::ZERO);
     assert_eq!(probe.answer_within, Duration::from_secs(7 * 86_400));
@@ -625,7 +625,7 @@ fn an_inline_password_is_accepted_with_a_warning_at_its_position() {
         "{warnings:?}"
     );
     assert!(!warnings[0].contains("hunter2"));
-    let smtp = &loaded.config.personas[0].smtp;
+    let smtp = loaded.config.personas[0].smtp.as_ref().unwrap();
     assert_eq!(smtp.password.resolve().unwrap().expose(), "hunter2-inline");
     assert!(!format!("{:?}", loaded.config).contains("hunter2"));
 }

@@ -107,15 +107,15 @@ fn daemon(rep: &mut Reporter<'_>, raw: RawDaemon) -> DaemonSettings {
 
 fn vendor(rep: &mut Reporter<'_>, raw: RawVendor) -> Vendor {
     name(rep, "vendor", &raw.name);
-    if raw.addresses.get_ref().is_empty() {
-        rep.error(
-            raw.addresses.span().start,
-            "a vendor needs at least one address",
-        );
+    if let Some(a) = &raw.addresses
+        && a.get_ref().is_empty()
+    {
+        rep.error(a.span().start, "a vendor needs at least one address");
     }
     let addresses = raw
         .addresses
-        .into_inner()
+        .map(Spanned::into_inner)
+        .unwrap_or_default()
         .into_iter()
         .map(|a| address(rep, a))
         .collect();
@@ -359,27 +359,42 @@ fn persona(rep: &mut Reporter<'_>, raw: RawPersona) -> Persona {
             "display-name must be a non-empty single line without control characters",
         );
     }
-    let (imap, mailbox, idle) = raw.imap.split();
-    let mailbox = mailbox.map_or_else(
-        || "INBOX".to_string(),
-        |m| {
-            if m.get_ref().trim().is_empty() {
-                rep.error(m.span().start, "mailbox must not be empty");
-            }
-            m.into_inner()
-        },
-    );
+    match (&raw.smtp, &raw.imap, &raw.api) {
+        (Some(_), Some(_), None) | (None, None, Some(_)) => {}
+        (_, _, Some(_)) => rep.error(
+            raw.name.span().start,
+            "a persona uses either [persona.api] or [persona.smtp] + [persona.imap], not both",
+        ),
+        _ => rep.error(
+            raw.name.span().start,
+            "a persona needs [persona.smtp] and [persona.imap], or [persona.api]",
+        ),
+    }
+    let imap = raw.imap.map(|imap| {
+        let (imap, mailbox, idle) = imap.split();
+        let mailbox = mailbox.map_or_else(
+            || "INBOX".to_string(),
+            |m| {
+                if m.get_ref().trim().is_empty() {
+                    rep.error(m.span().start, "mailbox must not be empty");
+                }
+                m.into_inner()
+            },
+        );
+        ImapServer {
+            server: server(rep, imap),
+            mailbox,
+            idle: idle.unwrap_or(true),
+        }
+    });
     Persona {
         name: raw.name.into_inner(),
         display_name: raw.display_name.into_inner(),
         address: address(rep, raw.address),
         region: raw.region,
-        smtp: server(rep, raw.smtp),
-        imap: ImapServer {
-            server: server(rep, imap),
-            mailbox,
-            idle: idle.unwrap_or(true),
-        },
+        smtp: raw.smtp.map(|s| server(rep, s)),
+        imap,
+        api: raw.api.map(|a| super::api::api(rep, a)),
     }
 }
 
@@ -423,11 +438,11 @@ fn server(rep: &mut Reporter<'_>, raw: RawServer) -> Server {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+pub(super) fn is_loopback(host: &str) -> bool {
     matches!(host, "127.0.0.1" | "::1" | "[::1]" | "localhost")
 }
 
-fn secret(rep: &mut Reporter<'_>, raw: Spanned<RawSecret>) -> Secret {
+pub(super) fn secret(rep: &mut Reporter<'_>, raw: Spanned<RawSecret>) -> Secret {
     let at = raw.span().start;
     match raw.into_inner() {
         RawSecret::Inline(value) => {
@@ -496,10 +511,23 @@ fn probe(rep: &mut Reporter<'_>, known: &Known<'_>, raw: RawProbe) -> Probe {
         let names: Vec<&str> = known.vendors.iter().map(|v| v.name.as_str()).collect();
         unknown_reference(rep, "vendor", &raw.vendor, &names);
     }
-    let persona_known = known
+    let persona = known
         .personas
         .iter()
-        .any(|p| p.name == *raw.persona.get_ref());
+        .find(|p| p.name == *raw.persona.get_ref());
+    let persona_known = persona.is_some();
+    if let (Some(p), Some(v)) = (persona, vendor)
+        && p.api.is_none()
+        && v.addresses.is_empty()
+    {
+        rep.error(
+            raw.persona.span().start,
+            format!(
+                "persona `{}` files by email but vendor `{}` has no addresses",
+                p.name, v.name
+            ),
+        );
+    }
     if !persona_known && !known.broken_personas.contains(raw.persona.get_ref()) {
         let names: Vec<&str> = known.personas.iter().map(|p| p.name.as_str()).collect();
         unknown_reference(rep, "persona", &raw.persona, &names);
@@ -713,7 +741,7 @@ fn template_text(rep: &mut Reporter<'_>, value: &Spanned<String>) {
 /// A duration value that must satisfy `ok` (else `rule` is reported), or
 /// `default` when the key is absent. After a reported mistake `default` is
 /// returned too; the config is discarded then.
-fn duration(
+pub(super) fn duration(
     rep: &mut Reporter<'_>,
     value: Option<&Spanned<String>>,
     default: Duration,
@@ -740,7 +768,7 @@ fn duration(
     }
 }
 
-fn absolute(rep: &mut Reporter<'_>, key: &str, path: Spanned<PathBuf>) -> PathBuf {
+pub(super) fn absolute(rep: &mut Reporter<'_>, key: &str, path: Spanned<PathBuf>) -> PathBuf {
     if !path.get_ref().is_absolute() {
         rep.error(
             path.span().start,

@@ -20,7 +20,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::{Engine, EngineError};
-use crate::channel::{Fetched, Inbound};
+use crate::channel::{AuthorRole, Fetched, Inbound};
 use crate::classify::{self, Context, MessageFacts};
 use crate::model::{Class, MatchedBy, MessageRecord, ProbeId, ProbeRecord, ProbeState};
 use crate::store::{Cursor, WriteTx};
@@ -172,11 +172,24 @@ impl Engine {
         message: Inbound,
         report: &mut IngestReport,
     ) -> Result<(), EngineError> {
-        let facts = classify::parse(&message.raw);
+        let facts = match &message.api {
+            Some(api) => classify::api_facts(api),
+            None => classify::parse(&message.raw),
+        };
         let Some((mut rec, matched_by)) = self.find_probe(tx, &message, &facts)? else {
             report.unmatched += 1;
             return Ok(());
         };
+        if message
+            .api
+            .as_ref()
+            .is_some_and(|a| matches!(a.role, AuthorRole::Us | AuthorRole::Other))
+        {
+            // Our own message (the probe, a closing note) or a bystander's:
+            // not the vendor's answer.
+            report.unmatched += 1;
+            return Ok(());
+        }
         if rec.state == ProbeState::Planned
             || (facts.message_id.is_some() && facts.message_id == rec.message_id)
         {
@@ -217,13 +230,14 @@ impl Engine {
             overrides: Vec::new(),
         };
         let rules = self.rules.get(&rec.vendor).unwrap_or(&default_rules);
-        let verdict = classify::classify(
-            &facts,
-            &Context {
-                rules,
-                canned_match: canned_on.as_ref().map(ProbeId::as_str),
-            },
-        );
+        let ctx = Context {
+            rules,
+            canned_match: canned_on.as_ref().map(ProbeId::as_str),
+        };
+        let verdict = match &message.api {
+            Some(api) => classify::classify_api(api, &facts, &ctx),
+            None => classify::classify(&facts, &ctx),
+        };
 
         if verdict.class == Class::Ack && canned_on.is_some() {
             for (other, key) in hits.iter().filter(|(p, _)| *p != rec.id) {
@@ -254,7 +268,11 @@ impl Engine {
             tx.add_fingerprint(&rec.vendor, f, &rec.id, &message.key)?;
         }
 
-        let notes = timing_notes(&message, &facts, &rec);
+        let notes = if message.api.is_some() {
+            api_timing_notes(&message, &mut rec)
+        } else {
+            timing_notes(&message, &facts, &rec)
+        };
         let refs = if matches!(verdict.class, Class::Bounce | Class::Delay) {
             Vec::new()
         } else {
@@ -329,6 +347,29 @@ fn timing_notes(message: &Inbound, facts: &MessageFacts, rec: &ProbeRecord) -> V
         notes.push(format!(
             "stamped {} before our filing: clock skew between this host and the receiving server",
             human(filed.duration_since(message.at))
+        ));
+    }
+    notes
+}
+
+/// Clock skew for API messages: the API stamps both the ticket and its
+/// messages, so a message stamped before the filing is impossible data or a
+/// skew between the vendor's servers (or, after a resolved uncertain
+/// filing, between theirs and ours). It is recorded with its own stamp and
+/// flagged on the message and the probe; readings count such a reply as
+/// 0 s after filing, never a negative time.
+fn api_timing_notes(message: &Inbound, rec: &mut ProbeRecord) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(filed) = rec.filed_at
+        && message.at < filed
+    {
+        let by = human(filed.duration_since(message.at));
+        notes.push(format!(
+            "clock skew: stamped {by} before the ticket's filing time; counted as 0s, never negative"
+        ));
+        rec.notes.push(format!(
+            "clock skew: message {} is stamped {by} before the filing ({} vs {filed})",
+            message.key, message.at
         ));
     }
     notes

@@ -20,6 +20,7 @@
 //! and never sleeps except between filing retries; everything else is the
 //! caller's rhythm.
 
+mod api;
 mod file;
 mod ingest;
 mod plan;
@@ -276,18 +277,21 @@ impl Engine {
         let channel = Arc::clone(self.channel(persona)?);
         let key = channel.watch_key();
         let mut total = IngestReport::default();
+        self.resolve_uncertain(&channel).await;
         loop {
             let started = self.clock.now();
             let cursor = self.store.cursor(&key)?;
             let since = self.earliest_open_filing(persona)?;
+            let open = self.open_tickets(&key)?;
             let fetched = channel
-                .fetch(cursor.as_ref().map(|c| &c.position), since)
+                .fetch_open(&open, cursor.as_ref().map(|c| &c.position), since)
                 .await?;
             let more = fetched.more;
             if fetched.rescanned {
                 tracing::warn!(%persona, key = %key, "the mailbox was renumbered (UIDVALIDITY changed); rescanned back to the earliest open probe");
             }
             let report = self.ingest(&key, fetched, started, cursor.map(|c| c.caught_up_at))?;
+            self.courtesy_after(&channel, &report).await?;
             total.absorb(report);
             if !more {
                 return Ok(total);

@@ -25,6 +25,7 @@
 //! never decides to file, never matches beyond the ticket it read, never
 //! classifies. Secrets are only in [`Auth`], which never prints them.
 
+pub mod build;
 pub mod presets;
 pub mod spec;
 
