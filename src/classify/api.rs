@@ -102,9 +102,15 @@ mod tests {
     fn authorship_decides_and_text_is_a_second_opinion() {
         let answer = "Hi, the export fails because of the date filter; remove it and retry.";
         assert_eq!(class(&msg(AuthorRole::Staff, answer), None), Class::Human);
-        assert_eq!(class(&msg(AuthorRole::Staff, answer), Some("P2")), Class::Ack);
         assert_eq!(
-            class(&msg(AuthorRole::Staff, "This is an automated response."), None),
+            class(&msg(AuthorRole::Staff, answer), Some("P2")),
+            Class::Ack
+        );
+        assert_eq!(
+            class(
+                &msg(AuthorRole::Staff, "This is an automated response."),
+                None
+            ),
             Class::Ack
         );
         assert_eq!(

@@ -145,7 +145,10 @@ pub(super) fn api(rep: &mut Reporter<'_>, raw: RawApi) -> ApiPersona {
                 .strip_prefix("http://")
                 .map(|rest| rest.split(['/', ':']).next().unwrap_or_default());
             if !url.starts_with("https://") && !url.starts_with("http://") {
-                rep.error(u.span().start, format!("base-url `{url}` must start with https://"));
+                rep.error(
+                    u.span().start,
+                    format!("base-url `{url}` must start with https://"),
+                );
             } else if let Some(host) = host
                 && !is_loopback(host)
             {
@@ -172,7 +175,10 @@ pub(super) fn api(rep: &mut Reporter<'_>, raw: RawApi) -> ApiPersona {
             "basic" => ApiAuth::Basic,
             "none" => ApiAuth::None,
             other => match other.strip_prefix("header:") {
-                Some(name) if !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':') => {
+                Some(name)
+                    if !name.is_empty()
+                        && name.bytes().all(|b| b.is_ascii_graphic() && b != b':') =>
+                {
                     ApiAuth::Header(name.to_string())
                 }
                 _ => {
@@ -186,7 +192,10 @@ pub(super) fn api(rep: &mut Reporter<'_>, raw: RawApi) -> ApiPersona {
         },
     };
     if auth == ApiAuth::Basic && raw.username.is_none() {
-        rep.error(raw.preset.span().start, "basic authentication needs a username");
+        rep.error(
+            raw.preset.span().start,
+            "basic authentication needs a username",
+        );
     }
     let token = raw.token.map(|t| secret(rep, t));
     if token.is_none() && auth != ApiAuth::None {

@@ -123,7 +123,12 @@ fn the_shipped_example_loads_without_errors_or_warnings() {
     assert_eq!(nightly.zones[0].0, "Asia/Shanghai");
     assert!(c.persona("night-shift").is_some());
     assert!(matches!(
-        c.persona("night-shift").unwrap().smtp.as_ref().unwrap().password,
+        c.persona("night-shift")
+            .unwrap()
+            .smtp
+            .as_ref()
+            .unwrap()
+            .password,
         Secret::Env(_)
     ));
     assert_eq!(c.active_probes().count(), 2);

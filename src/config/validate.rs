@@ -48,11 +48,19 @@ pub(super) fn validate(doc: RawDocument, rep: &mut Reporter<'_>) -> Option<Confi
     unique_names(rep, "vendor", doc.vendors.iter().map(|v| &v.name));
     unique_names(rep, "persona", doc.personas.iter().map(|p| &p.name));
     unique_names(rep, "probe", doc.probes.iter().map(|p| &p.name));
+    let mut broken_vendors = doc.broken_vendors;
+    // `addresses = []` is reported on the vendor; not again on its probes.
+    broken_vendors.extend(
+        doc.vendors
+            .iter()
+            .filter(|v| v.addresses.as_ref().is_some_and(|a| a.get_ref().is_empty()))
+            .map(|v| v.name.get_ref().clone()),
+    );
     let vendors: Vec<Vendor> = doc.vendors.into_iter().map(|v| vendor(rep, v)).collect();
     let personas: Vec<Persona> = doc.personas.into_iter().map(|p| persona(rep, p)).collect();
     let known = Known {
         vendors: &vendors,
-        broken_vendors: &doc.broken_vendors,
+        broken_vendors: &broken_vendors,
         personas: &personas,
         broken_personas: &doc.broken_personas,
     };
@@ -519,6 +527,7 @@ fn probe(rep: &mut Reporter<'_>, known: &Known<'_>, raw: RawProbe) -> Probe {
     if let (Some(p), Some(v)) = (persona, vendor)
         && p.api.is_none()
         && v.addresses.is_empty()
+        && !known.broken_vendors.contains(&v.name)
     {
         rep.error(
             raw.persona.span().start,

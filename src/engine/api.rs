@@ -100,7 +100,9 @@ impl Engine {
                     resolved += 1;
                 }
                 Ok(None) => {}
-                Err(e) => tracing::warn!(probe = %p.id, error = %e, "cannot record a resolved filing"),
+                Err(e) => {
+                    tracing::warn!(probe = %p.id, error = %e, "cannot record a resolved filing")
+                }
             }
         }
         resolved

@@ -268,10 +268,10 @@ impl Engine {
             tx.add_fingerprint(&rec.vendor, f, &rec.id, &message.key)?;
         }
 
-        let notes = if message.api.is_some() {
-            api_timing_notes(&message, &mut rec)
+        let (notes, at) = if message.api.is_some() {
+            api_timing(&message, &mut rec)
         } else {
-            timing_notes(&message, &facts, &rec)
+            (timing_notes(&message, &facts, &rec), message.at)
         };
         let refs = if matches!(verdict.class, Class::Bounce | Class::Delay) {
             Vec::new()
@@ -293,7 +293,7 @@ impl Engine {
         rec.messages.push(MessageRecord {
             key: message.key,
             message_id: facts.message_id.clone(),
-            at: message.at,
+            at,
             time_source: message.source,
             date_header: facts.date,
             received_header: facts.top_received,
@@ -313,7 +313,7 @@ impl Engine {
             probe: rec.id.clone(),
             vendor: rec.vendor.clone(),
             class: verdict.class,
-            at: message.at,
+            at,
             state: rec.state,
         });
         Ok(())
@@ -352,27 +352,28 @@ fn timing_notes(message: &Inbound, facts: &MessageFacts, rec: &ProbeRecord) -> V
     notes
 }
 
-/// Clock skew for API messages: the API stamps both the ticket and its
-/// messages, so a message stamped before the filing is impossible data or a
-/// skew between the vendor's servers (or, after a resolved uncertain
-/// filing, between theirs and ours). It is recorded with its own stamp and
-/// flagged on the message and the probe; readings count such a reply as
-/// 0 s after filing, never a negative time.
-fn api_timing_notes(message: &Inbound, rec: &mut ProbeRecord) -> Vec<String> {
+/// The instant and notes of an API message. The API stamps both the
+/// ticket and its messages, so a message stamped before the filing is
+/// impossible data or a skew between the vendor's servers. Such a message
+/// is recorded at the filing instant (so no reading is negative) and
+/// flagged, with its own stamp, on the message and on the probe.
+fn api_timing(message: &Inbound, rec: &mut ProbeRecord) -> (Vec<String>, Timestamp) {
     let mut notes = Vec::new();
     if let Some(filed) = rec.filed_at
         && message.at < filed
     {
         let by = human(filed.duration_since(message.at));
         notes.push(format!(
-            "clock skew: stamped {by} before the ticket's filing time; counted as 0s, never negative"
+            "clock skew: the API stamped it {} ({by} before the filing at {filed}); recorded at the filing instant, never as a negative time",
+            message.at
         ));
         rec.notes.push(format!(
-            "clock skew: message {} is stamped {by} before the filing ({} vs {filed})",
-            message.key, message.at
+            "clock skew: message {} is stamped {by} before the filing; its reading is 0s and flagged",
+            message.key
         ));
+        return (notes, filed);
     }
-    notes
+    (notes, message.at)
 }
 
 /// A duration in the largest sensible unit, e.g. `2h 5m`, `40s`.

@@ -39,7 +39,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{
-    ApiMessage, AuthorRole, Channel, ChannelError, CourtesyDone, FileOutcome, Fetched, FoundTicket,
+    ApiMessage, AuthorRole, Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FoundTicket,
     Inbound, OpenTicket, Outgoing,
 };
 use crate::clock::Clock;
@@ -238,7 +238,10 @@ impl Api {
             Some(u) => u.to_string(),
             None => self.url(&request.url, vars),
         };
-        let mut rb = self.client.request(method, &url).timeout(self.settings.timeout);
+        let mut rb = self
+            .client
+            .request(method, &url)
+            .timeout(self.settings.timeout);
         if url_override.is_none() {
             // Paging parameters replace the first page's values.
             let mut query: BTreeMap<String, String> = request
@@ -368,7 +371,11 @@ impl Api {
 
     /// Sends a request that must not be repeated once it may have been
     /// processed: only a 429 (not processed) or a refused connection is retried.
-    async fn write_once(&self, request: &spec::Request, vars: &Vars) -> Result<Reply, ChannelError> {
+    async fn write_once(
+        &self,
+        request: &spec::Request,
+        vars: &Vars,
+    ) -> Result<Reply, ChannelError> {
         let mut attempt = 0;
         loop {
             let fault = match self.once(request, vars, &[], &[], None).await {
@@ -443,7 +450,10 @@ impl Api {
         match self.once(&request, &Vars::default(), &[], &[], None).await {
             Ok(r) => Ok(Some(r)),
             Err(Fault::Refused(404, _)) => Ok(None),
-            Err(_) => self.read(&request, &Vars::default(), &[], None).await.map(Some),
+            Err(_) => self
+                .read(&request, &Vars::default(), &[], None)
+                .await
+                .map(Some),
         }
     }
 }
@@ -468,13 +478,14 @@ impl HttpChannel {
         hook: Arc<dyn Hook>,
         clock: Arc<dyn Clock>,
     ) -> Result<HttpChannel, ChannelError> {
-        let mut tls = (*super::email::tls::client_config(settings.ca_file.as_deref()).map_err(
-            |reason| ChannelError::Tls {
-                server: settings.base_url.clone(),
-                reason,
-            },
-        )?)
-        .clone();
+        let mut tls =
+            (*super::email::tls::client_config(settings.ca_file.as_deref()).map_err(|reason| {
+                ChannelError::Tls {
+                    server: settings.base_url.clone(),
+                    reason,
+                }
+            })?)
+            .clone();
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
@@ -516,7 +527,9 @@ impl HttpChannel {
 
     /// The create request as it would be sent, secrets redacted.
     pub fn preview(&self, probe: &Outgoing) -> Value {
-        let mut v = self.api.preview(&self.api.spec.create, &self.create_vars(probe));
+        let mut v = self
+            .api
+            .preview(&self.api.spec.create, &self.create_vars(probe));
         if let Some(h) = &self.api.spec.idempotency_header
             && let Some(headers) = v.get_mut("headers").and_then(Value::as_object_mut)
         {
@@ -576,10 +589,12 @@ impl HttpChannel {
                 ),
             };
         };
-        let created = spec
-            .ticket_created
-            .as_ref()
-            .and_then(|f| reply.json.pointer(&f.pointer).and_then(|v| spec::parse_time(v, f.format)));
+        let created = spec.ticket_created.as_ref().and_then(|f| {
+            reply
+                .json
+                .pointer(&f.pointer)
+                .and_then(|v| spec::parse_time(v, f.format))
+        });
         let (at, source, note) = match created {
             Some(t) => (t, TimeSource::ApiCreated, String::new()),
             None => (
@@ -614,7 +629,10 @@ impl HttpChannel {
         if let Some(hit) = cached {
             return Ok(hit);
         }
-        let refined = self.hook.refine_role(&self.api, message, role, reason).await?;
+        let refined = self
+            .hook
+            .refine_role(&self.api, message, role, reason)
+            .await?;
         self.role_cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -647,9 +665,7 @@ impl HttpChannel {
                 })?;
             let count = items.len();
             out.extend(items);
-            let nonempty = |v: Option<&Value>| {
-                v.and_then(spec::text_of).filter(|s| !s.is_empty())
-            };
+            let nonempty = |v: Option<&Value>| v.and_then(spec::text_of).filter(|s| !s.is_empty());
             match &spec.list.pagination {
                 spec::Pagination::None => break,
                 spec::Pagination::Cursor { param, next } => {

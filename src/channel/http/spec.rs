@@ -87,7 +87,12 @@ pub struct List {
 
 /// How a list continues.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", tag = "type")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case",
+    tag = "type"
+)]
 pub enum Pagination {
     /// One page only.
     #[default]
@@ -467,7 +472,10 @@ pub fn check(spec: &Spec) -> Vec<String> {
         _ => {}
     }
     problems.extend(bad_pointers);
-    let mut requests = vec![("create", &spec.create), ("list.request", &spec.list.request)];
+    let mut requests = vec![
+        ("create", &spec.create),
+        ("list.request", &spec.list.request),
+    ];
     if let Some(s) = &spec.search {
         requests.push(("search.request", &s.request));
     }
@@ -484,7 +492,9 @@ pub fn check(spec: &Spec) -> Vec<String> {
                 r.method
             ));
         }
-        if !r.url.starts_with('/') && !r.url.starts_with("https://") && !r.url.starts_with("http://")
+        if !r.url.starts_with('/')
+            && !r.url.starts_with("https://")
+            && !r.url.starts_with("http://")
         {
             problems.push(format!(
                 "{what}.url `{}` must be a path starting with / or an http(s) URL",
@@ -527,7 +537,10 @@ mod tests {
     #[test]
     fn renders_placeholders_and_keeps_unknown_ones() {
         let v = Vars::default().with("ticket", "42").with("token", "SP-1");
-        assert_eq!(v.render("/t/{ticket}/c?{{x}} {nope} {token}"), "/t/42/c?{x} {nope} SP-1");
+        assert_eq!(
+            v.render("/t/{ticket}/c?{{x}} {nope} {token}"),
+            "/t/42/c?{x} {nope} SP-1"
+        );
         assert_eq!(
             v.render_json(&json!({"a": ["{ticket}", 1], "b": {"c": "{token}"}})),
             json!({"a": ["42", 1], "b": {"c": "SP-1"}})
@@ -560,7 +573,13 @@ mod tests {
         assert_eq!(role(json!({"user": "U1", "bot_id": "B"})), RoleName::Us);
         assert_eq!(role(json!({"user": "U2", "bot_id": "B"})), RoleName::Bot);
         assert_eq!(role(json!({"user": "U2", "bot_id": ""})), RoleName::Other);
-        assert_eq!(role(json!({"user": "U2", "assoc": "MEMBER"})), RoleName::Staff);
-        assert_eq!(role(json!({"user": "U2", "assoc": "NONE"})), RoleName::Other);
+        assert_eq!(
+            role(json!({"user": "U2", "assoc": "MEMBER"})),
+            RoleName::Staff
+        );
+        assert_eq!(
+            role(json!({"user": "U2", "assoc": "NONE"})),
+            RoleName::Other
+        );
     }
 }

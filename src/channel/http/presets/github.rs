@@ -162,10 +162,7 @@ impl Hook for OrgMembership {
                 ),
             ))
         } else {
-            Ok((
-                role,
-                format!("{reason}; {login} is not a member of {org}"),
-            ))
+            Ok((role, format!("{reason}; {login} is not a member of {org}")))
         }
     }
 }

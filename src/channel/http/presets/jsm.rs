@@ -86,7 +86,10 @@ pub fn spec() -> Spec {
             request: request(
                 "GET",
                 "/rest/servicedeskapi/request",
-                &[("searchTerm", "{token}"), ("requestOwnership", "OWNED_REQUESTS")],
+                &[
+                    ("searchTerm", "{token}"),
+                    ("requestOwnership", "OWNED_REQUESTS"),
+                ],
                 None,
             ),
             items: "/values".into(),

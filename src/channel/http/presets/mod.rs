@@ -57,7 +57,12 @@ pub fn no_hook() -> Arc<dyn Hook> {
 }
 
 /// A request without headers.
-pub(crate) fn request(method: &str, url: &str, query: &[(&str, &str)], body: Option<Value>) -> Request {
+pub(crate) fn request(
+    method: &str,
+    url: &str,
+    query: &[(&str, &str)],
+    body: Option<Value>,
+) -> Request {
     Request {
         method: method.to_string(),
         url: url.to_string(),
@@ -95,7 +100,12 @@ mod tests {
     #[test]
     fn every_preset_spec_passes_the_checks() {
         for p in PRESETS {
-            assert_eq!(super::super::spec::check(&(p.spec)()), Vec::<String>::new(), "{}", p.name);
+            assert_eq!(
+                super::super::spec::check(&(p.spec)()),
+                Vec::<String>::new(),
+                "{}",
+                p.name
+            );
         }
     }
 }

@@ -53,7 +53,11 @@ pub fn spec() -> Spec {
             request: request(
                 "GET",
                 "/api/conversations.replies",
-                &[("channel", "{channel}"), ("ts", "{ticket}"), ("limit", "100")],
+                &[
+                    ("channel", "{channel}"),
+                    ("ts", "{ticket}"),
+                    ("limit", "100"),
+                ],
                 None,
             ),
             items: "/messages".into(),
@@ -83,7 +87,11 @@ pub fn spec() -> Spec {
             request: request(
                 "GET",
                 "/api/conversations.history",
-                &[("channel", "{channel}"), ("oldest", "{since_epoch}"), ("limit", "200")],
+                &[
+                    ("channel", "{channel}"),
+                    ("oldest", "{since_epoch}"),
+                    ("limit", "200"),
+                ],
                 None,
             ),
             items: "/messages".into(),

@@ -50,7 +50,11 @@ pub fn spec() -> Spec {
             request: request(
                 "GET",
                 "/api/v2/requests/{ticket}/comments",
-                &[("role", "agent"), ("sort", "created_at"), ("page[size]", "100")],
+                &[
+                    ("role", "agent"),
+                    ("sort", "created_at"),
+                    ("page[size]", "100"),
+                ],
                 None,
             ),
             items: "/comments".into(),
@@ -72,7 +76,12 @@ pub fn spec() -> Spec {
             default: RoleName::Staff,
         },
         search: Some(Search {
-            request: request("GET", "/api/v2/requests/search", &[("query", "{token}")], None),
+            request: request(
+                "GET",
+                "/api/v2/requests/search",
+                &[("query", "{token}")],
+                None,
+            ),
             items: "/requests".into(),
             id: "/id".into(),
             created: rfc3339("/created_at"),

@@ -1,0 +1,660 @@
+//! Ticket-API channels end to end against stateful fakes of each vendor's
+//! API (`support/fake_api.rs`): filing, reading across pages, authorship,
+//! exact readings, rate limits and server errors, a create that times out
+//! (uncertain, never a second ticket, resolved by token search), the
+//! closing courtesy, clock skew, and a new API described only in config.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/fake_api.rs"]
+mod fake_api;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fake_api::{Fake, Fault, Flavor, Line, Who};
+use jiff::{SignedDuration, Timestamp};
+use support_probe::channel::Channel;
+use support_probe::channel::http::{HttpChannel, NoHook, build, presets};
+use support_probe::clock::{Clock, ManualClock};
+use support_probe::config::{self, SecretString};
+use support_probe::engine::Engine;
+use support_probe::model::{Class, ProbeRecord, ProbeState, TimeSource};
+use support_probe::store::{Mode, Store};
+
+const ACK: &str = "Your request has been received and is being reviewed by our support staff.";
+const HUMAN: &str = "Hi Dana, the export fails because of the date filter. Remove it and run the export again, then tell me if the file arrives.";
+const OURS: &str = "Adding a detail: it happens on every export.";
+const BYSTANDER: &str = "Same problem here, any news?";
+const BOT: &str = "Build 1234 deployed to staging.";
+const CLOSING: &str = "Thanks, this was a scheduled support-response test; please close it.";
+
+fn mins(m: i64) -> SignedDuration {
+    SignedDuration::from_mins(m)
+}
+
+fn line(after: SignedDuration, who: Who, body: &str) -> Line {
+    Line {
+        after,
+        who,
+        body: body.to_string(),
+    }
+}
+
+/// The standard script: an automation acknowledgement, our own follow-up,
+/// a bystander, the first human answer, a bot.
+fn script(flavor: Flavor) -> Vec<Line> {
+    let staff = if flavor == Flavor::Github {
+        // A private org member: author_association says CONTRIBUTOR.
+        Who::PrivateMember
+    } else {
+        Who::Staff
+    };
+    let mut s = vec![
+        line(mins(2), Who::Automation, ACK),
+        line(mins(10), Who::Us, OURS),
+        line(mins(45), staff, HUMAN),
+        line(mins(50), Who::Bot, BOT),
+    ];
+    if flavor != Flavor::Jsm {
+        // JSM treats every public commenter but us and automation as staff.
+        s.push(line(mins(20), Who::Bystander, BYSTANDER));
+    }
+    s
+}
+
+fn api_table(flavor: Flavor, base: &str) -> String {
+    match flavor {
+        Flavor::Zendesk => format!(
+            r#"preset = "zendesk"
+base-url = "{base}"
+username = "dana@probe.example/token"
+token = {{ env = "SP_TEST_TOKEN" }}
+params = {{ bot_user_ids = "900,901" }}
+closing-message = "{CLOSING}"
+mark-solved = true
+"#
+        ),
+        Flavor::Jsm => format!(
+            r#"preset = "jsm"
+base-url = "{base}"
+username = "dana@probe.example"
+token = {{ env = "SP_TEST_TOKEN" }}
+params = {{ service_desk_id = "1", request_type_id = "7", account_id = "acc-us", automation_account_ids = "acc-bot" }}
+closing-message = "{CLOSING}"
+"#
+        ),
+        Flavor::Github => format!(
+            r#"preset = "github"
+base-url = "{base}"
+token = {{ env = "SP_TEST_TOKEN" }}
+params = {{ owner = "acme", repo = "support", user = "dana-probe", org = "acme" }}
+closing-message = "{CLOSING}"
+mark-solved = true
+"#
+        ),
+        Flavor::Slack => format!(
+            r#"preset = "slack"
+base-url = "{base}"
+token = {{ env = "SP_TEST_TOKEN" }}
+params = {{ channel = "C0SHARED", user_id = "U0US", team_id = "T0US" }}
+closing-message = "{CLOSING}"
+"#
+        ),
+        Flavor::Helpy => format!(
+            r#"preset = "generic"
+base-url = "{base}"
+auth = "header:X-Helpy-Key"
+token = {{ env = "SP_TEST_TOKEN" }}
+params = {{ me = "cust-1" }}
+closing-message = "{CLOSING}"
+
+[persona.api.spec]
+ticket-id = "/data/ticket_id"
+ticket-created = {{ pointer = "/data/opened", format = "epoch-seconds" }}
+idempotency-header = "Idempotency-Key"
+
+[persona.api.spec.create]
+method = "POST"
+url = "/v1/tickets"
+body = {{ title = "{{subject}}", text = "{{body}}" }}
+
+[persona.api.spec.list]
+items = "/posts"
+pagination = {{ type = "page", param = "page", size-param = "per", size = 2 }}
+
+[persona.api.spec.list.request]
+url = "/v1/tickets/{{ticket}}/posts"
+query = {{ per = "2" }}
+
+[persona.api.spec.message]
+id = "/post_id"
+author = "/from/id"
+body = "/content"
+created = {{ pointer = "/at", format = "epoch-seconds" }}
+
+[persona.api.spec.authors]
+default = "other"
+us = [{{ field = "/from/id", equals = ["{{me}}"] }}]
+bot = [{{ field = "/from/kind", equals = ["robot"] }}]
+staff = [{{ field = "/from/kind", equals = ["agent"] }}]
+
+[persona.api.spec.close]
+method = "POST"
+url = "/v1/tickets/{{ticket}}/posts"
+body = {{ content = "{{message}}" }}
+"#
+        ),
+    }
+}
+
+/// A whole config: one API-only vendor, one API persona, one probe.
+fn config_text(flavor: Flavor, base: &str, state_dir: Option<&Path>) -> String {
+    let daemon = state_dir
+        .map(|d| format!("[daemon]\nstate-dir = \"{}\"\n\n", d.display()))
+        .unwrap_or_default();
+    format!(
+        r#"{daemon}[[vendor]]
+name = "acme"
+caps = {{ per-day = 5, per-week = 20 }}
+
+[[persona]]
+name = "dana"
+display-name = "Dana Probe"
+address = "dana@probe.example"
+
+[persona.api]
+{api}
+[[probe]]
+name = "acme-api"
+vendor = "acme"
+persona = "dana"
+schedule = "0 0 9 * * mon"
+zones = ["UTC"]
+answer-within = "2d"
+subject = "Export question {{token}}"
+body = "Our nightly export stopped arriving. Can you help? (A scheduled support-response test.)"
+"#,
+        api = api_table(flavor, base)
+    )
+}
+
+struct Rig {
+    fake: Fake,
+    clock: Arc<ManualClock>,
+    engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+fn t0() -> Timestamp {
+    "2026-11-23T09:00:00Z".parse().unwrap()
+}
+
+async fn rig(flavor: Flavor, script: Vec<Line>) -> Rig {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let fake = Fake::start(flavor, Arc::clone(&dyn_clock), script).await;
+    let text = config_text(flavor, &fake.base, None);
+    let loaded = config::parse_str(&text, Path::new("probes.toml")).unwrap();
+    let cfg = loaded.config;
+    let persona = cfg.persona("dana").unwrap().clone();
+    let api = persona.api.clone().unwrap();
+    let mut settings = build::settings(
+        &persona,
+        &api,
+        Some(SecretString::new("secret-token".into())),
+    );
+    // Short pauses so that the fault tests run quickly; the create timeout
+    // must stay well above a loopback round trip.
+    settings.timeout = Duration::from_millis(700);
+    settings.backoff = Duration::from_millis(20);
+    let channel = match presets::find(&api.preset) {
+        Some(p) => HttpChannel::new(settings, (p.spec)(), (p.hook)(), Arc::clone(&dyn_clock)),
+        None => HttpChannel::new(
+            settings,
+            api.spec.clone().unwrap(),
+            Arc::new(NoHook),
+            Arc::clone(&dyn_clock),
+        ),
+    }
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+    let mut channels: BTreeMap<String, Arc<dyn Channel>> = BTreeMap::new();
+    channels.insert("dana".into(), Arc::new(channel));
+    let engine = Engine::new(Arc::new(cfg), Arc::new(store), dyn_clock, channels)
+        .unwrap()
+        .with_retry_pause(Duration::from_millis(20));
+    Rig {
+        fake,
+        clock,
+        engine,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    fn record(&self) -> ProbeRecord {
+        let all = self.engine.store().all().unwrap();
+        assert_eq!(all.len(), 1, "one probe");
+        all.into_iter().next().unwrap()
+    }
+
+    fn list_requests(&self) -> usize {
+        self.fake.with(|s| {
+            s.log
+                .iter()
+                .filter(|l| {
+                    l.starts_with("GET")
+                        && (l.contains("/comment") || l.contains("replies") || l.contains("/posts"))
+                })
+                .count()
+        })
+    }
+}
+
+/// Files, reads across pages through a 429 and a 500, and checks every
+/// reading exactly; then the courtesy and a quiet second pass.
+async fn files_and_reads(flavor: Flavor) {
+    let rig = rig(flavor, script(flavor)).await;
+    let report = rig.engine.run_now("acme-api").await.unwrap();
+    assert_eq!(report.state, ProbeState::Filed, "{report:?}");
+    let ticket = rig.fake.with(|s| s.tickets[0].id.clone());
+    let rec = rig.record();
+    assert_eq!(rec.filed_at, Some(t0()));
+    assert_eq!(rec.filed_time_source, Some(TimeSource::ApiCreated));
+    assert_eq!(rec.vendor_refs, vec![ticket.clone()]);
+    assert_eq!(
+        rec.channel,
+        presets::find(&format!("{flavor:?}").to_lowercase()).map_or("http", |p| p.name)
+    );
+    // The token went into the ticket.
+    assert!(
+        rig.fake
+            .with(|s| s.tickets[0].request.to_string().contains(&rec.token))
+    );
+
+    // Nothing yet: the script starts two minutes after filing.
+    let first = rig.engine.watch_once("dana").await.unwrap();
+    assert!(first.recorded.is_empty(), "{first:?}");
+
+    rig.fake.with(|s| {
+        let rate_limit = if s.flavor == Flavor::Slack {
+            Fault::SlackRateLimited(1)
+        } else {
+            Fault::Status(429, Some(1))
+        };
+        s.list_faults.push_back(rate_limit);
+        s.list_faults.push_back(Fault::Status(500, None));
+    });
+    let before = rig.list_requests();
+    rig.clock.advance(SignedDuration::from_hours(1));
+    let report = rig.engine.watch_once("dana").await.unwrap();
+    let got: Vec<(Class, Timestamp)> = report.recorded.iter().map(|r| (r.class, r.at)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Class::Ack, t0() + mins(2)),
+            (Class::Human, t0() + mins(45)),
+            (Class::Automated, t0() + mins(50)),
+        ],
+        "{flavor:?}: {report:?}"
+    );
+    // 429, 500, then at least two pages of messages.
+    assert!(
+        rig.list_requests() - before >= 4,
+        "{:?}",
+        rig.fake.with(|s| s.log.clone())
+    );
+
+    let rec = rig.record();
+    assert_eq!(rec.state, ProbeState::Answered);
+    assert_eq!(rec.first_ack_at, Some(t0() + mins(2)));
+    assert_eq!(rec.first_human_at, Some(t0() + mins(45)));
+    assert_eq!(rec.time_to_first_human(), Some(mins(45)));
+    assert_eq!(rec.time_to_first_ack(), Some(mins(2)));
+    let human = rec
+        .messages
+        .iter()
+        .find(|m| m.class == Class::Human)
+        .unwrap();
+    assert!(
+        human.reasons[0].starts_with("author is vendor staff"),
+        "{:?}",
+        human.reasons
+    );
+    assert_eq!(human.time_source, TimeSource::ApiCreated);
+
+    // The courtesy: posted once, recorded.
+    let (posted, solved) = rig
+        .fake
+        .with(|s| (s.tickets[0].posted.clone(), s.tickets[0].solved));
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].1, CLOSING);
+    assert_eq!(solved, matches!(flavor, Flavor::Zendesk | Flavor::Github));
+    assert!(
+        rec.notes
+            .iter()
+            .any(|n| n.starts_with("etiquette: posted the closing message")),
+        "{:?}",
+        rec.notes
+    );
+
+    // Reading again finds nothing new (our closing message is ours) and
+    // never posts the courtesy twice.
+    rig.clock.advance(SignedDuration::from_hours(1));
+    let again = rig.engine.watch_once("dana").await.unwrap();
+    assert!(again.recorded.is_empty(), "{again:?}");
+    assert_eq!(rig.fake.with(|s| s.tickets[0].posted.len()), 1);
+    assert_eq!(rig.fake.with(|s| s.creates), 1);
+}
+
+/// A create the vendor processed but answered too late: uncertain, no
+/// second ticket; the token search then finds the ticket.
+async fn create_timeout_is_uncertain_then_resolved(flavor: Flavor) {
+    let rig = rig(flavor, script(flavor)).await;
+    rig.fake.with(|s| {
+        s.create_faults
+            .push_back(Fault::Stall(Duration::from_secs(3)))
+    });
+    let report = rig.engine.run_now("acme-api").await.unwrap();
+    assert_eq!(report.state, ProbeState::Uncertain, "{report:?}");
+    assert!(report.reason.unwrap().contains("may or may not"));
+    assert_eq!(rig.fake.with(|s| (s.creates, s.tickets.len())), (1, 1));
+
+    rig.clock.advance(SignedDuration::from_hours(1));
+    let report = rig.engine.watch_once("dana").await.unwrap();
+    let rec = rig.record();
+    let ticket = rig.fake.with(|s| s.tickets[0].id.clone());
+    assert_eq!(rec.vendor_refs, vec![ticket]);
+    assert_eq!(rec.filed_at, Some(t0()), "the ticket's own creation time");
+    assert!(
+        rec.notes
+            .iter()
+            .any(|n| n.contains("was resolved: a search for"))
+    );
+    // Resolved before reading, so this very pass read the replies.
+    assert_eq!(rec.state, ProbeState::Answered, "{report:?}");
+    assert_eq!(rec.first_human_at, Some(t0() + mins(45)));
+    assert_eq!(rig.fake.with(|s| (s.creates, s.tickets.len())), (1, 1));
+}
+
+#[tokio::test]
+async fn zendesk_files_and_reads() {
+    files_and_reads(Flavor::Zendesk).await;
+}
+
+#[tokio::test]
+async fn jsm_files_and_reads() {
+    files_and_reads(Flavor::Jsm).await;
+}
+
+#[tokio::test]
+async fn github_files_and_reads() {
+    files_and_reads(Flavor::Github).await;
+}
+
+#[tokio::test]
+async fn slack_files_and_reads() {
+    files_and_reads(Flavor::Slack).await;
+}
+
+#[tokio::test]
+async fn generic_api_from_config_files_and_reads() {
+    files_and_reads(Flavor::Helpy).await;
+}
+
+#[tokio::test]
+async fn zendesk_create_timeout() {
+    create_timeout_is_uncertain_then_resolved(Flavor::Zendesk).await;
+}
+
+#[tokio::test]
+async fn jsm_create_timeout() {
+    create_timeout_is_uncertain_then_resolved(Flavor::Jsm).await;
+}
+
+#[tokio::test]
+async fn github_create_timeout() {
+    create_timeout_is_uncertain_then_resolved(Flavor::Github).await;
+}
+
+#[tokio::test]
+async fn slack_create_timeout() {
+    create_timeout_is_uncertain_then_resolved(Flavor::Slack).await;
+}
+
+#[tokio::test]
+async fn idempotency_key_makes_a_timed_out_create_safe_to_repeat() {
+    let rig = rig(Flavor::Helpy, script(Flavor::Helpy)).await;
+    rig.fake.with(|s| {
+        s.create_faults
+            .push_back(Fault::Stall(Duration::from_secs(3)))
+    });
+    let report = rig.engine.run_now("acme-api").await.unwrap();
+    assert_eq!(report.state, ProbeState::Filed, "{report:?}");
+    // Sent twice with the same key; the API made one ticket.
+    assert_eq!(rig.fake.with(|s| (s.creates, s.tickets.len())), (2, 1));
+    let rec = rig.record();
+    assert_eq!(
+        rig.fake.with(|s| s.tickets[0].idempotency_key.clone()),
+        Some(rec.id.to_string())
+    );
+    assert_eq!(rec.filed_at, Some(t0()));
+}
+
+#[tokio::test]
+async fn a_rate_limited_create_is_retried_by_the_engine_and_files_once() {
+    let rig = rig(Flavor::Zendesk, script(Flavor::Zendesk)).await;
+    rig.fake
+        .with(|s| s.create_faults.push_back(Fault::Status(429, Some(1))));
+    let report = rig.engine.run_now("acme-api").await.unwrap();
+    assert_eq!(report.state, ProbeState::Filed, "{report:?}");
+    // Two create requests reached the API; the refused one made nothing.
+    assert_eq!(
+        rig.fake
+            .with(|s| s.log.iter().filter(|l| l.starts_with("POST")).count()),
+        2
+    );
+    assert_eq!(rig.fake.with(|s| (s.creates, s.tickets.len())), (1, 1));
+    let rec = rig.record();
+    assert_eq!(rec.attempts.len(), 2);
+    assert!(
+        rec.attempts[0].outcome.contains("rate-limited"),
+        "{:?}",
+        rec.attempts
+    );
+}
+
+#[tokio::test]
+async fn a_server_error_on_create_is_uncertain_not_retried() {
+    let rig = rig(Flavor::Github, script(Flavor::Github)).await;
+    rig.fake
+        .with(|s| s.create_faults.push_back(Fault::Status(502, None)));
+    let report = rig.engine.run_now("acme-api").await.unwrap();
+    assert_eq!(report.state, ProbeState::Uncertain, "{report:?}");
+    // Sent once, never repeated.
+    assert_eq!(
+        rig.fake
+            .with(|s| s.log.iter().filter(|l| l.starts_with("POST")).count()),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_reply_stamped_before_the_filing_is_flagged_never_negative() {
+    let script = vec![line(SignedDuration::from_secs(-30), Who::Staff, HUMAN)];
+    let rig = rig(Flavor::Zendesk, script).await;
+    rig.engine.run_now("acme-api").await.unwrap();
+    rig.clock.advance(mins(5));
+    rig.engine.watch_once("dana").await.unwrap();
+    let rec = rig.record();
+    assert_eq!(rec.state, ProbeState::Answered);
+    assert_eq!(rec.time_to_first_human(), Some(SignedDuration::ZERO));
+    assert!(
+        rec.notes.iter().any(|n| n.starts_with("clock skew:")),
+        "{:?}",
+        rec.notes
+    );
+    let note = &rec.messages[0].notes[0];
+    assert!(note.contains("2026-11-23T08:59:30Z"), "{note}");
+}
+
+#[tokio::test]
+async fn a_bystander_is_not_an_answer_and_the_deadline_censors() {
+    let script = vec![line(mins(5), Who::Bystander, BYSTANDER)];
+    let rig = rig(Flavor::Github, script).await;
+    rig.engine.run_now("acme-api").await.unwrap();
+    rig.clock.advance(SignedDuration::from_hours(49));
+    let report = rig.engine.watch_once("dana").await.unwrap();
+    assert!(report.recorded.is_empty());
+    assert_eq!(report.unmatched, 1);
+    let expired = rig.engine.expire().unwrap();
+    assert_eq!(expired.len(), 1);
+    let rec = rig.record();
+    assert_eq!(rec.state, ProbeState::Unanswered);
+    assert_eq!(rec.censored_at, Some(t0() + SignedDuration::from_hours(48)));
+}
+
+/// The example config's API probes (commented out there because they need
+/// real credentials) validate once uncommented.
+#[test]
+fn the_example_api_probes_validate() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("probes.toml")).unwrap();
+    let start = text.find("# --- API probes").expect("the API section");
+    let end = text.find("# --- end of API probes").expect("its end");
+    let mut uncommented = text[..start].to_string();
+    for l in text[start..end].lines().skip(1) {
+        let l = l
+            .strip_prefix("# ")
+            .or_else(|| l.strip_prefix('#'))
+            .unwrap_or(l);
+        uncommented.push_str(l);
+        uncommented.push('\n');
+    }
+    uncommented.push_str(&text[end..]);
+    let loaded = config::parse_str(&uncommented, Path::new("probes.toml"))
+        .unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+    let presets: Vec<String> = loaded
+        .config
+        .personas
+        .iter()
+        .filter_map(|p| p.api.as_ref().map(|a| a.preset.clone()))
+        .collect();
+    assert_eq!(presets, ["zendesk", "jsm", "github", "slack"]);
+    assert!(loaded.config.probes.len() >= 4);
+}
+
+/// Config mistakes in `[persona.api]` are reported with their position.
+#[test]
+fn api_config_errors_have_positions() {
+    let text = config_text(Flavor::Jsm, "http://example.com", None)
+        .replace("service_desk_id = \"1\", ", "")
+        .replace(
+            "account_id = \"acc-us\"",
+            "account_id = \"acc-us\", color = \"red\"",
+        );
+    let err = config::parse_str(&text, Path::new("probes.toml")).unwrap_err();
+    let all = err.to_string();
+    assert!(
+        all.contains("probes.toml:11:10: preset `jsm` needs params.service_desk_id"),
+        "{all}"
+    );
+    assert!(
+        all.contains("plain http is only allowed for 127.0.0.1"),
+        "{all}"
+    );
+    assert!(all.contains("has no param `color`"), "{all}");
+}
+
+/// `probe run --vendor acme --wait` files through the API, follows the
+/// ticket until a human answers, and `probe show` prints the reading.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_binary_run_wait_and_show_against_a_fake() {
+    let clock: Arc<dyn Clock> = Arc::new(support_probe::clock::SystemClock);
+    let script = vec![
+        line(SignedDuration::ZERO, Who::Automation, ACK),
+        line(SignedDuration::from_secs(2), Who::Staff, HUMAN),
+    ];
+    let fake = Fake::start(Flavor::Zendesk, clock, script).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let config = dir.path().join("probes.toml");
+    let text = config_text(Flavor::Zendesk, &fake.base, Some(&state)).replace(
+        "mark-solved = true\n",
+        "mark-solved = true\npoll-interval = \"1s\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let probe = |args: Vec<&'static str>| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_probe"))
+                .arg("--config")
+                .arg(&config)
+                .args(args)
+                .env("SP_TEST_TOKEN", "secret-token")
+                .env_remove("STATE_DIRECTORY")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
+        })
+    };
+    let dry = probe(vec!["run", "--vendor", "acme", "--dry-run"])
+        .await
+        .unwrap();
+    let dry_out = String::from_utf8_lossy(&dry.stdout).to_string();
+    assert!(dry.status.success(), "{dry:?}");
+    assert!(dry_out.contains("API request: POST"), "{dry_out}");
+    assert!(
+        dry_out.contains("[redacted]") && !dry_out.contains("secret-token"),
+        "{dry_out}"
+    );
+    assert_eq!(fake.with(|s| s.creates), 0, "a dry run sends nothing");
+
+    let run = probe(vec!["run", "--vendor", "acme", "--wait"])
+        .await
+        .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(run.status.success(), "{run:?}");
+    assert!(out.contains("ack from acme"), "{out}");
+    assert!(out.contains("human from acme -> answered"), "{out}");
+    assert_eq!(fake.with(|s| (s.creates, s.tickets.len())), (1, 1));
+    // The API token was sent as basic authentication, never printed.
+    assert!(fake.with(|s| s.auth.iter().all(|a| a.starts_with("Basic "))));
+    assert!(!out.contains("secret-token"));
+
+    let id = fake.with(|s| s.tickets[0].id.clone());
+    let store = Store::open(&state, Mode::Shared).unwrap();
+    let rec = store.all().unwrap().into_iter().next().unwrap();
+    assert_eq!(rec.vendor_refs, vec![id]);
+    assert_eq!(
+        rec.time_to_first_human(),
+        Some(SignedDuration::from_secs(2)),
+        "from the API's own timestamps"
+    );
+    let detail = probe_show_one(&config, &rec.id.to_string()).await;
+    assert!(detail.contains("answered"), "{detail}");
+    assert!(detail.contains("time to first human reply: 2s"), "{detail}");
+    assert!(detail.contains("author is vendor staff"), "{detail}");
+}
+
+async fn probe_show_one(config: &Path, id: &str) -> String {
+    let config = config.to_path_buf();
+    let id = id.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_probe"))
+            .arg("--config")
+            .arg(&config)
+            .args(["show", &id])
+            .env_remove("STATE_DIRECTORY")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
