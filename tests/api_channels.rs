@@ -193,11 +193,16 @@ fn t0() -> Timestamp {
 }
 
 async fn rig(flavor: Flavor, script: Vec<Line>) -> Rig {
+    rig_edited(flavor, script, |t| t).await
+}
+
+/// A rig whose config text is first changed by `edit`.
+async fn rig_edited(flavor: Flavor, script: Vec<Line>, edit: fn(String) -> String) -> Rig {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let clock = Arc::new(ManualClock::new(t0()));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let fake = Fake::start(flavor, Arc::clone(&dyn_clock), script).await;
-    let text = config_text(flavor, &fake.base, None);
+    let text = edit(config_text(flavor, &fake.base, None));
     let loaded = config::parse_str(&text, Path::new("probes.toml")).unwrap();
     let cfg = loaded.config;
     let persona = cfg.persona("dana").unwrap().clone();
@@ -327,6 +332,14 @@ async fn files_and_reads(flavor: Flavor) {
         human.reasons
     );
     assert_eq!(human.time_source, TimeSource::ApiCreated);
+    if flavor == Flavor::Github {
+        // Only the org-membership hook can tell: the comment says CONTRIBUTOR.
+        assert!(
+            human.reasons[0].contains("carol is a member of acme"),
+            "{:?}",
+            human.reasons
+        );
+    }
 
     // The courtesy: posted once, recorded.
     let (posted, solved) = rig
@@ -657,4 +670,84 @@ async fn probe_show_one(config: &Path, id: &str) -> String {
     .await
     .unwrap();
     String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[tokio::test]
+async fn slack_ok_false_on_create_is_a_definite_refusal() {
+    let rig = rig_edited(Flavor::Slack, script(Flavor::Slack), |t| {
+        t.replace("channel = \"C0SHARED\"", "channel = \"C0WRONG\"")
+    })
+    .await;
+    let report = rig.engine.run_now("acme-api").await.unwrap();
+    assert_eq!(report.state, ProbeState::NotFiled, "{report:?}");
+    assert!(report.reason.unwrap().contains("channel_not_found"));
+    assert!(rig.fake.with(|s| s.tickets.is_empty()));
+}
+
+#[tokio::test]
+async fn a_ticket_the_vendor_deleted_is_censored_not_an_error() {
+    let rig = rig(Flavor::Github, script(Flavor::Github)).await;
+    rig.engine.run_now("acme-api").await.unwrap();
+    rig.fake.with(|s| s.tickets.clear());
+    rig.clock.advance(SignedDuration::from_hours(49));
+    let report = rig.engine.watch_once("dana").await.unwrap();
+    assert!(report.recorded.is_empty());
+    assert_eq!(rig.engine.expire().unwrap().len(), 1);
+    assert_eq!(rig.record().state, ProbeState::Unanswered);
+}
+
+const EMAIL_AND_API: &str = r#"
+[[vendor]]
+name = "acme"
+
+[[persona]]
+name = "me"
+display-name = "Dana Probe"
+address = "dana@probe.example"
+[persona.smtp]
+host = "127.0.0.1"
+port = 25
+security = "insecure"
+username = "dana"
+password = { env = "NEVER_READ" }
+[persona.imap]
+host = "127.0.0.1"
+port = 143
+security = "insecure"
+username = "dana"
+password = { env = "NEVER_READ" }
+[persona.api]
+preset = "github"
+token = { env = "NEVER_READ" }
+params = { owner = "a", repo = "b", user = "c" }
+
+[[probe]]
+name = "p"
+vendor = "acme"
+persona = "me"
+schedule = "0 0 9 * * mon"
+zones = ["UTC"]
+subject = "Test {token}"
+body = "A test."
+"#;
+
+#[test]
+fn a_persona_has_one_channel_and_email_needs_vendor_addresses() {
+    let err = config::parse_str(EMAIL_AND_API, Path::new("probes.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("probes.toml:6:8: a persona uses either [persona.api] or"),
+        "{err}"
+    );
+    let start = EMAIL_AND_API.find("[persona.api]").unwrap();
+    let end = EMAIL_AND_API.find("[[probe]]").unwrap();
+    let email_only = format!("{}{}", &EMAIL_AND_API[..start], &EMAIL_AND_API[end..]);
+    let err = config::parse_str(&email_only, Path::new("probes.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("persona `me` files by email but vendor `acme` has no addresses"),
+        "{err}"
+    );
 }

@@ -340,6 +340,19 @@ impl Api {
         query_extra: &[(String, String)],
         url_override: Option<&str>,
     ) -> Result<Reply, ChannelError> {
+        self.read_or_fault(request, vars, query_extra, url_override)
+            .await
+            .map_err(|f| self.error(&f))
+    }
+
+    /// [`Api::read`], returning the last fault itself.
+    async fn read_or_fault(
+        &self,
+        request: &spec::Request,
+        vars: &Vars,
+        query_extra: &[(String, String)],
+        url_override: Option<&str>,
+    ) -> Result<Reply, Fault> {
         let mut attempt = 0;
         loop {
             let fault = match self
@@ -350,10 +363,10 @@ impl Api {
                 Err(f) => f,
             };
             let pause = match &fault {
-                Fault::Refused(..) => return Err(self.error(&fault)),
+                Fault::Refused(..) => return Err(fault),
                 Fault::RateLimited(after) => match after {
                     Some(d) if *d > self.settings.max_retry_after => {
-                        return Err(self.error(&fault));
+                        return Err(fault);
                     }
                     Some(d) => *d,
                     None => self.backoff(attempt),
@@ -361,7 +374,7 @@ impl Api {
                 _ => self.backoff(attempt),
             };
             if attempt >= self.settings.retries {
-                return Err(self.error(&fault));
+                return Err(fault);
             }
             tracing::warn!(channel = %self.settings.persona, fault = %fault.describe(), retry_in_ms = pause.as_millis() as u64, "API call failed, retrying");
             tokio::time::sleep(pause).await;
@@ -640,8 +653,9 @@ impl HttpChannel {
         Ok(refined)
     }
 
-    /// Every message of one ticket, all pages.
-    async fn list(&self, ticket: &str) -> Result<Vec<Value>, ChannelError> {
+    /// Every message of one ticket, all pages; `None` when the API says
+    /// the ticket is gone (404 or 410 on its first page).
+    async fn list(&self, ticket: &str) -> Result<Option<Vec<Value>>, ChannelError> {
         let spec = &self.api.spec;
         let vars = self.api.vars().with("ticket", ticket);
         let mut out = Vec::new();
@@ -649,11 +663,16 @@ impl HttpChannel {
         let mut link: Option<String> = None;
         let mut page_no: u32 = 1;
         let mut offset: u32 = 0;
-        for _ in 0..MAX_PAGES {
-            let reply = self
+        for page in 0..MAX_PAGES {
+            let reply = match self
                 .api
-                .read(&spec.list.request, &vars, &extra, link.as_deref())
-                .await?;
+                .read_or_fault(&spec.list.request, &vars, &extra, link.as_deref())
+                .await
+            {
+                Ok(r) => r,
+                Err(Fault::Refused(404 | 410, _)) if page == 0 => return Ok(None),
+                Err(f) => return Err(self.api.error(&f)),
+            };
             let items = reply
                 .json
                 .pointer(&spec.list.items)
@@ -720,7 +739,7 @@ impl HttpChannel {
                 }
             }
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     async fn inbound(
@@ -840,7 +859,14 @@ impl Channel for HttpChannel {
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(spec::text_of).collect())
                 .unwrap_or_default();
-            for item in self.list(&t.ticket).await? {
+            let Some(items) = self.list(&t.ticket).await? else {
+                // Deleted by the vendor (or no longer visible to us): no
+                // reply will come; the probe is censored at its deadline.
+                tracing::warn!(probe = %t.probe, ticket = %t.ticket, "the API says this ticket is gone");
+                tickets.insert(t.ticket.clone(), json!({ "seen": seen, "gone": true }));
+                continue;
+            };
+            for item in items {
                 let Some(inbound) = self.inbound(t, &item).await? else {
                     continue;
                 };
