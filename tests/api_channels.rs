@@ -582,6 +582,21 @@ fn api_config_errors_have_positions() {
         "{all}"
     );
     assert!(all.contains("has no param `color`"), "{all}");
+
+    let generic = config_text(Flavor::Helpy, "http://127.0.0.1:9", None)
+        .replace("\"{me}\"", "\"{myself}\"")
+        .replace("\"/data/ticket_id\"", "\"data/ticket_id\"");
+    let err = config::parse_str(&generic, Path::new("probes.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("probes.toml:18:1: ticket-id `data/ticket_id` is not a JSON pointer"),
+        "{err}"
+    );
+    assert!(
+        err.contains("probes.toml:18:1: the spec uses {myself}, which is neither a params key"),
+        "{err}"
+    );
 }
 
 /// `probe run --vendor acme --wait` files through the API, follows the
@@ -749,5 +764,42 @@ fn a_persona_has_one_channel_and_email_needs_vendor_addresses() {
     assert!(
         err.contains("persona `me` files by email but vendor `acme` has no addresses"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_staff_macro_on_two_probes_is_canned_not_an_answer() {
+    let macro_text = "Hi, please clear your browser cache and sign in again. Let us know if the export still fails after that.";
+    let rig = rig(Flavor::Zendesk, vec![line(mins(5), Who::Staff, macro_text)]).await;
+    let first = rig.engine.run_now("acme-api").await.unwrap().id;
+    rig.clock.advance(mins(10));
+    let r1 = rig.engine.watch_once("dana").await.unwrap();
+    assert_eq!(
+        r1.recorded[0].class,
+        Class::Human,
+        "alone, a staff message is an answer"
+    );
+
+    rig.clock.advance(SignedDuration::from_hours(2));
+    let second = rig.engine.run_now("acme-api").await.unwrap().id;
+    rig.clock.advance(mins(10));
+    let r2 = rig.engine.watch_once("dana").await.unwrap();
+    assert_eq!(r2.recorded.len(), 1);
+    assert_eq!(r2.recorded[0].probe, second);
+    assert_eq!(r2.recorded[0].class, Class::Ack);
+    assert_eq!(r2.reclassified, 1);
+    let store = rig.engine.store();
+    let first = store.get(&first).unwrap().unwrap();
+    assert_eq!(
+        first.state,
+        ProbeState::Filed,
+        "its only 'answer' was a macro"
+    );
+    assert_eq!(first.messages[0].class, Class::Ack);
+    let second = store.get(&second).unwrap().unwrap();
+    assert!(
+        second.messages[0].reasons[1].contains("a canned macro"),
+        "{:?}",
+        second.messages[0].reasons
     );
 }

@@ -120,6 +120,24 @@ pub(super) fn api(rep: &mut Reporter<'_>, raw: RawApi) -> ApiPersona {
             for problem in spec::check(s.get_ref()) {
                 rep.error(s.span().start, problem);
             }
+            let mut unknown: Vec<String> = spec::templates(s.get_ref())
+                .into_iter()
+                .flat_map(spec::placeholders)
+                .filter(|n| {
+                    !spec::BUILT_IN_VARS.contains(&n.as_str()) && !raw.params.contains_key(n)
+                })
+                .collect();
+            unknown.sort();
+            unknown.dedup();
+            for name in unknown {
+                rep.error(
+                    s.span().start,
+                    format!(
+                        "the spec uses {{{name}}}, which is neither a params key nor one of {}",
+                        spec::BUILT_IN_VARS.join(", ")
+                    ),
+                );
+            }
             Some(s.get_ref().clone())
         }
         (None, true) => {

@@ -308,6 +308,75 @@ impl Vars {
     }
 }
 
+/// Variables the channel itself provides to templates (besides `params`).
+pub const BUILT_IN_VARS: [&str; 11] = [
+    "subject",
+    "body",
+    "token",
+    "probe_id",
+    "persona",
+    "address",
+    "persona_address",
+    "ticket",
+    "message",
+    "since",
+    "since_epoch",
+];
+
+/// The `{name}` placeholders of a template (as [`Vars::render`] reads them).
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            rest = &tail[2..];
+            continue;
+        }
+        if tail.starts_with('{')
+            && let Some(end) = tail.find('}')
+        {
+            out.push(tail[1..end].to_string());
+            rest = &tail[end + 1..];
+            continue;
+        }
+        rest = &tail[1..];
+    }
+    out
+}
+
+fn json_strings<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| json_strings(x, out)),
+        _ => {}
+    }
+}
+
+/// Every template string of a spec: request URLs, query values, header
+/// values, body strings and author rule values.
+pub fn templates(spec: &Spec) -> Vec<&str> {
+    let mut requests = vec![&spec.create, &spec.list.request];
+    requests.extend(spec.search.as_ref().map(|s| &s.request));
+    requests.extend(spec.close.as_ref());
+    requests.extend(spec.solve.as_ref());
+    let mut out = Vec::new();
+    for r in requests {
+        out.push(r.url.as_str());
+        out.extend(r.query.values().map(String::as_str));
+        out.extend(r.headers.values().map(String::as_str));
+        if let Some(b) = &r.body {
+            json_strings(b, &mut out);
+        }
+    }
+    let a = &spec.authors;
+    for rule in a.us.iter().chain(&a.bot).chain(&a.other).chain(&a.staff) {
+        out.extend(rule.equals.iter().map(String::as_str));
+    }
+    out
+}
+
 /// The text of a JSON value: strings as they are, numbers and booleans
 /// printed, null and containers as nothing.
 pub fn text_of(v: &Value) -> Option<String> {
