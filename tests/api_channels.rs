@@ -803,3 +803,68 @@ async fn a_staff_macro_on_two_probes_is_canned_not_an_answer() {
         second.messages[0].reasons
     );
 }
+
+/// A create that timed out stays uncertain until the token search finds its
+/// ticket; until then `probe resolve ID filed` is refused (its replies could
+/// never be read), `not-filed` is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfound_uncertain_api_probe_cannot_be_resolved_filed() {
+    let clock: Arc<dyn Clock> = Arc::new(support_probe::clock::SystemClock);
+    let fake = Fake::start(Flavor::Github, clock, Vec::new()).await;
+    fake.with(|s| {
+        s.create_faults
+            .push_back(Fault::Stall(Duration::from_secs(4)))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let config = dir.path().join("probes.toml");
+    // Another login than the fake's creator, so a search would find nothing.
+    let text = config_text(Flavor::Github, &fake.base, Some(&state))
+        .replace("user = \"dana-probe\"", "user = \"someone-else\"")
+        .replace(
+            "mark-solved = true\n",
+            "mark-solved = true\ntimeout = \"1s\"\n",
+        );
+    std::fs::write(&config, text).unwrap();
+    let run = |args: Vec<String>| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_probe"))
+                .arg("--config")
+                .arg(&config)
+                .args(args)
+                .env("SP_TEST_TOKEN", "secret-token")
+                .env_remove("STATE_DIRECTORY")
+                .output()
+                .unwrap()
+        })
+    };
+    let filed = run(vec!["run".into(), "--vendor".into(), "acme".into()])
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&filed.stdout).contains("uncertain"),
+        "{filed:?}"
+    );
+    let id = Store::open(&state, Mode::Shared)
+        .unwrap()
+        .all()
+        .unwrap()
+        .remove(0)
+        .id
+        .to_string();
+    let refused = run(vec!["resolve".into(), id.clone(), "filed".into()])
+        .await
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("its ticket id is unknown"));
+    let ok = run(vec!["resolve".into(), id, "not-filed".into()])
+        .await
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    assert_eq!(
+        fake.with(|s| s.tickets.len()),
+        1,
+        "one ticket, never a second"
+    );
+}

@@ -141,7 +141,9 @@ fn dry_run(
                     s("persona")
                 );
                 println!("  From: {}", s("from"));
-                println!("  To: {}", to.join(", "));
+                if !to.is_empty() {
+                    println!("  To: {}", to.join(", "));
+                }
                 println!("  Subject: {}", s("subject"));
                 for line in s("body").lines() {
                     println!("{}", format!("  | {line}").trim_end());

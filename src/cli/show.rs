@@ -237,6 +237,19 @@ pub fn resolve(g: &Global, probe: &str, outcome: ResolveOutcome) -> Result<ExitC
                 p.state
             )));
         }
+        let api_without_ticket = p
+            .watch_key
+            .as_deref()
+            .is_some_and(|k| k.starts_with("http:"))
+            && p.vendor_refs.is_empty();
+        if matches!(outcome, ResolveOutcome::Filed) && api_without_ticket {
+            // Its replies could never be read, so it would end up counted
+            // as unanswered: blaming the vendor for what we do not know.
+            return Err(CliError::Usage(format!(
+                "probe {id} went to a ticket API and its ticket id is unknown (the token search has not found it), \
+                 so its replies cannot be read; resolve it not-filed"
+            )));
+        }
         match outcome {
             ResolveOutcome::Filed => {
                 p.state = ProbeState::Filed;

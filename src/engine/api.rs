@@ -137,7 +137,9 @@ impl Engine {
                     return Ok(None);
                 };
                 tx.update(&id, |r| {
-                    r.notes.push(format!("{ETIQUETTE} under way since {now}"));
+                    r.notes.push(format!(
+                        "{ETIQUETTE} under way since {now}; if this note stays, the process stopped during the call and the courtesy may or may not have been posted"
+                    ));
                 })?;
                 Ok(Some(ticket))
             })?;
