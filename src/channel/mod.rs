@@ -102,6 +102,7 @@ pub enum AuthorRole {
 /// A ticket an API channel should read: filed and still awaiting a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenTicket {
+    /// The probe the ticket was filed for.
     pub probe: ProbeId,
     /// The vendor's ticket id learned at filing.
     pub ticket: String,
@@ -112,6 +113,7 @@ pub struct OpenTicket {
 /// A ticket found by searching for a probe's token (resolving an uncertain filing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundTicket {
+    /// The vendor's ticket id.
     pub ticket: String,
     /// The vendor's creation time of the ticket.
     pub created_at: Timestamp,

@@ -60,9 +60,19 @@ pub enum Auth {
     /// `Authorization: Bearer <token>`.
     Bearer(SecretString),
     /// HTTP basic authentication.
-    Basic { user: String, secret: SecretString },
+    Basic {
+        /// The user name (Zendesk: `you@example.org/token`).
+        user: String,
+        /// The password or API token.
+        secret: SecretString,
+    },
     /// The secret in a named header.
-    Header { name: String, secret: SecretString },
+    Header {
+        /// The header's name.
+        name: String,
+        /// Its value.
+        secret: SecretString,
+    },
 }
 
 impl std::fmt::Debug for Auth {
