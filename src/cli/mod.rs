@@ -18,6 +18,7 @@
 
 mod check;
 mod classify;
+mod control;
 mod demo;
 mod output;
 mod run;
@@ -126,6 +127,10 @@ pub enum Command {
     },
     /// Run the real pipeline against simulated helpdesks: two weeks in seconds.
     Demo(demo::DemoArgs),
+    /// Stop filing to one vendor (or, without VENDOR, to every vendor), also in a running daemon.
+    Pause(control::PauseArgs),
+    /// Lift a pause of one vendor (or, without VENDOR, every pause).
+    Resume(control::ResumeArgs),
 }
 
 /// The answer to an uncertain filing.
@@ -226,6 +231,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         } => classify::relabel(g, &probe, &message, &class),
         Command::Resolve { probe, outcome } => show::resolve(g, &probe, outcome),
         Command::Demo(args) => demo::demo(g, args).await,
+        Command::Pause(args) => control::pause(g, args),
+        Command::Resume(args) => control::resume(g, args),
     }
 }
 
