@@ -20,6 +20,7 @@ mod check;
 mod classify;
 mod control;
 mod demo;
+mod logging;
 mod output;
 mod run;
 mod show;
@@ -83,9 +84,13 @@ pub struct Global {
     /// Only errors in the log output.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Log as JSON lines (for log shippers).
+    /// Log as JSON lines (for log shippers); the same as --log-format json.
     #[arg(long, global = true)]
     pub log_json: bool,
+    /// Log format: auto (journal-friendly under systemd, coloured on a
+    /// terminal), text, journal (no colours, no timestamps) or json.
+    #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Auto)]
+    pub log_format: logging::LogFormat,
 }
 
 /// The subcommands.
@@ -237,28 +242,5 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
 }
 
 fn init_logging(g: &Global, daemon: bool) {
-    use tracing_subscriber::EnvFilter;
-    let default = if g.quiet {
-        "error"
-    } else {
-        match g.verbose {
-            0 if daemon => "info",
-            0 => "warn",
-            1 => "debug",
-            _ => "trace",
-        }
-    };
-    let filter = EnvFilter::try_from_env("PROBE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // Under systemd the journal adds its own timestamps.
-    let under_systemd = std::env::var_os("INVOCATION_ID").is_some();
-    let _ = if g.log_json {
-        builder.json().try_init()
-    } else if under_systemd {
-        builder.without_time().with_ansi(false).try_init()
-    } else {
-        builder.try_init()
-    };
+    logging::init(g, daemon);
 }

@@ -1,6 +1,6 @@
 //! Operator controls kept in the store: pause flags (`probe pause` /
-//! `probe resume`), the global rate ceiling's count, and replacing planned
-//! fires when a reload changes a schedule.
+//! `probe resume`), the global rate ceiling's count, replacing planned
+//! fires when a reload changes a schedule, and the reads `/metrics` needs.
 //!
 //! The flags live in the `control` table, so a `probe pause` in a terminal
 //! takes effect in a running daemon without any signal: they are read by
@@ -16,8 +16,8 @@ use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ACTIVE, CONTROL, FILINGS_BY_TIME, META, PLANS, PROBES, Result, SEP, Store, WriteTx, decode,
-    encode, vendor_key,
+    ACTIVE, CONTROL, CURSORS, Cursor, FILINGS_BY_TIME, META, PLANS, PROBES, Result, SEP, Store,
+    WriteTx, decode, encode, vendor_key,
 };
 use crate::model::ProbeState;
 
@@ -117,6 +117,20 @@ impl Store {
         })
     }
 
+    /// Every channel checkpoint, by watch key (for `/metrics`).
+    pub fn cursors(&self) -> Result<Vec<(String, Cursor)>> {
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let t = txn.open_table(CURSORS)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                out.push((k.value().to_string(), decode(k.value(), v.value())?));
+            }
+            Ok(out)
+        })
+    }
+
     /// The schema version written in the store.
     pub fn schema_version(&self) -> Result<u64> {
         self.with_db(|db| {
@@ -201,6 +215,33 @@ impl WriteTx<'_> {
         now: Timestamp,
         reason: &str,
     ) -> Result<usize> {
+        let n = self.skip_planned(probe, zone, reason, |r| r.due_at > now)?;
+        let key = vendor_key(probe, zone);
+        self.txn.open_table(PLANS)?.remove(key.as_str())?;
+        Ok(n)
+    }
+
+    /// Skips the scheduled, still planned fires of (`probe`, `zone`) for
+    /// instants before `fire`: a later fire is due and supersedes them.
+    pub fn supersede_planned(
+        &mut self,
+        probe: &str,
+        zone: &str,
+        fire: Timestamp,
+        reason: &str,
+    ) -> Result<usize> {
+        self.skip_planned(probe, zone, reason, |r| {
+            r.scheduled_for < fire && r.origin == crate::model::Origin::Schedule
+        })
+    }
+
+    fn skip_planned(
+        &mut self,
+        probe: &str,
+        zone: &str,
+        reason: &str,
+        select: impl Fn(&crate::model::ProbeRecord) -> bool,
+    ) -> Result<usize> {
         let ids: Vec<String> = {
             let active = self.txn.open_table(ACTIVE)?;
             let mut out = Vec::new();
@@ -210,7 +251,7 @@ impl WriteTx<'_> {
             }
             out
         };
-        let mut replaced = 0;
+        let mut skipped = 0;
         for id in ids {
             let rec = {
                 let probes = self.txn.open_table(PROBES)?;
@@ -223,18 +264,16 @@ impl WriteTx<'_> {
             if rec.state == ProbeState::Planned
                 && rec.probe == probe
                 && rec.zone == zone
-                && rec.due_at > now
+                && select(&rec)
             {
                 let mut rec = rec;
                 rec.state = ProbeState::Skipped;
                 rec.state_reason = Some(reason.to_string());
                 self.put(&rec)?;
-                replaced += 1;
+                skipped += 1;
             }
         }
-        let key = vendor_key(probe, zone);
-        self.txn.open_table(PLANS)?.remove(key.as_str())?;
-        Ok(replaced)
+        Ok(skipped)
     }
 }
 

@@ -612,7 +612,7 @@ impl WriteTx<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::Origin;
 
