@@ -11,7 +11,9 @@
 //! Every probe event carries a `probe=<id>` field, so `journalctl -u
 //! support-probe | grep <id>` shows one probe's whole life (planned,
 //! filing, filed or not, replies, closed). Secret values never reach the
-//! log: they are held in redacting types (see `config::secret`).
+//! log: they are held in redacting types (see `config::secret`), and the
+//! protocol libraries, whose traces include LOGIN and AUTH lines, are capped
+//! at info ([`SECRET_BEARING_TARGETS`]).
 
 use std::io::IsTerminal;
 
@@ -19,6 +21,9 @@ use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
 
 use super::Global;
+
+/// Targets whose debug and trace output contains credentials.
+pub const SECRET_BEARING_TARGETS: [&str; 3] = ["async_imap", "imap_proto", "lettre"];
 
 /// The `--log-format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,7 +95,16 @@ pub fn init(g: &Global, daemon: bool) {
             _ => "trace",
         }
     };
-    let filter = EnvFilter::try_from_env("PROBE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter =
+        EnvFilter::try_from_env("PROBE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // The IMAP and SMTP libraries trace every command they send, LOGIN and
+    // AUTH with the password included: never below info, whatever -vv or
+    // PROBE_LOG ask for (added last, these directives win).
+    for quiet in SECRET_BEARING_TARGETS {
+        if let Ok(d) = format!("{quiet}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
