@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::notify::Notifier;
+
 /// How long one watcher round may take: the wait (`poll-interval`, or IDLE
 /// up to it), the longest backoff after a failure, and slack for a slow fetch.
 pub fn watcher_budget(poll: Duration) -> Duration {
@@ -113,9 +115,43 @@ impl Health {
     }
 }
 
+/// Sends `WATCHDOG=1` if everything makes progress; otherwise sends no
+/// ping (systemd will restart the daemon once `WatchdogSec=` passes), logs
+/// what is stuck and puts it in the status line.
+pub fn keepalive(notifier: &Notifier, health: &Health) {
+    match health.check() {
+        Ok(()) => notifier.watchdog(),
+        Err(stuck) => {
+            tracing::error!(%stuck, "not keeping the watchdog alive: the daemon is stuck");
+            notifier.status(&format!("stuck: {stuck}"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stuck_daemon_sends_no_watchdog_ping() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let systemd = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        systemd.set_nonblocking(true).unwrap();
+        let notifier = Notifier::new(path.to_str(), Some("2000000"), None);
+        let h = Health::default();
+        let mut buf = [0u8; 256];
+        h.step_begin(Duration::from_secs(30));
+        keepalive(&notifier, &h);
+        let n = systemd.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"WATCHDOG=1");
+        tokio::time::advance(Duration::from_secs(31)).await;
+        keepalive(&notifier, &h);
+        let n = systemd.recv(&mut buf).unwrap();
+        let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(msg.starts_with("STATUS=stuck: the main loop"), "{msg}");
+        assert!(systemd.recv(&mut buf).is_err(), "no WATCHDOG=1 while stuck");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_pass_past_its_budget_is_stuck_and_an_ended_one_is_not() {

@@ -172,17 +172,6 @@ async fn next_reload(rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<()>>) 
     }
 }
 
-/// Sends `WATCHDOG=1` if everything makes progress; otherwise says what is stuck.
-fn keepalive(notifier: &Notifier, health: &Health) {
-    match health.check() {
-        Ok(()) => notifier.watchdog(),
-        Err(stuck) => {
-            tracing::error!(%stuck, "not keeping the watchdog alive: the daemon is stuck");
-            notifier.status(&format!("stuck: {stuck}"));
-        }
-    }
-}
-
 fn status_line(engine: &Engine, health: &Health) -> String {
     let pauses = engine.store().pauses().unwrap_or_default();
     let paused = if pauses.is_empty() {
@@ -277,7 +266,7 @@ pub async fn run_with(
             loop {
                 tokio::select! {
                     r = &mut pass => break r,
-                    _ = tick(&mut ping) => keepalive(&notifier, &health),
+                    _ = tick(&mut ping) => health::keepalive(&notifier, &health),
                 }
             }
         };
@@ -300,7 +289,7 @@ pub async fn run_with(
             tokio::select! {
                 _ = &mut sleep => break,
                 _ = shutdown.cancelled() => break,
-                _ = tick(&mut ping) => keepalive(&notifier, &health),
+                _ = tick(&mut ping) => health::keepalive(&notifier, &health),
                 Some(()) = next_reload(&mut reloads) => {
                     if let Some(rebuild) = &rebuild {
                         notifier.reloading();
