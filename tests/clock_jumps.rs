@@ -217,9 +217,11 @@ async fn jumps_back_and_forth_never_send_a_fire_twice() {
         .map(|o| o.message_id.clone())
         .collect();
     assert_eq!(ids.len(), fires.len());
-    // While the clock was behind, nothing was sent for instants not yet reached again.
-    assert!(
-        fires.windows(2).all(|w| w[0] < w[1]),
-        "fires in order: {fires:?}"
-    );
+    // Nothing was sent before its instant, whatever the clock did (the
+    // store's order is by id, and ids follow the clock, so order is no test).
+    for p in engine.store().all().unwrap() {
+        if p.state.may_have_reached_vendor() {
+            assert!(p.filing_started_at.unwrap() >= p.scheduled_for, "{p:?}");
+        }
+    }
 }
