@@ -604,6 +604,19 @@ body = "Hello {vendor}, this is a scheduled support-response test."
             m.header("X-Support-Probe").as_deref() == Some(filed.id.as_str())
         })
         .unwrap();
+    // The probe's whole life can be followed in the log by its id.
+    let log = daemon.log();
+    let life: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(&format!("probe={}", filed.id)))
+        .collect();
+    for step in ["planned", "filing", "filed"] {
+        assert!(
+            life.iter().any(|l| l.contains(&format!(" {step}"))),
+            "no {step:?} event for probe={}: {life:#?}",
+            filed.id
+        );
+    }
     // Every probe that reached the vendor was begun after the resume.
     let skipped_last = all
         .iter()
@@ -739,4 +752,62 @@ fn a_secret_never_reaches_stdout_stderr_or_the_log() {
         let leak = output.lines().find(|l| l.contains(form.as_str()));
         assert!(leak.is_none(), "the secret leaked as {form:?} in: {leak:?}");
     }
+}
+
+#[test]
+fn logs_have_no_timestamps_or_colours_when_stderr_is_the_journal() {
+    use std::os::unix::fs::MetadataExt;
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("probes.toml");
+    std::fs::write(
+        &config,
+        config_text(stack, dir.path(), &yearly("acme-dana", "dana", 3)),
+    )
+    .unwrap();
+    let run = |journal: bool, name: &str| {
+        let log = dir.path().join(name);
+        let file = std::fs::File::create(&log).unwrap();
+        let meta = file.metadata().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_probe"));
+        cmd.arg("--config")
+            .arg(&config)
+            .arg("--state-dir")
+            .arg(dir.path().join(name.replace(".log", "")))
+            .arg("daemon")
+            .env_remove("STATE_DIRECTORY")
+            .env_remove("INVOCATION_ID")
+            .env_remove("JOURNAL_STREAM")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file);
+        if journal {
+            // What systemd sets when it connects stderr to the journal.
+            cmd.env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()));
+        }
+        let daemon = Daemon {
+            child: cmd.spawn().unwrap(),
+            log: log.clone(),
+        };
+        let deadline = Instant::now() + PATIENCE;
+        while !daemon.log().contains("daemon running") {
+            assert!(Instant::now() < deadline, "no start: {}", daemon.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        daemon.stop()
+    };
+    let journal = run(true, "journal.log");
+    let first = journal.lines().next().unwrap();
+    assert!(
+        first.starts_with(" INFO") || first.starts_with("INFO"),
+        "{first}"
+    );
+    assert!(!journal.contains('\u{1b}'), "no ANSI escapes: {journal}");
+    let plain = run(false, "plain.log");
+    let first = plain.lines().next().unwrap();
+    assert!(first.starts_with("20"), "a timestamp first: {first}");
+    assert!(
+        !plain.contains('\u{1b}'),
+        "no colours when stderr is a file: {plain}"
+    );
 }
