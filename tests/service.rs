@@ -358,6 +358,9 @@ fn the_daemon_notifies_systemd_serves_metrics_and_stops_cleanly() {
     assert_eq!(http(port, "POST /metrics HTTP/1.1").0, 405);
     assert_eq!(http(port, "GET /secrets HTTP/1.1").0, 404);
     assert_eq!(http(port, "GET /metrics SPDY/9").0, 400);
+    // A request head beyond 8 KiB is refused, not buffered.
+    let huge = format!("GET /metrics HTTP/1.1\r\nX-Padding: {}", "a".repeat(10_000));
+    assert_eq!(http(port, &huge).0, 431);
 
     // SIGTERM: STOPPING=1, then a clean exit.
     daemon.signal("TERM");
@@ -810,4 +813,46 @@ fn logs_have_no_timestamps_or_colours_when_stderr_is_the_journal() {
         !plain.contains('\u{1b}'),
         "no colours when stderr is a file: {plain}"
     );
+}
+
+#[test]
+fn the_global_hourly_ceiling_holds_across_vendors() {
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("probes.toml");
+    let state = dir.path().join("state");
+    let probes_text = format!(
+        "{}{}",
+        yearly("acme-dana", "dana", 3),
+        yearly("acme-dana", "dana", 3)
+            .replace("acme-dana", "gone-dana")
+            .replace("vendor = \"acme\"", "vendor = \"gone\"")
+    );
+    let text = config_text(stack, dir.path(), &probes_text)
+        .replace("[daemon]\n", "[daemon]\nmax-filings-per-hour = 1\n");
+    std::fs::write(&config, text).unwrap();
+    let first = probe_cmd(&config, &state, &["run", "--probe", "acme-dana"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // Another vendor, its own caps untouched: the global ceiling refuses it.
+    let second = probe_cmd(
+        &config,
+        &state,
+        &["--format", "json", "run", "--probe", "gone-dana"],
+    );
+    assert_eq!(second.status.code(), Some(1));
+    let all = probes(&state);
+    let gone = all.iter().find(|p| p.vendor == "gone").unwrap();
+    assert_eq!(gone.state, ProbeState::Skipped);
+    assert!(
+        gone.state_reason
+            .as_deref()
+            .unwrap()
+            .contains("global cap reached: 1 probe(s) to all vendors in the last hour"),
+        "{gone:?}"
+    );
+    assert!(gone.attempts.is_empty(), "nothing was sent");
 }

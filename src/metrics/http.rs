@@ -56,7 +56,7 @@ pub async fn serve(
                 (Arc::clone(&store), Arc::clone(&health), Arc::clone(&clock));
             tokio::spawn(async move {
                 let _permit = permit;
-                if let Err(e) = handle(stream, &store, &health, clock.as_ref()).await {
+                if let Err(e) = handle(stream, store, health, clock.as_ref()).await {
                     tracing::debug!(error = %e, "metrics request failed");
                 }
             });
@@ -129,14 +129,30 @@ async fn respond(
 
 async fn handle(
     mut stream: TcpStream,
-    store: &Store,
-    health: &Health,
+    store: Arc<Store>,
+    health: Arc<Health>,
     clock: &dyn Clock,
 ) -> std::io::Result<()> {
     const TEXT: &str = "text/plain; charset=utf-8";
     let head = match read_head(&mut stream).await {
         Ok(h) => h,
-        Err(code) => return respond(&mut stream, code, TEXT, reason(code), false).await,
+        Err(code) => {
+            respond(&mut stream, code, TEXT, reason(code), false).await?;
+            // Lingering close: closing with unread input would send a reset
+            // that can destroy the response before the client reads it.
+            let mut sink = [0u8; 1024];
+            let drain = async {
+                let mut left = 64 * 1024usize;
+                while left > 0 {
+                    match stream.read(&mut sink).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => left = left.saturating_sub(n),
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+            return Ok(());
+        }
     };
     let head = String::from_utf8_lossy(&head);
     let mut parts = head.lines().next().unwrap_or_default().split_whitespace();
@@ -154,9 +170,12 @@ async fn handle(
     let path = target.split('?').next().unwrap_or_default();
     match path {
         "/metrics" => {
-            // The store read is synchronous and may wait for the file lock.
-            match super::render(store, health) {
-                Ok(body) => {
+            // The store read is synchronous and may wait for the file lock:
+            // off the async workers, so a scrape never stalls the daemon.
+            let rendered =
+                tokio::task::spawn_blocking(move || super::render(&store, &health)).await;
+            match rendered {
+                Ok(Ok(body)) => {
                     respond(
                         &mut stream,
                         200,
@@ -166,14 +185,20 @@ async fn handle(
                     )
                     .await
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::warn!(error = %e, "metrics: cannot read the store");
                     respond(&mut stream, 500, TEXT, "cannot read the store\n", head_only).await
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics: rendering failed");
+                    respond(&mut stream, 500, TEXT, "rendering failed\n", head_only).await
                 }
             }
         }
         "/healthz" => {
-            let store_ok = store.schema_version().is_ok();
+            let store_ok = tokio::task::spawn_blocking(move || store.schema_version().is_ok())
+                .await
+                .unwrap_or(false);
             match (health.check(), store_ok) {
                 (Ok(()), true) => {
                     let body = format!("ok {}\n", clock.now());
