@@ -140,7 +140,7 @@ impl Watchers {
         Watchers { stop, tracker }
     }
 
-    async fn stop(self) {
+    async fn stop(&self) {
         self.stop.cancel();
         if tokio::time::timeout(DRAIN_DEADLINE, self.tracker.wait())
             .await
@@ -263,10 +263,16 @@ pub async fn run_with(
         let result = {
             let pass = step(&engine);
             tokio::pin!(pass);
+            let mut told_stopping = false;
             loop {
                 tokio::select! {
                     r = &mut pass => break r,
                     _ = tick(&mut ping) => health::keepalive(&notifier, &health),
+                    // Tell systemd at once; the pass finishes its filing first.
+                    _ = shutdown.cancelled(), if !told_stopping => {
+                        told_stopping = true;
+                        notifier.stopping();
+                    }
                 }
             }
         };
@@ -291,39 +297,11 @@ pub async fn run_with(
                 _ = shutdown.cancelled() => break,
                 _ = tick(&mut ping) => health::keepalive(&notifier, &health),
                 Some(()) = next_reload(&mut reloads) => {
-                    if let Some(rebuild) = &rebuild {
-                        notifier.reloading();
-                        match rebuild() {
-                            Ok(new) => {
-                                let new = Arc::new(new);
-                                if new.config().metrics != engine.config().metrics {
-                                    tracing::warn!("[metrics] changes take effect at the next restart");
-                                }
-                                let now = new.clock().now();
-                                if let Err(e) = reload::replan(new.store(), engine.config(), new.config(), now) {
-                                    tracing::error!(error = %e, "cannot replace the planned fires of changed schedules");
-                                }
-                                // The old watchers stop between operations; what they
-                                // recorded is in the store, and the new ones read on
-                                // from the same checkpoints.
-                                watchers.stop().await;
-                                health.clear_watchers();
-                                engine = new;
-                                watchers = Watchers::start(&engine, &shutdown, &health);
-                                tracing::info!(
-                                    personas = engine.personas().count(),
-                                    probes = engine.config().probes.len(),
-                                    "config reloaded"
-                                );
-                                notifier.ready(&status_line(&engine, &health));
-                            }
-                            Err(e) => {
-                                reload::log_refused(&e);
-                                notifier.ready(&format!("reload refused, running on the previous config: {}", e.to_string().lines().next().unwrap_or_default()));
-                            }
+                    match &rebuild {
+                        Some(rebuild) => {
+                            reload_now(rebuild, &mut engine, &mut watchers, &shutdown, &health, &notifier).await;
                         }
-                    } else {
-                        tracing::warn!("reload requested, but this daemon cannot reload");
+                        None => tracing::warn!("reload requested, but this daemon cannot reload"),
                     }
                     // A pass at once, on the config now in force.
                     break;
@@ -336,6 +314,50 @@ pub async fn run_with(
     watchers.stop().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Applies a reload: a new engine on the re-read config replaces `engine`,
+/// the planned fires of changed schedules are replaced and the watchers are
+/// restarted; or, if the config is refused, everything stays as it was.
+async fn reload_now(
+    rebuild: &Rebuild,
+    engine: &mut Arc<Engine>,
+    watchers: &mut Watchers,
+    shutdown: &CancellationToken,
+    health: &Arc<Health>,
+    notifier: &Notifier,
+) {
+    notifier.reloading();
+    let new = match rebuild() {
+        Ok(new) => Arc::new(new),
+        Err(e) => {
+            reload::log_refused(&e);
+            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+            notifier.ready(&format!(
+                "reload refused, running on the previous config: {first}"
+            ));
+            return;
+        }
+    };
+    if new.config().metrics != engine.config().metrics {
+        tracing::warn!("[metrics] changes take effect at the next restart");
+    }
+    let now = new.clock().now();
+    if let Err(e) = reload::replan(new.store(), engine.config(), new.config(), now) {
+        tracing::error!(error = %e, "cannot replace the planned fires of changed schedules");
+    }
+    // The old watchers stop between operations; what they recorded is in
+    // the store, and the new ones read on from the same checkpoints.
+    watchers.stop().await;
+    health.clear_watchers();
+    *engine = new;
+    *watchers = Watchers::start(engine, shutdown, health);
+    tracing::info!(
+        personas = engine.personas().count(),
+        probes = engine.config().probes.len(),
+        "config reloaded"
+    );
+    notifier.ready(&status_line(engine, health));
 }
 
 /// One pass of the main loop.
