@@ -217,6 +217,10 @@ pub async fn run_with(
             "probes left in filing by a previous run are uncertain"
         );
     }
+    // The config may have been edited while the daemon was stopped.
+    if let Err(e) = reload::reconcile(&engine) {
+        tracing::error!(error = %e, "cannot retire the planned fires of changed schedules");
+    }
     let metrics = engine.config().metrics.clone();
     if metrics.enabled {
         let addr = crate::metrics::serve(
@@ -342,9 +346,8 @@ async fn reload_now(
     if new.config().metrics != engine.config().metrics {
         tracing::warn!("[metrics] changes take effect at the next restart");
     }
-    let now = new.clock().now();
-    if let Err(e) = reload::replan(new.store(), engine.config(), new.config(), now) {
-        tracing::error!(error = %e, "cannot replace the planned fires of changed schedules");
+    if let Err(e) = reload::reconcile(&new) {
+        tracing::error!(error = %e, "cannot retire the planned fires of changed schedules");
     }
     // The old watchers stop between operations; what they recorded is in
     // the store, and the new ones read on from the same checkpoints.

@@ -1,6 +1,7 @@
 //! Operator controls kept in the store: pause flags (`probe pause` /
-//! `probe resume`), the global rate ceiling's count, replacing planned
-//! fires when a reload changes a schedule, and the reads `/metrics` needs.
+//! `probe resume`), the global rate ceiling's count, retiring planned fires
+//! the config no longer wants or a later fire supersedes, and the reads
+//! `/metrics` needs.
 //!
 //! The flags live in the `control` table, so a `probe pause` in a terminal
 //! takes effect in a running daemon without any signal: they are read by
@@ -204,23 +205,6 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Replaces the planned, not yet due fires of (`probe`, `zone`): each
-    /// becomes `skipped` with `reason`, and the stored last-planned fire is
-    /// forgotten so the next planning pass starts from now with the new
-    /// schedule. Returns how many records were replaced.
-    pub fn replace_planned(
-        &mut self,
-        probe: &str,
-        zone: &str,
-        now: Timestamp,
-        reason: &str,
-    ) -> Result<usize> {
-        let n = self.skip_planned(probe, zone, reason, |r| r.due_at > now)?;
-        let key = vendor_key(probe, zone);
-        self.txn.open_table(PLANS)?.remove(key.as_str())?;
-        Ok(n)
-    }
-
     /// Skips the scheduled, still planned fires of (`probe`, `zone`) for
     /// instants before `fire`: a later fire is due and supersedes them.
     pub fn supersede_planned(
@@ -233,6 +217,24 @@ impl WriteTx<'_> {
         self.skip_planned(probe, zone, reason, |r| {
             r.scheduled_for < fire && r.origin == crate::model::Origin::Schedule
         })
+    }
+
+    /// Retires one planned fire: it becomes `skipped` with `reason`, and the
+    /// last-planned fire of its (probe, zone) is forgotten so planning starts
+    /// again from now. Returns false if the probe was no longer planned.
+    pub fn retire_planned(&mut self, id: &crate::model::ProbeId, reason: &str) -> Result<bool> {
+        let Some(mut rec) = self.get(id)? else {
+            return Ok(false);
+        };
+        if rec.state != ProbeState::Planned {
+            return Ok(false);
+        }
+        rec.state = ProbeState::Skipped;
+        rec.state_reason = Some(reason.to_string());
+        self.put(&rec)?;
+        let key = vendor_key(&rec.probe, &rec.zone);
+        self.txn.open_table(PLANS)?.remove(key.as_str())?;
+        Ok(true)
     }
 
     fn skip_planned(
@@ -414,38 +416,47 @@ mod tests {
     }
 
     #[test]
-    fn replacing_planned_fires_skips_only_future_ones_of_that_probe_and_zone() {
+    fn retiring_a_planned_fire_skips_it_and_forgets_its_last_plan() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
-        let now = ts("2026-11-02T10:00:00Z");
-        let due = planned("acme", "2026-11-02T09:59:00Z");
-        let future = planned("acme", "2026-11-02T11:00:00Z");
+        let planned_fire = planned("acme", "2026-11-02T11:00:00Z");
         let mut other_zone = planned("acme", "2026-11-02T11:00:00Z");
         other_zone.zone = "Europe/Berlin".into();
         store
             .write(|tx| {
-                [&due, &future, &other_zone]
+                [&planned_fire, &other_zone]
                     .iter()
                     .try_for_each(|r| tx.put(r))?;
-                tx.set_last_planned("nightly", "UTC", future.scheduled_for)
+                tx.set_last_planned("nightly", "UTC", planned_fire.scheduled_for)?;
+                tx.set_last_planned("nightly", "Europe/Berlin", other_zone.scheduled_for)
             })
             .unwrap();
-        let n = store
-            .write(|tx| tx.replace_planned("nightly", "UTC", now, "schedule changed"))
-            .unwrap();
-        assert_eq!(n, 1);
-        assert_eq!(
-            store.get(&future.id).unwrap().unwrap().state,
-            ProbeState::Skipped
+        assert!(
+            store
+                .write(|tx| tx.retire_planned(&planned_fire.id, "schedule changed"))
+                .unwrap()
         );
-        assert_eq!(
-            store.get(&due.id).unwrap().unwrap().state,
-            ProbeState::Planned
+        assert!(
+            !store
+                .write(|tx| tx.retire_planned(&planned_fire.id, "again"))
+                .unwrap(),
+            "only a planned fire is retired"
         );
+        let r = store.get(&planned_fire.id).unwrap().unwrap();
+        assert_eq!(
+            (r.state, r.state_reason.as_deref()),
+            (ProbeState::Skipped, Some("schedule changed"))
+        );
+        assert_eq!(store.last_planned("nightly", "UTC").unwrap(), None);
         assert_eq!(
             store.get(&other_zone.id).unwrap().unwrap().state,
             ProbeState::Planned
         );
-        assert_eq!(store.last_planned("nightly", "UTC").unwrap(), None);
+        assert!(
+            store
+                .last_planned("nightly", "Europe/Berlin")
+                .unwrap()
+                .is_some()
+        );
     }
 }
