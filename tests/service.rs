@@ -516,6 +516,37 @@ fn reload_applies_a_valid_config_and_keeps_the_old_one_when_the_new_one_is_inval
             .any(|p| p.id == new_dana.id && p.state == ProbeState::Planned)
     );
     daemon.stop();
+
+    // Edited while stopped: the next start honours it the same way.
+    let v4 = config_text(
+        stack,
+        dir.path(),
+        &format!(
+            "{}{}",
+            yearly("acme-dana", "dana", 6),
+            yearly("acme-eve", "eve", 5)
+        ),
+    );
+    std::fs::write(&config, &v4).unwrap();
+    let daemon = Daemon::start(&config, &state, &dir.path().join("daemon2.log"), &[]);
+    let after = wait_until(&state, &daemon, "the 06:00 fire to be planned", |ps| {
+        ps.iter().any(|p| {
+            p.probe == "acme-dana"
+                && p.state == ProbeState::Planned
+                && p.scheduled_for.to_string().get(11..13) == Some("06")
+        })
+    });
+    let stale = after.iter().find(|p| p.id == new_dana.id).unwrap();
+    assert_eq!(stale.state, ProbeState::Skipped, "{stale:?}");
+    let eve_planned = after
+        .iter()
+        .filter(|p| p.probe == "acme-eve" && p.state == ProbeState::Planned)
+        .count();
+    assert_eq!(
+        eve_planned, 1,
+        "an unchanged schedule keeps its one planned fire"
+    );
+    daemon.stop();
 }
 
 /// A matcher for `FILE:LINE:COL:` right after `FILE` in a log line.
