@@ -98,7 +98,7 @@ pub struct Global {
 pub enum Command {
     /// File probes now (respecting the caps); with --wait, follow them live.
     Run(run::RunArgs),
-    /// Run schedules and watchers until SIGTERM or Ctrl-C.
+    /// Run schedules and watchers until SIGTERM or Ctrl-C; SIGHUP re-reads the config.
     Daemon,
     /// Pending probes and the latest readings per vendor.
     Status,
