@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod engine;
+pub mod metrics;
 pub mod model;
 pub mod readings;
 pub mod schedule;

@@ -18,7 +18,9 @@
 
 mod check;
 mod classify;
+mod control;
 mod demo;
+mod logging;
 mod output;
 mod run;
 mod show;
@@ -82,9 +84,13 @@ pub struct Global {
     /// Only errors in the log output.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Log as JSON lines (for log shippers).
+    /// Log as JSON lines (for log shippers); the same as --log-format json.
     #[arg(long, global = true)]
     pub log_json: bool,
+    /// Log format: auto (journal-friendly under systemd, coloured on a
+    /// terminal), text, journal (no colours, no timestamps) or json.
+    #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Auto)]
+    pub log_format: logging::LogFormat,
 }
 
 /// The subcommands.
@@ -92,7 +98,7 @@ pub struct Global {
 pub enum Command {
     /// File probes now (respecting the caps); with --wait, follow them live.
     Run(run::RunArgs),
-    /// Run schedules and watchers until SIGTERM or Ctrl-C.
+    /// Run schedules and watchers until SIGTERM or Ctrl-C; SIGHUP re-reads the config.
     Daemon,
     /// Pending probes and the latest readings per vendor.
     Status,
@@ -126,6 +132,10 @@ pub enum Command {
     },
     /// Run the real pipeline against simulated helpdesks: two weeks in seconds.
     Demo(demo::DemoArgs),
+    /// Stop filing to one vendor (or, without VENDOR, to every vendor), also in a running daemon.
+    Pause(control::PauseArgs),
+    /// Lift a pause of one vendor (or, without VENDOR, every pause).
+    Resume(control::ResumeArgs),
 }
 
 /// The answer to an uncertain filing.
@@ -226,32 +236,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         } => classify::relabel(g, &probe, &message, &class),
         Command::Resolve { probe, outcome } => show::resolve(g, &probe, outcome),
         Command::Demo(args) => demo::demo(g, args).await,
+        Command::Pause(args) => control::pause(g, args),
+        Command::Resume(args) => control::resume(g, args),
     }
 }
 
 fn init_logging(g: &Global, daemon: bool) {
-    use tracing_subscriber::EnvFilter;
-    let default = if g.quiet {
-        "error"
-    } else {
-        match g.verbose {
-            0 if daemon => "info",
-            0 => "warn",
-            1 => "debug",
-            _ => "trace",
-        }
-    };
-    let filter = EnvFilter::try_from_env("PROBE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // Under systemd the journal adds its own timestamps.
-    let under_systemd = std::env::var_os("INVOCATION_ID").is_some();
-    let _ = if g.log_json {
-        builder.json().try_init()
-    } else if under_systemd {
-        builder.without_time().with_ansi(false).try_init()
-    } else {
-        builder.try_init()
-    };
+    logging::init(g, daemon);
 }

@@ -334,8 +334,71 @@ pub async fn daemon(g: &Global) -> Result<ExitCode, CliError> {
         tracing::info!("stop requested");
         signals.cancel();
     });
-    crate::daemon::run(Arc::new(engine), shutdown).await?;
+    let options = crate::daemon::Options {
+        notifier: Some(crate::daemon::notify::Notifier::from_env()),
+        rebuild: Some(rebuild(g, &engine, shutdown.clone())),
+        reloads: Some(reload_requests()),
+    };
+    crate::daemon::run_with(Arc::new(engine), shutdown, options).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a reload builds its engine: the same config file, store, clock and
+/// shutdown token; every persona of the new config gets a channel (its
+/// password read again, so a rotated credential takes effect on reload).
+fn rebuild(
+    g: &Global,
+    engine: &Engine,
+    shutdown: CancellationToken,
+) -> crate::daemon::reload::Rebuild {
+    use crate::daemon::reload::ReloadError;
+    let path = g.config.clone();
+    let store = Arc::clone(engine.store());
+    let clock = Arc::clone(engine.clock());
+    Box::new(move || {
+        tracing::info!(config = %path.display(), "reloading the configuration");
+        let loaded = crate::config::load(&path).map_err(ReloadError::Config)?;
+        for w in &loaded.warnings {
+            tracing::warn!("config warning: {w}");
+        }
+        let config = loaded.config;
+        let personas: Vec<&str> = config.personas.iter().map(|p| p.name.as_str()).collect();
+        let channels = wiring::channels(&config, &personas, &clock)
+            .map_err(|e| ReloadError::Setup(e.to_string()))?;
+        let engine = Engine::new(
+            Arc::new(config),
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            channels,
+        )
+        .map_err(|e| ReloadError::Setup(e.to_string()))?;
+        Ok(engine.with_shutdown(shutdown.clone()))
+    })
+}
+
+/// One message per SIGHUP (`systemctl reload`).
+fn reload_requests() -> tokio::sync::mpsc::UnboundedReceiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        tracing::info!("reload requested (SIGHUP)");
+                        if tx.send(()).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP; reload is unavailable"),
+        }
+    }
+    #[cfg(not(unix))]
+    drop(tx);
+    rx
 }
 
 async fn wait_for_stop_signal() {

@@ -41,11 +41,13 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
     match g.format {
         Format::Json => print_json(&serde_json::json!({
             "store": store.path(),
+            "paused": store.pauses()?,
             "vendors": summary,
             "pending": pending,
         })),
         Format::Table => {
             println!("store: {}", store.path().display());
+            print!("{}", super::control::render_pauses(&store.pauses()?));
             print!("{}", render_summary(&summary));
             println!();
             let rows: Vec<Vec<String>> = pending

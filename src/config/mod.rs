@@ -93,6 +93,8 @@ pub struct Config {
     pub enabled: bool,
     /// Daemon timing and storage.
     pub daemon: DaemonSettings,
+    /// `[metrics]`: the optional `/metrics` and `/healthz` listener.
+    pub metrics: MetricsSettings,
     /// The vendors, in file order, with unique names.
     pub vendors: Vec<Vendor>,
     /// The personas, in file order, with unique names.
@@ -136,6 +138,27 @@ pub struct DaemonSettings {
     pub filing_retry_window: Duration,
     /// Where the store lives, if set here (the CLI's `--state-dir` wins). Absolute.
     pub state_dir: Option<PathBuf>,
+    /// At most this many probes to all vendors together in any rolling hour,
+    /// checked in the store like the per-vendor caps. `None`: no global ceiling.
+    pub max_filings_per_hour: Option<u32>,
+}
+
+/// `[metrics]`: the optional HTTP listener for `/metrics` and `/healthz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// Off unless `enabled = true`.
+    pub enabled: bool,
+    /// Where to listen; loopback by default.
+    pub listen: std::net::SocketAddr,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        MetricsSettings {
+            enabled: false,
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
 }
 
 impl Default for DaemonSettings {
@@ -145,6 +168,7 @@ impl Default for DaemonSettings {
             missed_grace: Duration::from_secs(15 * 60),
             filing_retry_window: Duration::from_secs(10 * 60),
             state_dir: None,
+            max_filings_per_hour: None,
         }
     }
 }

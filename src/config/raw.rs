@@ -21,7 +21,7 @@ use super::{Security, TokenIn};
 use crate::model::{Class, Helpdesk};
 
 /// The top-level keys, in the order the documentation lists them.
-const TOP_LEVEL_KEYS: [&str; 5] = ["enabled", "daemon", "vendor", "persona", "probe"];
+const TOP_LEVEL_KEYS: [&str; 6] = ["enabled", "daemon", "vendor", "persona", "probe", "metrics"];
 
 /// A parsed document: every part that had the right shape, plus the names
 /// of the entries that did not (so references to them are not reported as
@@ -33,6 +33,7 @@ pub(super) struct RawDocument {
     pub vendors: Vec<RawVendor>,
     pub personas: Vec<RawPersona>,
     pub probes: Vec<RawProbe>,
+    pub metrics: Option<RawMetrics>,
     pub broken_vendors: HashSet<String>,
     pub broken_personas: HashSet<String>,
 }
@@ -44,6 +45,14 @@ pub(super) struct RawDaemon {
     pub missed_grace: Option<Spanned<String>>,
     pub filing_retry_window: Option<Spanned<String>>,
     pub state_dir: Option<Spanned<PathBuf>>,
+    pub max_filings_per_hour: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawMetrics {
+    pub enabled: Option<bool>,
+    pub listen: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +283,7 @@ pub(super) fn split_document(rep: &mut Reporter<'_>) -> Option<RawDocument> {
                 doc.personas = shape_entries(rep, "persona", value, &mut doc.broken_personas);
             }
             "probe" => doc.probes = shape_entries(rep, "probe", value, &mut broken_probes),
+            "metrics" => doc.metrics = shape(rep, value),
             other => rep.error(
                 key.span().start,
                 format!(

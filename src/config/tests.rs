@@ -662,3 +662,38 @@ fn a_config_without_probes_warns() {
         vec!["probes.toml: no [[probe]] is defined, nothing will be filed"]
     );
 }
+
+#[test]
+fn the_global_ceiling_and_the_metrics_listener_are_read_and_checked() {
+    let ok = edit(&[(
+        1,
+        "[daemon]\nmax-filings-per-hour = 4\n[metrics]\nenabled = true\nlisten = \"[::1]:9100\"",
+    )]);
+    let c = parse(&ok).unwrap().config;
+    assert_eq!(c.daemon.max_filings_per_hour, Some(4));
+    assert!(c.metrics.enabled);
+    assert_eq!(c.metrics.listen.to_string(), "[::1]:9100");
+    let off = parse(BASE).unwrap().config;
+    assert_eq!(off.daemon.max_filings_per_hour, None);
+    assert!(!off.metrics.enabled, "off by default");
+    assert!(off.metrics.listen.ip().is_loopback(), "loopback by default");
+
+    assert_edit_errors(
+        &[(
+            1,
+            "[daemon]\nmax-filings-per-hour = 0\n[metrics]\nlisten = \"localhost:http\"",
+        )],
+        &[
+            "probes.toml:2:24: max-filings-per-hour must be between 1 and 1000, not 0",
+            "probes.toml:4:10: metrics.listen must be an IP address and port",
+        ],
+    );
+    let public = edit(&[(1, "[metrics]\nenabled = true\nlisten = \"0.0.0.0:9464\"")]);
+    let warnings = parse(&public).unwrap().warnings;
+    assert!(
+        warnings[0]
+            .to_string()
+            .starts_with("probes.toml:3:10: metrics.listen 0.0.0.0:9464 is not a loopback address"),
+        "{warnings:?}"
+    );
+}

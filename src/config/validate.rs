@@ -14,8 +14,10 @@ use jiff::tz::TimeZone;
 use regex::Regex;
 use toml::Spanned;
 
+use super::MetricsSettings;
 use super::duration::parse_duration;
 use super::error::{Reporter, offset_in_string};
+use super::raw::RawMetrics;
 use super::raw::{
     RawBusinessHours, RawCaps, RawDaemon, RawDocument, RawOverride, RawPersona, RawProbe,
     RawSecret, RawServer, RawVendor,
@@ -45,6 +47,7 @@ const DAY_NAMES: [(&str, Weekday); 7] = [
 /// error was reported (before or during this call).
 pub(super) fn validate(doc: RawDocument, rep: &mut Reporter<'_>) -> Option<Config> {
     let daemon = doc.daemon.map(|d| daemon(rep, d)).unwrap_or_default();
+    let metrics = doc.metrics.map(|m| metrics(rep, m)).unwrap_or_default();
     unique_names(rep, "vendor", doc.vendors.iter().map(|v| &v.name));
     unique_names(rep, "persona", doc.personas.iter().map(|p| &p.name));
     unique_names(rep, "probe", doc.probes.iter().map(|p| &p.name));
@@ -79,6 +82,7 @@ pub(super) fn validate(doc: RawDocument, rep: &mut Reporter<'_>) -> Option<Confi
         source: rep.file().to_path_buf(),
         enabled: doc.enabled.unwrap_or(true),
         daemon,
+        metrics,
         vendors,
         personas,
         probes,
@@ -110,6 +114,45 @@ fn daemon(rep: &mut Reporter<'_>, raw: RawDaemon) -> DaemonSettings {
             "",
         ),
         state_dir: raw.state_dir.map(|p| absolute(rep, "state-dir", p)),
+        max_filings_per_hour: raw
+            .max_filings_per_hour
+            .as_ref()
+            .and_then(|v| bounded(rep, "max-filings-per-hour", v, 1000)),
+    }
+}
+
+fn metrics(rep: &mut Reporter<'_>, raw: RawMetrics) -> MetricsSettings {
+    let listen = match &raw.listen {
+        None => MetricsSettings::default().listen,
+        Some(text) => match text.get_ref().parse::<std::net::SocketAddr>() {
+            Ok(addr) => {
+                if !addr.ip().is_loopback() {
+                    rep.warn(
+                        text.span().start,
+                        format!(
+                            "metrics.listen {addr} is not a loopback address: /metrics and \
+                             /healthz will be reachable from the network"
+                        ),
+                    );
+                }
+                addr
+            }
+            Err(_) => {
+                rep.error(
+                    text.span().start,
+                    format!(
+                        "metrics.listen must be an IP address and port such as \
+                         \"127.0.0.1:9464\", not {:?}",
+                        text.get_ref()
+                    ),
+                );
+                MetricsSettings::default().listen
+            }
+        },
+    };
+    MetricsSettings {
+        enabled: raw.enabled.unwrap_or(false),
+        listen,
     }
 }
 

@@ -10,6 +10,16 @@
 //! Architecture Invariant: a failing watcher or filing never stops the
 //! daemon; it is logged and retried with backoff, and it never counts
 //! against a vendor.
+//!
+//! Under systemd ([`run_with`]): `READY=1` once the store is open and every
+//! task runs, `WATCHDOG=1` from the main loop only while [`health`] says the
+//! work makes progress, `RELOADING=1`/`READY=1` around a reload ([`reload`]),
+//! `STOPPING=1` on shutdown ([`notify`]). The optional `/metrics` and
+//! `/healthz` listener is [`crate::metrics`].
+
+pub mod health;
+pub mod notify;
+pub mod reload;
 
 use std::fs::File;
 use std::io::Write;
@@ -21,6 +31,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::engine::{Engine, EngineError};
+use health::Health;
+use notify::Notifier;
+use reload::Rebuild;
 
 /// The longest the main loop sleeps, so config-independent work (expiry,
 /// recovery) runs at least this often.
@@ -40,6 +53,23 @@ pub enum DaemonError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("cannot serve metrics on {addr}: {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// What the daemon gets from its host besides the engine and the shutdown
+/// token. The default (nothing) is a daemon without systemd and without reload.
+#[derive(Default)]
+pub struct Options {
+    /// Where readiness, watchdog and status go.
+    pub notifier: Option<Notifier>,
+    /// How to build an engine on a re-read config.
+    pub rebuild: Option<Rebuild>,
+    /// One message per reload request (SIGHUP).
+    pub reloads: Option<tokio::sync::mpsc::UnboundedReceiver<()>>,
 }
 
 /// An exclusive claim on a state directory for one daemon, released when dropped.
@@ -85,6 +115,101 @@ pub fn lock_state_dir(state_dir: &Path) -> Result<DaemonLock, DaemonError> {
 
 /// Runs the daemon until `shutdown` is cancelled.
 pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) -> Result<(), DaemonError> {
+    run_with(engine, shutdown, Options::default()).await
+}
+
+/// The mailbox watchers of one engine (one generation: a reload replaces them).
+struct Watchers {
+    stop: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Watchers {
+    fn start(engine: &Arc<Engine>, shutdown: &CancellationToken, health: &Arc<Health>) -> Watchers {
+        let stop = shutdown.child_token();
+        let tracker = TaskTracker::new();
+        let poll = engine.config().daemon.poll_interval;
+        for persona in engine.personas().map(str::to_string).collect::<Vec<_>>() {
+            let engine = Arc::clone(engine);
+            let stop = stop.clone();
+            let health = Arc::clone(health);
+            health.beat(&persona, health::watcher_budget(poll));
+            tracker.spawn(async move { watch(engine, persona, poll, stop, health).await });
+        }
+        tracker.close();
+        Watchers { stop, tracker }
+    }
+
+    async fn stop(&self) {
+        self.stop.cancel();
+        if tokio::time::timeout(DRAIN_DEADLINE, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "watchers did not stop within {} s",
+                DRAIN_DEADLINE.as_secs()
+            );
+        }
+    }
+}
+
+/// Waits for the next watchdog tick, or forever without a watchdog.
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Waits for the next reload request, or forever without a reload source.
+async fn next_reload(rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<()>>) -> Option<()> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn status_line(engine: &Engine, health: &Health) -> String {
+    let pauses = engine.store().pauses().unwrap_or_default();
+    let paused = if pauses.is_empty() {
+        String::new()
+    } else {
+        let scopes: Vec<String> = pauses.iter().map(crate::store::Pause::scope).collect();
+        format!("; paused: {}", scopes.join(", "))
+    };
+    let last = match health.last_step_ok() {
+        None => "",
+        Some(true) => "; last pass ok",
+        Some(false) => "; last pass failed (see the log)",
+    };
+    let next = match engine.next_due() {
+        Ok(Some(t)) => format!("; next probe due {t}"),
+        _ => String::new(),
+    };
+    format!(
+        "watching {} mailbox(es), {} probe(s) configured{last}{next}{paused}",
+        engine.personas().count(),
+        engine.config().probes.len()
+    )
+}
+
+/// Runs the daemon until `shutdown` is cancelled, notifying systemd,
+/// reloading on request and serving metrics if configured.
+pub async fn run_with(
+    mut engine: Arc<Engine>,
+    shutdown: CancellationToken,
+    options: Options,
+) -> Result<(), DaemonError> {
+    let Options {
+        notifier,
+        rebuild,
+        mut reloads,
+    } = options;
+    let notifier = notifier.unwrap_or_else(Notifier::disabled);
+    let health = Arc::new(Health::default());
     let recovered = engine.recover()?;
     if !recovered.is_empty() {
         tracing::warn!(
@@ -92,24 +217,74 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) -> Result<(),
             "probes left in filing by a previous run are uncertain"
         );
     }
-    let tracker = TaskTracker::new();
-    let poll = engine.config().daemon.poll_interval;
-    for persona in engine.personas().map(str::to_string).collect::<Vec<_>>() {
-        let engine = Arc::clone(&engine);
-        let shutdown = shutdown.clone();
-        tracker.spawn(async move { watch(engine, persona, poll, shutdown).await });
+    // The config may have been edited while the daemon was stopped.
+    if let Err(e) = reload::reconcile(&engine) {
+        tracing::error!(error = %e, "cannot retire the planned fires of changed schedules");
     }
-    tracker.close();
+    let metrics = engine.config().metrics.clone();
+    if metrics.enabled {
+        let addr = crate::metrics::serve(
+            metrics.listen,
+            Arc::clone(engine.store()),
+            Arc::clone(&health),
+            Arc::clone(engine.clock()),
+            shutdown.clone(),
+        )
+        .await
+        .map_err(|source| DaemonError::Metrics {
+            addr: metrics.listen,
+            source,
+        })?;
+        tracing::info!(%addr, "serving /metrics and /healthz");
+    }
+    let mut watchers = Watchers::start(&engine, &shutdown, &health);
     tracing::info!(
         personas = engine.personas().count(),
         probes = engine.config().probes.len(),
         "daemon running"
     );
+    notifier.ready(&status_line(&engine, &health));
+    let mut ping = notifier.watchdog_interval().map(|every| {
+        let mut i = tokio::time::interval(every);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    });
 
     while !shutdown.is_cancelled() {
-        if let Err(e) = step(&engine).await {
+        let due = engine
+            .store()
+            .active()
+            .map(|a| {
+                a.iter()
+                    .filter(|p| p.state == crate::model::ProbeState::Planned)
+                    .count()
+            })
+            .unwrap_or(0);
+        health.step_begin(health::step_budget(
+            due,
+            engine.config().daemon.filing_retry_window,
+        ));
+        let result = {
+            let pass = step(&engine);
+            tokio::pin!(pass);
+            let mut told_stopping = false;
+            loop {
+                tokio::select! {
+                    r = &mut pass => break r,
+                    _ = tick(&mut ping) => health::keepalive(&notifier, &health),
+                    // Tell systemd at once; the pass finishes its filing first.
+                    _ = shutdown.cancelled(), if !told_stopping => {
+                        told_stopping = true;
+                        notifier.stopping();
+                    }
+                }
+            }
+        };
+        health.step_end(result.is_ok());
+        if let Err(e) = result {
             tracing::error!(error = %e, "daemon step failed; retrying in a minute");
         }
+        notifier.status(&status_line(&engine, &health));
         let pause = match engine.next_due() {
             Ok(Some(due)) => {
                 let now = engine.clock().now();
@@ -118,23 +293,74 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) -> Result<(),
             }
             _ => MAX_SLEEP,
         };
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = shutdown.cancelled() => {}
+        let sleep = tokio::time::sleep(pause);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                _ = shutdown.cancelled() => break,
+                _ = tick(&mut ping) => health::keepalive(&notifier, &health),
+                Some(()) = next_reload(&mut reloads) => {
+                    match &rebuild {
+                        Some(rebuild) => {
+                            reload_now(rebuild, &mut engine, &mut watchers, &shutdown, &health, &notifier).await;
+                        }
+                        None => tracing::warn!("reload requested, but this daemon cannot reload"),
+                    }
+                    // A pass at once, on the config now in force.
+                    break;
+                }
+            }
         }
     }
+    notifier.stopping();
     tracing::info!("stopping: waiting for the watchers");
-    if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "watchers did not stop within {} s",
-            DRAIN_DEADLINE.as_secs()
-        );
-    }
+    watchers.stop().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Applies a reload: a new engine on the re-read config replaces `engine`,
+/// the planned fires of changed schedules are replaced and the watchers are
+/// restarted; or, if the config is refused, everything stays as it was.
+async fn reload_now(
+    rebuild: &Rebuild,
+    engine: &mut Arc<Engine>,
+    watchers: &mut Watchers,
+    shutdown: &CancellationToken,
+    health: &Arc<Health>,
+    notifier: &Notifier,
+) {
+    notifier.reloading();
+    let new = match rebuild() {
+        Ok(new) => Arc::new(new),
+        Err(e) => {
+            reload::log_refused(&e);
+            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+            notifier.ready(&format!(
+                "reload refused, running on the previous config: {first}"
+            ));
+            return;
+        }
+    };
+    if new.config().metrics != engine.config().metrics {
+        tracing::warn!("[metrics] changes take effect at the next restart");
+    }
+    if let Err(e) = reload::reconcile(&new) {
+        tracing::error!(error = %e, "cannot retire the planned fires of changed schedules");
+    }
+    // The old watchers stop between operations; what they recorded is in
+    // the store, and the new ones read on from the same checkpoints.
+    watchers.stop().await;
+    health.clear_watchers();
+    *engine = new;
+    *watchers = Watchers::start(engine, shutdown, health);
+    tracing::info!(
+        personas = engine.personas().count(),
+        probes = engine.config().probes.len(),
+        "config reloaded"
+    );
+    notifier.ready(&status_line(engine, health));
 }
 
 /// One pass of the main loop.
@@ -153,9 +379,17 @@ async fn step(engine: &Engine) -> Result<(), EngineError> {
 }
 
 /// One persona's watcher: read, record, wait, with backoff on our failures.
-async fn watch(engine: Arc<Engine>, persona: String, poll: Duration, shutdown: CancellationToken) {
+async fn watch(
+    engine: Arc<Engine>,
+    persona: String,
+    poll: Duration,
+    shutdown: CancellationToken,
+    health: Arc<Health>,
+) {
     let mut backoff = Duration::from_secs(1);
+    let budget = health::watcher_budget(poll);
     while !shutdown.is_cancelled() {
+        health.beat(&persona, budget);
         let outcome = async {
             engine.watch_once(&persona).await?;
             engine.expire()?;

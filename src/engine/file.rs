@@ -125,6 +125,7 @@ impl Engine {
                 Caps {
                     per_day: 0,
                     per_week: 0,
+                    global_per_hour: None,
                 },
                 Some(format!("not sent: {reason}")),
             ),
@@ -328,6 +329,7 @@ pub fn compose(
     let caps = Caps {
         per_day: vendor.caps.per_day,
         per_week: vendor.caps.per_week,
+        global_per_hour: config.daemon.max_filings_per_hour,
     };
     Ok((
         Outgoing {

@@ -10,7 +10,10 @@
 //! - a fire more than `missed-grace` in the past (the daemon was down, or
 //!   the clock jumped forward) is recorded as `skipped`, never sent late in
 //!   bulk;
-//! - a fire within the grace is planned and will be sent at once;
+//! - a fire within the grace is planned and will be sent at once, unless a
+//!   later fire of the same schedule is already due too: then only the
+//!   latest is planned and the earlier ones are `skipped`, so a jump forward
+//!   never releases a burst of catch-up fires;
 //! - the clock jumping back changes nothing: the walk starts after the last
 //!   planned fire, so no fire is planned twice.
 
@@ -62,9 +65,21 @@ impl Engine {
                             break;
                         };
                         let missed = now.duration_since(fire) > grace;
+                        // A later fire that is also already due supersedes this
+                        // one: after a clock jump or a stall, at most one
+                        // catch-up fire per (probe, zone) is sent, never a burst.
+                        let superseded = !missed
+                            && cron.next_after(fire, tz).is_some_and(|next| next <= now);
                         let rec = self.new_record(probe, zone_name, fire, Origin::Schedule, now)?;
                         let mut rec = rec;
-                        if missed {
+                        if superseded {
+                            rec.state = ProbeState::Skipped;
+                            rec.state_reason = Some(format!(
+                                "missed: a later fire of this schedule was due too when {fire} \
+                                 was planned (clock jump or pause); only the latest is sent"
+                            ));
+                            report.skipped.push(rec.id.clone());
+                        } else if missed {
                             rec.state = ProbeState::Skipped;
                             rec.state_reason = Some(format!(
                                 "missed: the daemon was not running at {fire} (more than the \
@@ -73,6 +88,17 @@ impl Engine {
                             ));
                             report.skipped.push(rec.id.clone());
                         } else {
+                            if fire <= now {
+                                // A catch-up fire: any earlier fire of this
+                                // schedule still planned is superseded by it.
+                                tx.supersede_planned(
+                                    &probe.name,
+                                    zone_name,
+                                    fire,
+                                    "missed: a later fire of this schedule was due too \
+                                     (clock jump or pause); only the latest is sent",
+                                )?;
+                            }
                             report.planned.push(rec.id.clone());
                         }
                         tx.put(&rec)?;
@@ -93,7 +119,10 @@ impl Engine {
             }
         }
         for id in &report.planned {
-            tracing::debug!(probe = %id, "planned");
+            tracing::info!(probe = %id, "planned");
+        }
+        for id in &report.skipped {
+            tracing::info!(probe = %id, "skipped: fire missed by more than missed-grace");
         }
         Ok(report)
     }

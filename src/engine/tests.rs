@@ -361,6 +361,7 @@ fn begun_filing(r: &Rig) -> crate::model::ProbeId {
     let caps = crate::store::Caps {
         per_day: 5,
         per_week: 20,
+        global_per_hour: None,
     };
     r.engine
         .store()

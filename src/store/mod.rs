@@ -32,6 +32,11 @@
 //! - `plans`: probe name, zone → the last fire already planned.
 //! - `cursors`: channel watch key → JSON [`Cursor`].
 //! - `meta`: `schema_version`.
+//! - `filings_by_time` (v2): zero-padded filing second, probe id → vendor,
+//!   for the global rate ceiling.
+//! - `control` (v2): operator flags such as pauses (see [`control`]).
+//!
+//! Schema versions and their upgrades are in [`migrate`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -43,8 +48,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{ProbeId, ProbeRecord, ProbeState};
 
+mod control;
+mod migrate;
+
+pub use control::Pause;
+
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// The database file's name inside the state directory.
 pub const FILE_NAME: &str = "probes.redb";
@@ -59,6 +69,8 @@ const FILINGS: TableDefinition<&str, ()> = TableDefinition::new("filings");
 const PLANS: TableDefinition<&str, &[u8]> = TableDefinition::new("plans");
 const CURSORS: TableDefinition<&str, &[u8]> = TableDefinition::new("cursors");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const FILINGS_BY_TIME: TableDefinition<&str, &str> = TableDefinition::new("filings_by_time");
+const CONTROL: TableDefinition<&str, &[u8]> = TableDefinition::new("control");
 
 const SEP: char = '\u{1f}';
 
@@ -146,6 +158,9 @@ pub struct Caps {
     pub per_day: u32,
     /// At most this many probes in any rolling 7 days.
     pub per_week: u32,
+    /// At most this many probes to all vendors together in any rolling hour
+    /// (`[daemon] max-filings-per-hour`), if set.
+    pub global_per_hour: Option<u32>,
 }
 
 /// The embedded store.
@@ -171,7 +186,7 @@ impl Store {
             mode,
             db: Mutex::new(None),
         };
-        store.with_db(|db| migrate(db, &store.path))?;
+        store.with_db(|db| migrate::run(db, &store.path))?;
         Ok(store)
     }
 
@@ -327,40 +342,6 @@ impl Store {
     }
 }
 
-fn migrate(db: &Database, path: &Path) -> Result<()> {
-    let txn = db.begin_write()?;
-    {
-        // Creating every table up front lets read transactions open them
-        // without a "table does not exist" case.
-        txn.open_table(PROBES)?;
-        txn.open_table(ACTIVE)?;
-        txn.open_table(BY_MESSAGE_ID)?;
-        txn.open_table(BY_TOKEN)?;
-        txn.open_table(BY_REF)?;
-        txn.open_table(FINGERPRINTS)?;
-        txn.open_table(FILINGS)?;
-        txn.open_table(PLANS)?;
-        txn.open_table(CURSORS)?;
-        let mut meta = txn.open_table(META)?;
-        let found = meta.get("schema_version")?.map(|v| v.value());
-        match found {
-            None => {
-                meta.insert("schema_version", SCHEMA_VERSION)?;
-            }
-            Some(v) if v > SCHEMA_VERSION => {
-                return Err(StoreError::TooNew {
-                    path: path.to_path_buf(),
-                    found: v,
-                });
-            }
-            // Future migrations go here, one `if v < N` step each, in order.
-            Some(_) => {}
-        }
-    }
-    txn.commit()?;
-    Ok(())
-}
-
 fn decode<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
         what: what.to_string(),
@@ -431,6 +412,10 @@ impl WriteTx<'_> {
             } else {
                 filings.remove(key.as_str())?;
             }
+            drop(filings);
+            let second = format!("{:020}", started.as_second().max(0));
+            let reached = rec.state.may_have_reached_vendor();
+            self.index_filing_time(&second, id, &rec.vendor, reached)?;
         }
         Ok(())
     }
@@ -462,7 +447,8 @@ impl WriteTx<'_> {
         Ok(n)
     }
 
-    /// Checks `enabled` and the vendor's caps, then marks the planned probe
+    /// Checks `enabled`, the pause flags, the vendor's caps and the global
+    /// ceiling, then marks the planned probe
     /// `id` as `filing` at `now`, or records it as skipped. At-most-once
     /// filing rests on this: a probe can leave `planned` only once.
     pub fn begin_filing(
@@ -480,7 +466,15 @@ impl WriteTx<'_> {
         }
         let day = self.filings_since(&rec.vendor, now - SignedDuration::from_hours(24))?;
         let week = self.filings_since(&rec.vendor, now - SignedDuration::from_hours(24 * 7))?;
-        let refusal = refuse.or_else(|| {
+        let paused = self.pause_refusal(&rec.vendor)?;
+        let global = match caps.global_per_hour {
+            Some(max) => Some((
+                self.filings_since_all(now - SignedDuration::from_hours(1))?,
+                max,
+            )),
+            None => None,
+        };
+        let refusal = refuse.or(paused).or_else(|| {
             if day >= caps.per_day {
                 Some(format!(
                     "cap reached: {day} probe(s) to {} in the last 24 h (per-day cap {})",
@@ -490,6 +484,11 @@ impl WriteTx<'_> {
                 Some(format!(
                     "cap reached: {week} probe(s) to {} in the last 7 days (per-week cap {})",
                     rec.vendor, caps.per_week
+                ))
+            } else if let Some((n, max)) = global.filter(|(n, max)| n >= max) {
+                Some(format!(
+                    "global cap reached: {n} probe(s) to all vendors in the last hour \
+                     (max-filings-per-hour {max})"
                 ))
             } else {
                 None
@@ -613,7 +612,7 @@ impl WriteTx<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::Origin;
 
@@ -658,6 +657,7 @@ mod tests {
     const CAPS: Caps = Caps {
         per_day: 2,
         per_week: 3,
+        global_per_hour: None,
     };
 
     #[test]

@@ -1,0 +1,243 @@
+//! Store schema versions and forward migrations.
+//!
+//! The `meta` table holds `schema_version`. Opening a store runs [`run`]:
+//!
+//! - a new, empty file gets every table and the current [`SCHEMA_VERSION`];
+//! - an older store is upgraded in place, one step per version, all in one
+//!   write transaction (a crash mid-way leaves the old version intact, and
+//!   the next start tries again);
+//! - a newer store is refused with [`StoreError::TooNew`]: this build does
+//!   not know what the newer one wrote, and must not rewrite it.
+//!
+//! Adding a version: bump [`SCHEMA_VERSION`], append a step to [`STEPS`]
+//! that turns version N-1 into N, and add a test that builds an N-1 store.
+
+use std::path::Path;
+
+use redb::{Database, ReadableTable, WriteTransaction};
+
+use super::{
+    ACTIVE, BY_MESSAGE_ID, BY_REF, BY_TOKEN, CONTROL, CURSORS, FILINGS, FILINGS_BY_TIME,
+    FINGERPRINTS, META, PLANS, PROBES, Result, SCHEMA_VERSION, SEP, StoreError,
+};
+
+/// One upgrade: from `from` to `from + 1`.
+struct Step {
+    from: u64,
+    what: &'static str,
+    apply: fn(&WriteTransaction) -> Result<()>,
+}
+
+/// The upgrades, in order. `STEPS[i].from == i + 1`.
+const STEPS: &[Step] = &[Step {
+    from: 1,
+    what: "add the control table (pause flags) and a time-ordered index of filings for the global rate ceiling",
+    apply: v1_to_v2,
+}];
+
+/// Brings the store in `db` to [`SCHEMA_VERSION`], or refuses a newer one.
+/// Returns the version found before (None for a new file).
+pub(super) fn run(db: &Database, path: &Path) -> Result<Option<u64>> {
+    let txn = db.begin_write()?;
+    let found = {
+        let meta = txn.open_table(META)?;
+        meta.get("schema_version")?.map(|v| v.value())
+    };
+    match found {
+        Some(v) if v > SCHEMA_VERSION => {
+            txn.abort()?;
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found: v,
+            });
+        }
+        Some(v) if v < SCHEMA_VERSION => {
+            for step in STEPS.iter().filter(|s| s.from >= v) {
+                tracing::info!(
+                    store = %path.display(),
+                    from = step.from,
+                    to = step.from + 1,
+                    "migrating the store: {}",
+                    step.what
+                );
+                (step.apply)(&txn)?;
+            }
+        }
+        _ => {}
+    }
+    create_tables(&txn)?;
+    txn.open_table(META)?
+        .insert("schema_version", SCHEMA_VERSION)?;
+    txn.commit()?;
+    Ok(found)
+}
+
+/// Creates every table of the current schema, so read transactions can open
+/// them without a "table does not exist" case.
+fn create_tables(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(PROBES)?;
+    txn.open_table(ACTIVE)?;
+    txn.open_table(BY_MESSAGE_ID)?;
+    txn.open_table(BY_TOKEN)?;
+    txn.open_table(BY_REF)?;
+    txn.open_table(FINGERPRINTS)?;
+    txn.open_table(FILINGS)?;
+    txn.open_table(FILINGS_BY_TIME)?;
+    txn.open_table(PLANS)?;
+    txn.open_table(CURSORS)?;
+    txn.open_table(CONTROL)?;
+    Ok(())
+}
+
+/// v1 → v2: `filings` is keyed vendor first, which cannot answer "how many
+/// filings to anyone in the last hour" without a full scan; v2 adds
+/// `filings_by_time` (filing second, probe id → vendor), backfilled here
+/// from every existing `filings` row, and the `control` table.
+fn v1_to_v2(txn: &WriteTransaction) -> Result<()> {
+    let rows: Vec<String> = {
+        let filings = txn.open_table(FILINGS)?;
+        let mut out = Vec::new();
+        for row in filings.iter()? {
+            let (k, _) = row?;
+            out.push(k.value().to_string());
+        }
+        out
+    };
+    let mut by_time = txn.open_table(FILINGS_BY_TIME)?;
+    for key in rows {
+        let mut parts = key.splitn(3, SEP);
+        if let (Some(vendor), Some(second), Some(id)) = (parts.next(), parts.next(), parts.next()) {
+            let time_key = format!("{second}{SEP}{id}");
+            by_time.insert(time_key.as_str(), vendor)?;
+        }
+    }
+    txn.open_table(CONTROL)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+    use redb::TableDefinition;
+
+    use super::*;
+    use crate::store::{Mode, Store, tests::planned};
+
+    /// Writes a store exactly as schema version 1 did: its tables only, its
+    /// key formats, `schema_version = 1`.
+    fn build_v1(path: &Path, filings: &[(&str, i64, &str)], probes: &[(&str, Vec<u8>)]) {
+        const V1_PROBES: TableDefinition<&str, &[u8]> = TableDefinition::new("probes");
+        const V1_FILINGS: TableDefinition<&str, ()> = TableDefinition::new("filings");
+        const V1_META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+        let db = Database::create(path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut f = txn.open_table(V1_FILINGS).unwrap();
+            for (vendor, second, id) in filings {
+                let key = format!("{vendor}{SEP}{second:020}{SEP}{id}");
+                f.insert(key.as_str(), ()).unwrap();
+            }
+            let mut p = txn.open_table(V1_PROBES).unwrap();
+            for (id, json) in probes {
+                p.insert(*id, json.as_slice()).unwrap();
+            }
+            // The other tables of v1, empty: same names and types as v1 had.
+            let bytes_tables = ["by_ref", "fingerprints", "plans", "cursors"];
+            for name in bytes_tables {
+                txn.open_table(TableDefinition::<&str, &[u8]>::new(name))
+                    .unwrap();
+            }
+            for name in ["by_message_id", "by_token"] {
+                txn.open_table(TableDefinition::<&str, &str>::new(name))
+                    .unwrap();
+            }
+            txn.open_table(TableDefinition::<&str, ()>::new("active"))
+                .unwrap();
+            txn.open_table(V1_META)
+                .unwrap()
+                .insert("schema_version", 1)
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+
+    #[test]
+    fn a_v1_store_is_migrated_in_place_and_keeps_its_records_and_cap_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let now: Timestamp = "2026-11-02T12:00:00Z".parse().unwrap();
+        let rec = planned("acme", "2026-11-02T11:30:00Z");
+        let json = serde_json::to_vec(&rec).unwrap();
+        let recent = now.as_second() - 600;
+        let old = now.as_second() - 3 * 3600;
+        build_v1(
+            &dir.path().join(crate::store::FILE_NAME),
+            &[
+                ("acme", recent, "01AAAAAAAAAAAAAAAAAAAAAAAA"),
+                ("globex", recent, "01BBBBBBBBBBBBBBBBBBBBBBBB"),
+                ("acme", old, "01CCCCCCCCCCCCCCCCCCCCCCCC"),
+            ],
+            &[(rec.id.as_str(), json)],
+        );
+
+        let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        // The v1 record is still readable.
+        assert_eq!(store.get(&rec.id).unwrap().unwrap().vendor, "acme");
+        // The backfilled index answers the global question...
+        let hour_ago = now - SignedDuration::from_hours(1);
+        let all = store.write(|tx| tx.filings_since_all(hour_ago)).unwrap();
+        assert_eq!(all, 2);
+        // ...and the per-vendor counts are unchanged.
+        let acme = store
+            .write(|tx| tx.filings_since("acme", now - SignedDuration::from_hours(24)))
+            .unwrap();
+        assert_eq!(acme, 2);
+        // The control table exists: pausing works on a migrated store.
+        store.pause(Some("acme"), now, None).unwrap();
+        assert_eq!(store.pauses().unwrap().len(), 1);
+        drop(store);
+        // Opening again is a no-op: the migration ran once.
+        let again = Store::open(dir.path(), Mode::Shared).unwrap();
+        assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(again.write(|tx| tx.filings_since_all(hour_ago)).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_new_store_starts_at_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_newer_store_is_refused_with_a_message_that_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Database::create(dir.path().join(crate::store::FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert("schema_version", SCHEMA_VERSION + 5)
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let err = Store::open(dir.path(), Mode::Shared).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("schema version {}", SCHEMA_VERSION + 5)),
+            "{text}"
+        );
+        assert!(text.contains("use a newer probe"), "{text}");
+        // Refused means untouched: the version is still the newer one.
+        let db = Database::create(dir.path().join(crate::store::FILE_NAME)).unwrap();
+        let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+        let v = txn
+            .open_table(META)
+            .unwrap()
+            .get("schema_version")
+            .unwrap()
+            .unwrap()
+            .value();
+        assert_eq!(v, SCHEMA_VERSION + 5);
+    }
+}
