@@ -12,5 +12,6 @@ pub mod demo;
 pub mod engine;
 pub mod model;
 pub mod readings;
+pub mod report;
 pub mod schedule;
 pub mod store;

@@ -21,7 +21,9 @@ use super::{Security, TokenIn};
 use crate::model::{Class, Helpdesk};
 
 /// The top-level keys, in the order the documentation lists them.
-const TOP_LEVEL_KEYS: [&str; 5] = ["enabled", "daemon", "vendor", "persona", "probe"];
+const TOP_LEVEL_KEYS: [&str; 7] = [
+    "enabled", "daemon", "vendor", "persona", "probe", "report", "digest",
+];
 
 /// A parsed document: every part that had the right shape, plus the names
 /// of the entries that did not (so references to them are not reported as
@@ -35,6 +37,8 @@ pub(super) struct RawDocument {
     pub probes: Vec<RawProbe>,
     pub broken_vendors: HashSet<String>,
     pub broken_personas: HashSet<String>,
+    pub report: Option<RawReport>,
+    pub digest: Option<RawDigest>,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +48,23 @@ pub(super) struct RawDaemon {
     pub missed_grace: Option<Spanned<String>>,
     pub filing_retry_window: Option<Spanned<String>>,
     pub state_dir: Option<Spanned<PathBuf>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawReport {
+    pub zone: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawDigest {
+    pub enabled: Option<bool>,
+    pub schedule: Option<Spanned<String>>,
+    pub zone: Option<Spanned<String>>,
+    pub jitter: Option<Spanned<String>>,
+    pub persona: Spanned<String>,
+    pub recipients: Spanned<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -273,6 +294,8 @@ pub(super) fn split_document(rep: &mut Reporter<'_>) -> Option<RawDocument> {
                 doc.personas = shape_entries(rep, "persona", value, &mut doc.broken_personas);
             }
             "probe" => doc.probes = shape_entries(rep, "probe", value, &mut broken_probes),
+            "report" => doc.report = shape(rep, value),
+            "digest" => doc.digest = shape(rep, value),
             other => rep.error(
                 key.span().start,
                 format!(
