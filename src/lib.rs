@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod digest;
 pub mod engine;
 pub mod model;
 pub mod readings;

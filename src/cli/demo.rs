@@ -41,8 +41,27 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
             crate::demo::DemoError::ExistingStore(_) => CliError::Usage(e.to_string()),
             other => CliError::Setup(other.to_string()),
         })?;
+    let digest_path = out
+        .state_dir
+        .join(format!("digest-{}.html", out.digest.week));
+    for (path, body) in [
+        (
+            digest_path.clone(),
+            crate::digest::render::html(&out.digest),
+        ),
+        (
+            digest_path.with_extension("txt"),
+            crate::digest::render::text(&out.digest),
+        ),
+    ] {
+        std::fs::write(&path, body).map_err(|source| CliError::Io {
+            what: format!("cannot write {}", path.display()),
+            source,
+        })?;
+    }
     match g.format {
         Format::Json => print_json(&serde_json::json!({
+            "digest": digest_path,
             "state_dir": out.state_dir,
             "simulated_from": out.start,
             "simulated_until": out.end,
@@ -50,7 +69,7 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
             "checked_against_truth": out.checked,
             "mismatches": out.mismatches,
         })),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             println!(
                 "support-probe demo: {} simulated days ({} to {}), {} probes, in {:.1} s\n",
                 args.days,
@@ -100,6 +119,17 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
             println!(
                 "              probe --state-dir {} status",
                 out.state_dir.display()
+            );
+            println!(
+                "              probe --state-dir {} report --week {}",
+                out.state_dir.display(),
+                out.digest.week
+            );
+            println!(
+                "\nweekly digest of {} ({}): {}",
+                out.digest.week,
+                out.digest.subject,
+                digest_path.display()
             );
         }
     }

@@ -19,7 +19,9 @@
 mod check;
 mod classify;
 mod demo;
+mod digest;
 mod output;
+mod report;
 mod run;
 mod show;
 pub mod wiring;
@@ -126,6 +128,10 @@ pub enum Command {
     },
     /// Run the real pipeline against simulated helpdesks: two weeks in seconds.
     Demo(demo::DemoArgs),
+    /// Figures per vendor and window for a period (--format table, json or csv).
+    Report(report::ReportArgs),
+    /// The weekly digest email: preview it to a file, or send it now.
+    Digest(digest::DigestArgs),
 }
 
 /// The answer to an uncertain filing.
@@ -211,6 +217,11 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     let g = &cli.global;
+    if g.format == Format::Csv && !matches!(cli.command, Command::Report(_)) {
+        return Err(CliError::Usage(
+            "--format csv is only for probe report".into(),
+        ));
+    }
     match cli.command {
         Command::Run(args) => run::run(g, args).await,
         Command::Daemon => run::daemon(g).await,
@@ -226,6 +237,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         } => classify::relabel(g, &probe, &message, &class),
         Command::Resolve { probe, outcome } => show::resolve(g, &probe, outcome),
         Command::Demo(args) => demo::demo(g, args).await,
+        Command::Report(args) => report::report(g, args),
+        Command::Digest(args) => digest::digest(g, args).await,
     }
 }
 

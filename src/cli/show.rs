@@ -44,7 +44,7 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
             "vendors": summary,
             "pending": pending,
         })),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             println!("store: {}", store.path().display());
             print!("{}", render_summary(&summary));
             println!();
@@ -136,7 +136,7 @@ pub fn show(g: &Global, probe: &str) -> Result<ExitCode, CliError> {
     };
     match g.format {
         Format::Json => print_json(&p),
-        Format::Table => print!("{}", timeline(&p)),
+        Format::Table | Format::Csv => print!("{}", timeline(&p)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -99,6 +99,7 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) -> Result<(),
         let shutdown = shutdown.clone();
         tracker.spawn(async move { watch(engine, persona, poll, shutdown).await });
     }
+    tracker.spawn(crate::digest::run(Arc::clone(&engine), shutdown.clone()));
     tracker.close();
     tracing::info!(
         personas = engine.personas().count(),

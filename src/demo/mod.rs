@@ -43,6 +43,8 @@ pub enum DemoError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("cannot compose the digest: {0}")]
+    Digest(crate::digest::DigestError),
 }
 
 /// What the demo produced.
@@ -57,6 +59,8 @@ pub struct DemoOutcome {
     pub mismatches: Vec<String>,
     /// Answered probes compared with the truth.
     pub checked: usize,
+    /// The weekly digest of the last complete simulated week.
+    pub digest: crate::digest::Digest,
 }
 
 /// Runs `days` simulated days from `start`, storing into `state_dir`.
@@ -141,7 +145,11 @@ pub async fn run(
             ));
         }
     }
+    let week = crate::digest::last_complete_week(end, &config.report.zone)
+        .map_err(|e| DemoError::Digest(e.into()))?;
+    let digest = crate::digest::compose(&probes, &config, week, end).map_err(DemoError::Digest)?;
     Ok(DemoOutcome {
+        digest,
         state_dir: state_dir.to_path_buf(),
         start,
         end,
