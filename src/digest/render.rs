@@ -190,7 +190,9 @@ pub fn text(d: &Digest) -> String {
         let _ = writeln!(o);
         let _ = writeln!(o, "== {} ==", v.vendor);
         let mut rows = vec![row_cells("all", &v.overall)];
-        for g in &v.groups {
+        // Windows with nothing filed (only our failures) are left out:
+        // those probes are listed under "our side".
+        for g in v.groups.iter().filter(|g| g.figures.filed > 0) {
             rows.push(row_cells(&g.label(), &g.figures));
         }
         o.push_str(&columns(&TABLE_HEADER, &rows));
@@ -420,7 +422,7 @@ fn html_vendor(o: &mut String, v: &VendorReport) {
     }
     o.push_str("</tr>\n");
     let mut rows = vec![row_cells("all", &v.overall)];
-    for g in &v.groups {
+    for g in v.groups.iter().filter(|g| g.figures.filed > 0) {
         rows.push(row_cells(&g.label(), &g.figures));
     }
     for (i, row) in rows.iter().enumerate() {

@@ -143,7 +143,11 @@ impl Latency {
         match (&self.median, &self.median_interval) {
             (Estimate::None, _) => "-".into(),
             (m, Some(ci)) if matches!(ci.low, Estimate::MoreThan(_)) => {
-                format!("{} (n = {}, none answered in time)", m.display(), self.n)
+                format!(
+                    "{} (n = {}, too few answered for an interval)",
+                    m.display(),
+                    self.n
+                )
             }
             (m, Some(ci)) => format!("{} (95% {})", m.display(), ci.display()),
             (m, None) => format!("{} (n < 5)", m.display()),
