@@ -65,7 +65,10 @@ fn assert_both_parts(mail: &FetchedMail, subject: &str, text_has: &str, html_has
         "{:?}",
         mail.header("Content-Type")
     );
-    assert_eq!(mail.header("Auto-Submitted").as_deref(), Some("auto-generated"));
+    assert_eq!(
+        mail.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
     let text = msg
         .parts
         .iter()
@@ -82,7 +85,10 @@ fn assert_both_parts(mail: &FetchedMail, subject: &str, text_has: &str, html_has
             _ => None,
         })
         .expect("a text/html part");
-    assert!(text.contains(text_has), "text part lacks {text_has:?}:\n{text}");
+    assert!(
+        text.contains(text_has),
+        "text part lacks {text_has:?}:\n{text}"
+    );
     assert!(html.contains(html_has), "html part lacks {html_has:?}");
     assert!(!html.to_ascii_lowercase().contains("<script"));
 }
@@ -115,7 +121,10 @@ fn probe_digest_send_delivers_both_parts_once() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("digest for 2026-W47 sent to helpdesk@vendor.test"), "{stdout}");
+    assert!(
+        stdout.contains("digest for 2026-W47 sent to helpdesk@vendor.test"),
+        "{stdout}"
+    );
 
     let mail = stack
         .wait_for("helpdesk@vendor.test", Duration::from_secs(30), |m| {

@@ -306,25 +306,25 @@ fn section_title(o: &mut String, title: &str) {
 /// The HTML part.
 pub fn html(d: &Digest) -> String {
     let mut o = String::new();
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title></head>\n\
          <body style=\"margin:0;padding:0;background:#f4f5f7;\">\n\
          <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"background:#f4f5f7;\"><tr><td align=\"center\" style=\"padding:24px 8px;\">\n\
-         <table role=\"presentation\" width=\"720\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"width:720px;max-width:100%;background:#ffffff;border:1px solid #dde1e6;{FONT}color:#1f2933;\">\n",
+         <table role=\"presentation\" width=\"720\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"width:720px;max-width:100%;background:#ffffff;border:1px solid #dde1e6;{FONT}color:#1f2933;\">",
         escape(&d.subject)
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<tr><td style=\"padding:20px 24px 4px 24px;{FONT}font-size:12px;color:#616e7c;text-transform:uppercase;letter-spacing:1px;\">Vendor support digest &middot; week {} &middot; {}</td></tr>\n",
+        "<tr><td style=\"padding:20px 24px 4px 24px;{FONT}font-size:12px;color:#616e7c;text-transform:uppercase;letter-spacing:1px;\">Vendor support digest &middot; week {} &middot; {}</td></tr>",
         escape(&d.week.to_string()),
         escape(&week_span(d))
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<tr><td style=\"padding:4px 24px 8px 24px;{FONT}font-size:22px;font-weight:bold;line-height:1.3;\">{}</td></tr>\n",
+        "<tr><td style=\"padding:4px 24px 8px 24px;{FONT}font-size:22px;font-weight:bold;line-height:1.3;\">{}</td></tr>",
         escape(&capitalize(&d.headline))
     );
     html_chart(&mut o, d);
@@ -343,9 +343,9 @@ pub fn html(d: &Digest) -> String {
         );
     }
     o.push_str("</td></tr>\n");
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<tr><td style=\"padding:8px 24px 20px 24px;{FONT}font-size:11px;color:#9aa5b1;\">Read at {} ({}). Sent by support-probe.</td></tr>\n",
+        "<tr><td style=\"padding:8px 24px 20px 24px;{FONT}font-size:11px;color:#9aa5b1;\">Read at {} ({}). Sent by support-probe.</td></tr>",
         escape(&local(d.report.generated_at, &d.zone)),
         escape(&d.zone_name)
     );
@@ -358,12 +358,12 @@ fn html_chart(o: &mut String, d: &Digest) {
         o,
         "Median first human reply, in vs out of business hours (calendar time)",
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<tr><td style=\"padding:0 24px 4px 24px;{FONT}font-size:12px;color:#52606d;\">\
          <span style=\"display:inline-block;width:10px;height:10px;background:{IN_COLOUR};\"></span> filed in business hours &nbsp; \
          <span style=\"display:inline-block;width:10px;height:10px;background:{OUT_COLOUR};\"></span> filed outside (off-hours, weekend, holiday) &nbsp; \
-         a bar ending in &rsaquo; is a lower bound (&gt; X)</td></tr>\n"
+         a bar ending in &rsaquo; is a lower bound (&gt; X)</td></tr>"
     );
     o.push_str("<tr><td style=\"padding:4px 24px 8px 24px;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\">\n");
     if d.report.vendors.is_empty() {
@@ -402,11 +402,11 @@ fn html_chart(o: &mut String, d: &Digest) {
                     }
                 )
             };
-            let _ = write!(
+            let _ = writeln!(
                 o,
                 "<tr><td width=\"150\" style=\"width:150px;padding:3px 8px 3px 0;{FONT}font-size:13px;font-weight:bold;\">{name}</td>\
                  <td style=\"padding:3px 0;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr>{bar}</tr></table></td>\
-                 <td width=\"110\" style=\"width:110px;padding:3px 0 3px 8px;{FONT}font-size:13px;white-space:nowrap;\">{}</td></tr>\n",
+                 <td width=\"110\" style=\"width:110px;padding:3px 0 3px 8px;{FONT}font-size:13px;white-space:nowrap;\">{}</td></tr>",
                 escape(&estimate_label(e))
             );
         }
@@ -447,9 +447,9 @@ fn html_vendor(o: &mut String, v: &VendorReport) {
             v.overall.ack_median.display()
         ));
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<tr><td style=\"padding:2px 24px 8px 24px;{FONT}font-size:12px;color:#52606d;\">{}</td></tr>\n",
+        "<tr><td style=\"padding:2px 24px 8px 24px;{FONT}font-size:12px;color:#52606d;\">{}</td></tr>",
         escape(&notes)
     );
 }
@@ -471,9 +471,9 @@ fn html_probe_table(o: &mut String, header: &[&str], rows: &[Vec<String>]) {
 }
 
 fn html_note(o: &mut String, text: &str) {
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<tr><td style=\"padding:0 24px 8px 24px;{FONT}font-size:13px;color:#52606d;\">{}</td></tr>\n",
+        "<tr><td style=\"padding:0 24px 8px 24px;{FONT}font-size:13px;color:#52606d;\">{}</td></tr>",
         escape(text)
     );
 }

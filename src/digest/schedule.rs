@@ -26,9 +26,7 @@ const LOOKBACK_SECS: [i64; 6] = [60, 3600, 86_400, 8 * 86_400, 32 * 86_400, 370 
 pub fn latest_fire(schedule: &CronSchedule, tz: &TimeZone, now: Timestamp) -> Option<Timestamp> {
     for back in LOOKBACK_SECS {
         let from = now.checked_sub(SignedDuration::from_secs(back)).ok()?;
-        let Some(mut fire) = schedule.next_after(from, tz) else {
-            return None;
-        };
+        let mut fire = schedule.next_after(from, tz)?;
         if fire > now {
             continue;
         }

@@ -40,7 +40,14 @@ P1 = "1h"
 
 /// A config with the fixture's vendors and a persona on dummy servers.
 pub fn config() -> Config {
-    let text = format!(
+    support_probe::config::parse_str(&config_text(), Path::new("fixture.toml"))
+        .unwrap()
+        .config
+}
+
+/// The text of [`config`].
+pub fn config_text() -> String {
+    format!(
         "{VENDORS}\n{}",
         r#"
 [[persona]]
@@ -61,10 +68,7 @@ security = "insecure"
 username = "dana"
 password = { env = "PROBE_TEST_UNUSED" }
 "#
-    );
-    support_probe::config::parse_str(&text, Path::new("fixture.toml"))
-        .unwrap()
-        .config
+    )
 }
 
 fn ts(s: &str) -> Timestamp {
