@@ -61,7 +61,11 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
     }
     match g.format {
         Format::Json => print_json(&serde_json::json!({
-            "digest": digest_path,
+            "digest": {
+                "week": out.digest.week,
+                "subject": out.digest.subject,
+                "file": digest_path.file_name().map(|f| f.to_string_lossy().into_owned()),
+            },
             "state_dir": out.state_dir,
             "simulated_from": out.start,
             "simulated_until": out.end,

@@ -145,8 +145,15 @@ pub async fn run(
             ));
         }
     }
-    let week = crate::digest::last_complete_week(end, &config.report.zone)
-        .map_err(|e| DemoError::Digest(e.into()))?;
+    // The last complete simulated week; a run shorter than that gets the
+    // (partial) week it started in, rather than an empty week before it.
+    let tz = &config.report.zone;
+    let mut week =
+        crate::digest::last_complete_week(end, tz).map_err(|e| DemoError::Digest(e.into()))?;
+    let (_, week_end) = week.bounds(tz).map_err(|e| DemoError::Digest(e.into()))?;
+    if week_end <= start {
+        week = crate::report::IsoWeek::containing(start, tz);
+    }
     let digest = crate::digest::compose(&probes, &config, week, end).map_err(DemoError::Digest)?;
     Ok(DemoOutcome {
         digest,
