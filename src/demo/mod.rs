@@ -59,8 +59,8 @@ pub struct DemoOutcome {
     pub mismatches: Vec<String>,
     /// Answered probes compared with the truth.
     pub checked: usize,
-    /// The weekly digest of the last complete simulated week.
-    pub digest: crate::digest::Digest,
+    /// The weekly digest of each simulated week, oldest first.
+    pub digests: Vec<crate::digest::Digest>,
 }
 
 /// Runs `days` simulated days from `start`, storing into `state_dir`.
@@ -145,18 +145,28 @@ pub async fn run(
             ));
         }
     }
-    // The last complete simulated week; a run shorter than that gets the
-    // (partial) week it started in, rather than an empty week before it.
+    // One digest per simulated week: every complete one, or the (partial)
+    // week the run started in when it is shorter than that.
     let tz = &config.report.zone;
-    let mut week =
+    let first = crate::report::IsoWeek::containing(start, tz);
+    let last =
         crate::digest::last_complete_week(end, tz).map_err(|e| DemoError::Digest(e.into()))?;
-    let (_, week_end) = week.bounds(tz).map_err(|e| DemoError::Digest(e.into()))?;
-    if week_end <= start {
-        week = crate::report::IsoWeek::containing(start, tz);
+    let mut weeks = vec![last];
+    while let Some(w) = weeks.last().copied().filter(|w| *w > first) {
+        weeks.push(w.previous().map_err(|e| DemoError::Digest(e.into()))?);
     }
-    let digest = crate::digest::compose(&probes, &config, week, end).map_err(DemoError::Digest)?;
+    weeks.retain(|w| *w >= first);
+    if weeks.is_empty() {
+        weeks.push(first);
+    }
+    weeks.reverse();
+    let digests = weeks
+        .into_iter()
+        .map(|w| crate::digest::compose(&probes, &config, w, end))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(DemoError::Digest)?;
     Ok(DemoOutcome {
-        digest,
+        digests,
         state_dir: state_dir.to_path_buf(),
         start,
         end,

@@ -166,3 +166,64 @@ pub fn headline(report: &Report) -> String {
         "no probes filed".to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let text = r#"
+[report]
+zone = "Europe/Berlin"
+[[vendor]]
+name = "acme"
+addresses = ["support@acme.example"]
+[[persona]]
+name = "dana"
+display-name = "Dana"
+address = "dana@probe.example"
+[persona.smtp]
+host = "127.0.0.1"
+port = 25
+security = "insecure"
+username = "dana"
+password = { env = "PROBE_TEST_UNUSED" }
+[persona.imap]
+host = "127.0.0.1"
+port = 143
+security = "insecure"
+username = "dana"
+password = { env = "PROBE_TEST_UNUSED" }
+"#;
+        crate::config::parse_str(text, std::path::Path::new("t.toml"))
+            .unwrap()
+            .config
+    }
+
+    #[test]
+    fn an_empty_week_says_so_in_the_subject_and_both_parts() {
+        let now: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
+        let week = last_complete_week(now, &config().report.zone).unwrap();
+        assert_eq!(week.to_string(), "2026-W47");
+        let d = compose(&[], &config(), week, now).unwrap();
+        assert_eq!(d.subject, "Vendor support, week 47: no probes filed");
+        assert!(render::text(&d).contains("no probes were filed this week"));
+        assert!(render::html(&d).contains("No probes were filed this week."));
+        assert!(render::html(&d).contains("Nothing went wrong on our side."));
+    }
+
+    #[test]
+    fn the_last_complete_week_is_read_in_the_reporting_zone() {
+        // Sunday 23:30 UTC is already Monday in Berlin.
+        let at: Timestamp = "2026-11-22T23:30:00Z".parse().unwrap();
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        assert_eq!(
+            last_complete_week(at, &berlin).unwrap().to_string(),
+            "2026-W47"
+        );
+        assert_eq!(
+            last_complete_week(at, &TimeZone::UTC).unwrap().to_string(),
+            "2026-W46"
+        );
+    }
+}

@@ -138,16 +138,14 @@ impl Latency {
     }
 
     /// The median with its interval or the small-sample caution:
-    /// `2h 0m (95% 1h 0m – 3h 0m)` or `2h 0m (n < 5)`.
+    /// `2h 0m (95% 1h 0m – 3h 0m)`, `2h 0m (n < 5)`, or `> 3d 0h (n = 7)`
+    /// when too few were answered for an interval.
     pub fn median_text(&self) -> String {
         match (&self.median, &self.median_interval) {
             (Estimate::None, _) => "-".into(),
             (m, Some(ci)) if matches!(ci.low, Estimate::MoreThan(_)) => {
-                format!(
-                    "{} (n = {}, too few answered for an interval)",
-                    m.display(),
-                    self.n
-                )
+                // Too few answers for the band to reach one half: no interval.
+                format!("{} (n = {})", m.display(), self.n)
             }
             (m, Some(ci)) => format!("{} (95% {})", m.display(), ci.display()),
             (m, None) => format!("{} (n < 5)", m.display()),

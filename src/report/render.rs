@@ -44,6 +44,7 @@ pub fn table(report: &Report) -> String {
         "<=24H",
         "SLA",
         "CHANGE",
+        "OURS",
     ];
     let mut rows = Vec::new();
     for v in &report.vendors {
@@ -68,6 +69,8 @@ pub fn table(report: &Report) -> String {
                 f.within.get(2).map_or("-".into(), |w| w.display()),
                 f.sla.display(),
                 change,
+                // Our failures (not filed, skipped): apart from the vendor's figures.
+                (f.not_filed + f.skipped).to_string(),
             ]);
         };
         let change = v
@@ -76,7 +79,9 @@ pub fn table(report: &Report) -> String {
             .map_or(String::new(), |c| c.median_display());
         push("all".into(), &v.overall, change);
         if !report.by.is_empty() {
-            for g in &v.groups {
+            // Groups of only our failures (never filed, so no window) are
+            // counted in OURS and listed below, not shown as vendor rows.
+            for g in v.groups.iter().filter(|g| g.figures.filed > 0) {
                 push(format!("  {}", g.label()), &g.figures, String::new());
             }
         }
