@@ -253,3 +253,46 @@ fn the_daemon_sends_the_due_week_once_and_not_again_after_a_restart() {
     assert_eq!((record.state, record.attempts), (DigestState::Sent, 1));
     assert_eq!(digests_for(stack, "slow@vendor.test", &week), 1);
 }
+
+#[test]
+fn a_refused_send_is_recorded_as_failed_and_may_be_retried() {
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let config = write_config(
+        stack,
+        dir.path(),
+        "[digest]\npersona = \"dana\"\nrecipients = [\"helpdesk@vendor.test\"]\n",
+    );
+    seed(&state);
+    // config_text put dana's password in this file; a wrong one makes the
+    // submission server refuse AUTH: a definite "not sent".
+    let pw = dir.path().join("dana@probe.test.pw");
+    std::fs::write(&pw, "wrong-password").unwrap();
+    let out = probe(&config, &state, &["digest", "--week", "2026-W45", "--send"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("digest for 2026-W45 not sent"));
+    let store = Store::open(&state, Mode::Shared).unwrap();
+    let r = store.digest_record("2026-W45").unwrap().unwrap();
+    assert_eq!((r.state, r.attempts), (DigestState::Failed, 1));
+
+    std::fs::write(&pw, stack.password("dana@probe.test")).unwrap();
+    let out = probe(&config, &state, &["digest", "--week", "2026-W45", "--send"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = store.digest_record("2026-W45").unwrap().unwrap();
+    assert_eq!((r.state, r.attempts), (DigestState::Sent, 2));
+    stack
+        .wait_for("helpdesk@vendor.test", Duration::from_secs(30), |m| {
+            m.header(WEEK_HEADER).as_deref() == Some("2026-W45")
+        })
+        .unwrap();
+}

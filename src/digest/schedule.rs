@@ -104,6 +104,9 @@ mod tests {
         let (week, at) = due(&s, &tz, &tz, Duration::ZERO, ts("2026-11-24T00:00:00Z")).unwrap();
         assert_eq!(week.to_string(), "2026-W47");
         assert_eq!(at, fire);
+        // Down for three weeks: only the latest missed week is due, not a flood.
+        let (week, _) = due(&s, &tz, &tz, Duration::ZERO, ts("2026-12-15T12:00:00Z")).unwrap();
+        assert_eq!(week.to_string(), "2026-W50");
     }
 
     #[test]
