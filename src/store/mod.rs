@@ -32,6 +32,7 @@
 //! - `plans`: probe name, zone → the last fire already planned.
 //! - `cursors`: channel watch key → JSON [`Cursor`].
 //! - `meta`: `schema_version`.
+//! - `digests`: ISO week → JSON `DigestRecord` (see `store::digest`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
