@@ -168,7 +168,9 @@ pub fn text(d: &Digest) -> String {
         .into_iter()
         .enumerate()
         {
-            let n = (f64::from(bar_percent(e, scale)) / 100.0 * width).round() as usize;
+            let pct = bar_percent(e, scale);
+            // A value too small to show still gets one mark.
+            let n = ((f64::from(pct) / 100.0 * width).round() as usize).max(usize::from(pct > 0));
             let name = if i == 0 { v.vendor.as_str() } else { "" };
             let more = if matches!(e, Estimate::MoreThan(_)) {
                 ">"
