@@ -81,7 +81,7 @@ pub fn schedule(g: &Global, args: ScheduleArgs) -> Result<ExitCode, CliError> {
     let fires = merge_upcoming(&items, from, args.next);
     match g.format {
         Format::Json => print_json(&render_json(&fires)),
-        Format::Table => print!("{}", render_table(&fires)),
+        Format::Table | Format::Csv => print!("{}", render_table(&fires)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -115,7 +115,7 @@ pub fn check(g: &Global) -> Result<ExitCode, CliError> {
                 "next": f.as_ref().map(|f| render_json(std::slice::from_ref(f))[0].clone()),
             })).collect::<Vec<_>>(),
         })),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             println!(
                 "{}: valid ({}, {}, {}){}",
                 config.source.display(),

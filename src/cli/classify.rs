@@ -106,7 +106,7 @@ pub fn classify(g: &Global, args: ClassifyArgs) -> Result<ExitCode, CliError> {
     }
     match g.format {
         Format::Json => print_json(&verdicts),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             let rows: Vec<Vec<String>> = verdicts
                 .iter()
                 .map(|v| {

@@ -69,7 +69,7 @@ pub fn pause(g: &Global, args: PauseArgs) -> Result<ExitCode, CliError> {
             "already": !new,
             "pauses": store.pauses()?,
         })),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             if new {
                 println!("paused {scope}: nothing more is filed to it until `probe resume`");
             } else {
@@ -91,7 +91,7 @@ pub fn resume(g: &Global, args: ResumeArgs) -> Result<ExitCode, CliError> {
             "resumed": removed,
             "still_paused": left,
         })),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             if removed.is_empty() {
                 println!("nothing to resume: no matching pause was set");
             }

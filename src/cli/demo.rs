@@ -41,8 +41,30 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
             crate::demo::DemoError::ExistingStore(_) => CliError::Usage(e.to_string()),
             other => CliError::Setup(other.to_string()),
         })?;
+    let mut digest_files = Vec::new();
+    for d in &out.digests {
+        let path = out.state_dir.join(format!("digest-{}.html", d.week));
+        for (file, body) in [
+            (path.clone(), crate::digest::render::html(d)),
+            (path.with_extension("txt"), crate::digest::render::text(d)),
+        ] {
+            std::fs::write(&file, body).map_err(|source| CliError::Io {
+                what: format!("cannot write {}", file.display()),
+                source,
+            })?;
+        }
+        digest_files.push((d, path));
+    }
     match g.format {
         Format::Json => print_json(&serde_json::json!({
+            "digests": digest_files
+                .iter()
+                .map(|(d, path)| serde_json::json!({
+                    "week": d.week,
+                    "subject": d.subject,
+                    "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
+                }))
+                .collect::<Vec<_>>(),
             "state_dir": out.state_dir,
             "simulated_from": out.start,
             "simulated_until": out.end,
@@ -50,7 +72,7 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
             "checked_against_truth": out.checked,
             "mismatches": out.mismatches,
         })),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             println!(
                 "support-probe demo: {} simulated days ({} to {}), {} probes, in {:.1} s\n",
                 args.days,
@@ -101,6 +123,20 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
                 "              probe --state-dir {} status",
                 out.state_dir.display()
             );
+            if let Some((last, _)) = digest_files.last() {
+                println!(
+                    "              probe --state-dir {} report --week {}",
+                    out.state_dir.display(),
+                    last.week
+                );
+            }
+            println!();
+            for (d, path) in &digest_files {
+                println!("weekly digest of {}: {}", d.week, path.display());
+            }
+            if let Some((last, _)) = digest_files.last() {
+                println!("  subject: {}", last.subject);
+            }
         }
     }
     Ok(if out.mismatches.is_empty() {

@@ -20,8 +20,10 @@ mod check;
 mod classify;
 mod control;
 mod demo;
+mod digest;
 mod logging;
 mod output;
+mod report;
 mod run;
 mod show;
 pub mod wiring;
@@ -136,6 +138,10 @@ pub enum Command {
     Pause(control::PauseArgs),
     /// Lift a pause of one vendor (or, without VENDOR, every pause).
     Resume(control::ResumeArgs),
+    /// Figures per vendor and window for a period (--format table, json or csv).
+    Report(report::ReportArgs),
+    /// The weekly digest email: preview it to a file, or send it now.
+    Digest(digest::DigestArgs),
 }
 
 /// The answer to an uncertain filing.
@@ -221,6 +227,11 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     let g = &cli.global;
+    if g.format == Format::Csv && !matches!(cli.command, Command::Report(_)) {
+        return Err(CliError::Usage(
+            "--format csv is only for probe report".into(),
+        ));
+    }
     match cli.command {
         Command::Run(args) => run::run(g, args).await,
         Command::Daemon => run::daemon(g).await,
@@ -238,6 +249,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Demo(args) => demo::demo(g, args).await,
         Command::Pause(args) => control::pause(g, args),
         Command::Resume(args) => control::resume(g, args),
+        Command::Report(args) => report::report(g, args),
+        Command::Digest(args) => digest::digest(g, args).await,
     }
 }
 

@@ -9,6 +9,8 @@ pub enum Format {
     Table,
     /// JSON for programs.
     Json,
+    /// CSV, one row per probe (`probe report` only).
+    Csv,
 }
 
 /// Renders rows as left-aligned columns separated by two spaces.

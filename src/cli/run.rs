@@ -127,7 +127,7 @@ fn dry_run(
     }
     match g.format {
         Format::Json => print_json(&previews),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             for p in &previews {
                 let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
                 let to: Vec<&str> = p["to"]
@@ -203,7 +203,7 @@ fn print_reports(format: Format, engine: &Engine, reports: &[FileReport]) -> Res
     }
     match format {
         Format::Json => print_json(&records),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             let rows: Vec<Vec<String>> = reports
                 .iter()
                 .zip(&records)

@@ -45,7 +45,7 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
             "vendors": summary,
             "pending": pending,
         })),
-        Format::Table => {
+        Format::Table | Format::Csv => {
             println!("store: {}", store.path().display());
             print!("{}", super::control::render_pauses(&store.pauses()?));
             print!("{}", render_summary(&summary));
@@ -138,7 +138,7 @@ pub fn show(g: &Global, probe: &str) -> Result<ExitCode, CliError> {
     };
     match g.format {
         Format::Json => print_json(&p),
-        Format::Table => print!("{}", timeline(&p)),
+        Format::Table | Format::Csv => print!("{}", timeline(&p)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -102,6 +102,10 @@ pub struct Config {
     /// The probes, in file order, with unique names; each names an existing
     /// vendor and persona.
     pub probes: Vec<Probe>,
+    /// `[report]`: how reports read time.
+    pub report: ReportSettings,
+    /// `[digest]`: the weekly digest email, if configured.
+    pub digest: Option<DigestSettings>,
 }
 
 impl Config {
@@ -345,4 +349,49 @@ pub struct Probe {
     pub body: String,
     /// Whether the probe is scheduled (the global switch also applies).
     pub enabled: bool,
+}
+
+/// `[report]`: how reports read time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSettings {
+    /// The zone ISO weeks and `--since`/`--until` dates are read in, as written.
+    pub zone_name: String,
+    /// The same zone.
+    pub zone: TimeZone,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            zone_name: "UTC".to_string(),
+            zone: TimeZone::UTC,
+        }
+    }
+}
+
+/// `[digest]`: the weekly digest email.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigestSettings {
+    /// When false the daemon sends nothing (`probe digest --send` still works).
+    pub enabled: bool,
+    /// A valid 6-field cron expression; each fire sends the digest of the
+    /// last complete ISO week, at most once per week.
+    pub schedule: String,
+    /// The zone the schedule is read in, as written (default: the report zone).
+    pub zone_name: String,
+    /// The same zone.
+    pub zone: TimeZone,
+    /// The largest random delay after the scheduled time; less than a day.
+    pub jitter: Duration,
+    /// The persona whose SMTP identity sends it; it exists in [`Config::personas`].
+    pub persona: String,
+    /// Where it goes; at least one address.
+    pub recipients: Vec<String>,
+}
+
+impl DigestSettings {
+    /// Mondays at 08:00.
+    pub const DEFAULT_SCHEDULE: &str = "0 0 8 * * MON";
+    /// Up to 30 minutes after the scheduled time.
+    pub const DEFAULT_JITTER: Duration = Duration::from_secs(30 * 60);
 }

@@ -21,7 +21,9 @@ use super::{Security, TokenIn};
 use crate::model::{Class, Helpdesk};
 
 /// The top-level keys, in the order the documentation lists them.
-const TOP_LEVEL_KEYS: [&str; 6] = ["enabled", "daemon", "vendor", "persona", "probe", "metrics"];
+const TOP_LEVEL_KEYS: [&str; 8] = [
+    "enabled", "daemon", "vendor", "persona", "probe", "metrics", "report", "digest",
+];
 
 /// A parsed document: every part that had the right shape, plus the names
 /// of the entries that did not (so references to them are not reported as
@@ -36,6 +38,8 @@ pub(super) struct RawDocument {
     pub metrics: Option<RawMetrics>,
     pub broken_vendors: HashSet<String>,
     pub broken_personas: HashSet<String>,
+    pub report: Option<RawReport>,
+    pub digest: Option<RawDigest>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +57,23 @@ pub(super) struct RawDaemon {
 pub(super) struct RawMetrics {
     pub enabled: Option<bool>,
     pub listen: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawReport {
+    pub zone: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawDigest {
+    pub enabled: Option<bool>,
+    pub schedule: Option<Spanned<String>>,
+    pub zone: Option<Spanned<String>>,
+    pub jitter: Option<Spanned<String>>,
+    pub persona: Spanned<String>,
+    pub recipients: Spanned<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -284,6 +305,8 @@ pub(super) fn split_document(rep: &mut Reporter<'_>) -> Option<RawDocument> {
             }
             "probe" => doc.probes = shape_entries(rep, "probe", value, &mut broken_probes),
             "metrics" => doc.metrics = shape(rep, value),
+            "report" => doc.report = shape(rep, value),
+            "digest" => doc.digest = shape(rep, value),
             other => rep.error(
                 key.span().start,
                 format!(

@@ -697,3 +697,55 @@ fn the_global_ceiling_and_the_metrics_listener_are_read_and_checked() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn report_and_digest_sections_have_defaults_and_the_example_sets_them() {
+    let plain = parse(BASE).unwrap().config;
+    assert_eq!(plain.report.zone_name, "UTC");
+    assert!(plain.digest.is_none(), "the digest is optional");
+
+    let text = format!(
+        "{BASE}\n[report]\nzone = \"Europe/Berlin\"\n\n[digest]\npersona = \"me\"\nrecipients = [\"team@team.example\"]\n"
+    );
+    let c = parse(&text).unwrap().config;
+    let d = c.digest.unwrap();
+    assert_eq!(d.schedule, "0 0 8 * * MON");
+    assert_eq!(
+        d.zone_name, "Europe/Berlin",
+        "the digest zone defaults to the report zone"
+    );
+    assert_eq!(d.jitter, Duration::from_secs(1800));
+    assert!(d.enabled);
+    assert_eq!(d.recipients, vec!["team@team.example".to_string()]);
+
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/probes.toml"));
+    let example = load(path).unwrap().config;
+    assert_eq!(example.report.zone_name, "Europe/Berlin");
+    assert_eq!(example.digest.unwrap().persona, "night-shift");
+}
+
+#[test]
+fn digest_mistakes_are_reported_at_their_position() {
+    let text = format!(
+        "{BASE}\n[digest]\npersona = \"ghost\"\nrecipients = []\nschedule = \"0 0 8 * *\"\n"
+    );
+    let errors = errors_of(&text);
+    let base_lines = BASE.lines().count();
+    assert_eq!(
+        errors,
+        vec![
+            format!(
+                "probes.toml:{}:11: unknown persona `ghost`, expected one of me",
+                base_lines + 3
+            ),
+            format!(
+                "probes.toml:{}:14: the digest needs at least one recipient",
+                base_lines + 4
+            ),
+            format!(
+                "probes.toml:{}:12: invalid schedule `0 0 8 * *`: must have 6 fields (second minute hour day-of-month month day-of-week), found 5",
+                base_lines + 5
+            ),
+        ]
+    );
+}

@@ -19,14 +19,14 @@ use super::duration::parse_duration;
 use super::error::{Reporter, offset_in_string};
 use super::raw::RawMetrics;
 use super::raw::{
-    RawBusinessHours, RawCaps, RawDaemon, RawDocument, RawOverride, RawPersona, RawProbe,
-    RawSecret, RawServer, RawVendor,
+    RawBusinessHours, RawCaps, RawDaemon, RawDigest, RawDocument, RawOverride, RawPersona,
+    RawProbe, RawReport, RawSecret, RawServer, RawVendor,
 };
 use super::secret::{Secret, SecretString};
 use super::template;
 use super::{
-    Caps, Config, DaemonSettings, ImapServer, Override, OverrideField, Persona, Probe, Security,
-    Server, Vendor,
+    Caps, Config, DaemonSettings, DigestSettings, ImapServer, Override, OverrideField, Persona,
+    Probe, ReportSettings, Security, Server, Vendor,
 };
 use crate::model::{BusinessCalendar, WeekdayKey};
 
@@ -75,6 +75,10 @@ pub(super) fn validate(doc: RawDocument, rep: &mut Reporter<'_>) -> Option<Confi
     if probes.is_empty() && !rep.has_errors() {
         rep.file_warning("no [[probe]] is defined, nothing will be filed");
     }
+    let report = doc.report.map(|r| report(rep, r)).unwrap_or_default();
+    let digest = doc
+        .digest
+        .map(|d| digest(rep, d, &report, &personas, &doc.broken_personas));
     if rep.has_errors() {
         return None;
     }
@@ -86,6 +90,8 @@ pub(super) fn validate(doc: RawDocument, rep: &mut Reporter<'_>) -> Option<Confi
         vendors,
         personas,
         probes,
+        report,
+        digest,
     })
 }
 
@@ -903,4 +909,80 @@ fn check_address(address: &str) -> Result<(), &'static str> {
         return Err("the domain is not a valid host name");
     }
     Ok(())
+}
+
+/// `[report]`: the zone ISO weeks are read in.
+fn report(rep: &mut Reporter<'_>, raw: RawReport) -> ReportSettings {
+    match raw.zone {
+        Some(name) => ReportSettings {
+            zone: zone(rep, &name),
+            zone_name: name.into_inner(),
+        },
+        None => ReportSettings::default(),
+    }
+}
+
+/// `[digest]`: when, from whom and to whom the weekly digest is sent.
+fn digest(
+    rep: &mut Reporter<'_>,
+    raw: RawDigest,
+    report: &ReportSettings,
+    personas: &[Persona],
+    broken_personas: &HashSet<String>,
+) -> DigestSettings {
+    let schedule_text = match raw.schedule {
+        Some(s) => {
+            schedule(rep, &s);
+            s.into_inner()
+        }
+        None => DigestSettings::DEFAULT_SCHEDULE.to_string(),
+    };
+    let (zone_name, tz) = match raw.zone {
+        Some(name) => {
+            let tz = zone(rep, &name);
+            (name.into_inner(), tz)
+        }
+        None => (report.zone_name.clone(), report.zone.clone()),
+    };
+    let jitter = duration(
+        rep,
+        raw.jitter.as_ref(),
+        DigestSettings::DEFAULT_JITTER,
+        |d| d < Duration::from_secs(24 * 3600),
+        "the digest jitter must be less than a day",
+    );
+    let persona = raw.persona.get_ref();
+    match personas.iter().find(|p| &p.name == persona) {
+        None if !broken_personas.contains(persona) => {
+            let names: Vec<&str> = personas.iter().map(|p| p.name.as_str()).collect();
+            unknown_reference(rep, "persona", &raw.persona, &names);
+        }
+        Some(p) if p.smtp.is_none() => rep.error(
+            raw.persona.span().start,
+            format!(
+                "persona `{persona}` has no [persona.smtp]: the digest is sent by email, so name an email persona"
+            ),
+        ),
+        _ => {}
+    }
+    if raw.recipients.get_ref().is_empty() {
+        rep.error(
+            raw.recipients.span().start,
+            "the digest needs at least one recipient",
+        );
+    }
+    DigestSettings {
+        enabled: raw.enabled.unwrap_or(true),
+        schedule: schedule_text,
+        zone_name,
+        zone: tz,
+        jitter,
+        persona: raw.persona.into_inner(),
+        recipients: raw
+            .recipients
+            .into_inner()
+            .into_iter()
+            .map(|a| address(rep, a))
+            .collect(),
+    }
 }

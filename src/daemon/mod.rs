@@ -136,6 +136,9 @@ impl Watchers {
             health.beat(&persona, health::watcher_budget(poll));
             tracker.spawn(async move { watch(engine, persona, poll, stop, health).await });
         }
+        // The digest task belongs to the engine's generation too, so a reload
+        // hands it the new config.
+        tracker.spawn(crate::digest::run(Arc::clone(engine), stop.clone()));
         tracker.close();
         Watchers { stop, tracker }
     }

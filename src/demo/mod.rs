@@ -43,6 +43,8 @@ pub enum DemoError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("cannot compose the digest: {0}")]
+    Digest(crate::digest::DigestError),
 }
 
 /// What the demo produced.
@@ -57,6 +59,8 @@ pub struct DemoOutcome {
     pub mismatches: Vec<String>,
     /// Answered probes compared with the truth.
     pub checked: usize,
+    /// The weekly digest of each simulated week, oldest first.
+    pub digests: Vec<crate::digest::Digest>,
 }
 
 /// Runs `days` simulated days from `start`, storing into `state_dir`.
@@ -141,7 +145,28 @@ pub async fn run(
             ));
         }
     }
+    // One digest per simulated week: every complete one, or the (partial)
+    // week the run started in when it is shorter than that.
+    let tz = &config.report.zone;
+    let first = crate::report::IsoWeek::containing(start, tz);
+    let last =
+        crate::digest::last_complete_week(end, tz).map_err(|e| DemoError::Digest(e.into()))?;
+    let mut weeks = vec![last];
+    while let Some(w) = weeks.last().copied().filter(|w| *w > first) {
+        weeks.push(w.previous().map_err(|e| DemoError::Digest(e.into()))?);
+    }
+    weeks.retain(|w| *w >= first);
+    if weeks.is_empty() {
+        weeks.push(first);
+    }
+    weeks.reverse();
+    let digests = weeks
+        .into_iter()
+        .map(|w| crate::digest::compose(&probes, &config, w, end))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(DemoError::Digest)?;
     Ok(DemoOutcome {
+        digests,
         state_dir: state_dir.to_path_buf(),
         start,
         end,

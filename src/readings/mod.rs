@@ -14,74 +14,19 @@
 
 use std::collections::BTreeMap;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::model::{ProbeRecord, ProbeState, Window};
 
-/// A median that may be censored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "secs", rename_all = "kebab-case")]
-pub enum Median {
-    /// No probe in the group was filed.
-    None,
-    /// The Kaplan–Meier median.
-    Exactly(i64),
-    /// Fewer than half answered by this many seconds (the longest watched).
-    MoreThan(i64),
-}
-
-impl Median {
-    /// For tables: `42m 10s`, `> 3d 0h`, `-`.
-    pub fn display(&self) -> String {
-        match self {
-            Median::None => "-".into(),
-            Median::Exactly(s) => crate::engine::human(SignedDuration::from_secs(*s)),
-            Median::MoreThan(s) => {
-                format!("> {}", crate::engine::human(SignedDuration::from_secs(*s)))
-            }
-        }
-    }
-}
-
+/// A median that may be censored: the report layer's estimate type.
+pub use crate::report::km::Estimate as Median;
 /// One observation: seconds to first human reply, or censored at seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Observation {
-    pub secs: i64,
-    pub answered: bool,
-}
+pub use crate::report::km::Observation;
 
-/// The Kaplan–Meier median of `obs`. Ties: answers at a time count before
-/// censorings at the same time (the usual convention).
+/// The Kaplan–Meier median of `obs` (see [`crate::report::km`]).
 pub fn km_median(obs: &[Observation]) -> Median {
-    if obs.is_empty() {
-        return Median::None;
-    }
-    let mut sorted = obs.to_vec();
-    sorted.sort_by_key(|o| (o.secs, !o.answered));
-    let mut at_risk = sorted.len() as f64;
-    let mut survival = 1.0f64;
-    let mut i = 0;
-    while i < sorted.len() {
-        let t = sorted[i].secs;
-        let mut events = 0usize;
-        let mut leaving = 0usize;
-        while i < sorted.len() && sorted[i].secs == t {
-            if sorted[i].answered {
-                events += 1;
-            }
-            leaving += 1;
-            i += 1;
-        }
-        if events > 0 {
-            survival *= 1.0 - events as f64 / at_risk;
-            if survival <= 0.5 + 1e-12 {
-                return Median::Exactly(t);
-            }
-        }
-        at_risk -= leaving as f64;
-    }
-    Median::MoreThan(sorted.iter().map(|o| o.secs).max().unwrap_or(0))
+    crate::report::km::median(obs)
 }
 
 /// The observation a probe contributes at `now`, if it enters latency figures.
@@ -183,53 +128,15 @@ pub fn summarize(probes: &[ProbeRecord], now: Timestamp) -> Vec<VendorSummary> {
 mod tests {
     use super::*;
 
-    fn a(secs: i64) -> Observation {
-        Observation {
-            secs,
-            answered: true,
-        }
-    }
-    fn c(secs: i64) -> Observation {
-        Observation {
-            secs,
-            answered: false,
-        }
-    }
-
     #[test]
-    fn median_of_uncensored_data_is_the_usual_lower_median() {
-        assert_eq!(km_median(&[a(10), a(20), a(30)]), Median::Exactly(20));
-        assert_eq!(
-            km_median(&[a(10), a(20), a(30), a(40)]),
-            Median::Exactly(20)
-        );
-        assert_eq!(km_median(&[a(5)]), Median::Exactly(5));
-        assert_eq!(km_median(&[]), Median::None);
-    }
-
-    #[test]
-    fn censoring_pushes_the_median_up_instead_of_being_dropped() {
-        // Answered-only median would be 20; with two probes censored at 100
-        // the KM survival is 4/5 after 10, 3/5 after 20, 2/5 after 30.
-        let obs = [a(10), a(20), a(30), c(100), c(100)];
+    fn the_vendor_median_is_the_censored_kaplan_meier_one() {
+        let obs = [
+            Observation::answer(10),
+            Observation::answer(20),
+            Observation::answer(30),
+            Observation::censored(100),
+            Observation::censored(100),
+        ];
         assert_eq!(km_median(&obs), Median::Exactly(30));
-    }
-
-    #[test]
-    fn mostly_unanswered_gives_more_than() {
-        assert_eq!(km_median(&[a(10), c(50), c(60)]), Median::MoreThan(60));
-        assert_eq!(km_median(&[c(50)]), Median::MoreThan(50));
-    }
-
-    #[test]
-    fn ties_between_answers_and_censoring_count_the_answer_first() {
-        // At 10: one answer among 2 at risk -> S = 0.5 -> median 10.
-        assert_eq!(km_median(&[c(10), a(10)]), Median::Exactly(10));
-    }
-
-    #[test]
-    fn censoring_before_answers_shrinks_the_risk_set() {
-        // c(5) leaves; at 10 one of 3 answers (S=2/3); at 20 one of 2 (S=1/3).
-        assert_eq!(km_median(&[c(5), a(10), a(20), c(30)]), Median::Exactly(20));
     }
 }

@@ -35,6 +35,7 @@
 //! - `filings_by_time` (v2): zero-padded filing second, probe id → vendor,
 //!   for the global rate ceiling.
 //! - `control` (v2): operator flags such as pauses (see [`control`]).
+//! - `digests`: ISO week → JSON `DigestRecord` (see `store::digest`).
 //!
 //! Schema versions and their upgrades are in [`migrate`].
 
@@ -49,9 +50,11 @@ use serde::{Deserialize, Serialize};
 use crate::model::{ProbeId, ProbeRecord, ProbeState};
 
 mod control;
+mod digest;
 mod migrate;
 
 pub use control::Pause;
+pub use digest::{BeginDigest, DigestRecord, DigestState};
 
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
 pub const SCHEMA_VERSION: u64 = 2;

@@ -71,6 +71,23 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server of a config entry, with its password resolved now.
+    pub fn from_config(s: &crate::config::Server) -> Result<Server, crate::config::SecretError> {
+        let password = s.password.resolve()?;
+        Ok(Server {
+            host: s.host.clone(),
+            port: s.port,
+            security: match s.security {
+                crate::config::Security::Tls => Security::Tls,
+                crate::config::Security::StartTls => Security::StartTls,
+                crate::config::Security::Insecure => Security::Insecure,
+            },
+            username: s.username.clone(),
+            password: Password::new(password.expose()),
+            ca_file: s.ca_file.clone(),
+        })
+    }
+
     /// `host:port`, for messages.
     pub fn label(&self) -> String {
         format!("{}:{}", self.host, self.port)

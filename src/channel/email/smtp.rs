@@ -107,11 +107,24 @@ pub async fn send(
             };
         }
     };
+    send_message(server, timeout, clock, &envelope, &bytes).await
+}
+
+/// Sends any composed message (the weekly digest uses this too) with the
+/// same phase tracking: the outcome says whether the server accepted it,
+/// refused it, or may have accepted it.
+pub async fn send_message(
+    server: &Server,
+    timeout: Duration,
+    clock: &dyn Clock,
+    envelope: &Envelope,
+    bytes: &[u8],
+) -> FileOutcome {
     let phase = AtomicU8::new(CONNECT);
     let total = timeout.saturating_mul(4);
     let result = tokio::time::timeout(
         total,
-        transact(server, timeout, &envelope, &bytes, &phase, clock),
+        transact(server, timeout, envelope, bytes, &phase, clock),
     )
     .await;
     let reached = phase.load(Ordering::SeqCst);

@@ -1,0 +1,117 @@
+//! `probe report`: grouped figures for a period, as a table, JSON (the
+//! grouped figures) or CSV (one row per probe).
+
+use std::process::ExitCode;
+
+use clap::Args;
+use jiff::civil::Date;
+
+use super::output::{Format, print_json};
+use super::{CliError, Global, wiring};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ReportSettings};
+use crate::model::ProbeRecord;
+use crate::report::{self, Dim, IsoWeek, Options, Period};
+
+/// `probe report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// First day included (YYYY-MM-DD, in the reporting zone).
+    #[arg(long, conflicts_with = "week")]
+    pub since: Option<Date>,
+    /// Last day included (YYYY-MM-DD, in the reporting zone) [default: today].
+    #[arg(long, conflicts_with = "week", requires = "since")]
+    pub until: Option<Date>,
+    /// One ISO week in the reporting zone, e.g. 2026-W47; compared with the week before.
+    #[arg(long)]
+    pub week: Option<String>,
+    /// Only this vendor.
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Grouping inside each vendor: any of window, channel, persona, region.
+    #[arg(long, default_value = "window,channel")]
+    pub by: String,
+}
+
+/// Loads the config when it can: it supplies calendars (business time),
+/// regions and the reporting zone. Without it the report still runs on the
+/// store alone, in UTC.
+pub(super) fn config_or_warn(g: &Global) -> Option<Config> {
+    match crate::config::load(&g.config) {
+        Ok(l) => Some(l.config),
+        Err(e) => {
+            eprintln!(
+                "warning: no usable config ({e}); business time and regions are left out and weeks are read in UTC"
+            );
+            None
+        }
+    }
+}
+
+/// The period the options name, and the one before it for the change.
+fn period(
+    args: &ReportArgs,
+    zone: &ReportSettings,
+    clock: &dyn Clock,
+) -> Result<(Option<Period>, Option<Period>), CliError> {
+    let tz = &zone.zone;
+    let usage = |e: report::PeriodError| CliError::Usage(e.to_string());
+    let p = if let Some(w) = &args.week {
+        let week: IsoWeek = w.parse().map_err(usage)?;
+        Some(Period::week(week, tz).map_err(usage)?)
+    } else if let Some(since) = args.since {
+        let until = args
+            .until
+            .unwrap_or_else(|| tz.to_datetime(clock.now()).date());
+        Some(Period::dates(since, until, tz).map_err(usage)?)
+    } else {
+        None
+    };
+    let previous = match &p {
+        Some(p) => Some(p.previous(tz).map_err(usage)?),
+        None => None,
+    };
+    Ok((p, previous))
+}
+
+/// `probe report`.
+pub fn report(g: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
+    let by = Dim::parse_list(&args.by).map_err(CliError::Usage)?;
+    let config = config_or_warn(g);
+    let settings = config
+        .as_ref()
+        .map(|c| c.report.clone())
+        .unwrap_or_default();
+    let clock = SystemClock;
+    let (period, previous) = period(&args, &settings, &clock)?;
+    let store = wiring::open_store(g, config.as_ref())?;
+    let all = store.all()?;
+    let opts = Options {
+        period,
+        previous,
+        vendor: args.vendor,
+        by,
+        now: clock.now(),
+    };
+    match g.format {
+        Format::Csv => {
+            let rows: Vec<&ProbeRecord> = all
+                .iter()
+                .filter(|p| opts.vendor.as_deref().is_none_or(|v| p.vendor == v))
+                .filter(|p| p.state != crate::model::ProbeState::Planned)
+                .filter(|p| {
+                    opts.period
+                        .as_ref()
+                        .is_none_or(|per| per.contains(p.filed_at.unwrap_or(p.due_at)))
+                })
+                .collect();
+            print!("{}", report::render::csv(&rows, config.as_ref(), opts.now));
+        }
+        Format::Json => print_json(&report::build(&all, config.as_ref(), &opts)),
+        Format::Table => print!(
+            "{}",
+            report::render::table(&report::build(&all, config.as_ref(), &opts))
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}

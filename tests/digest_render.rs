@@ -1,0 +1,292 @@
+//! The weekly digest rendered from a fixed week: snapshot tests of both
+//! parts, escaping of vendor-supplied text, and the HTML opened in headless
+//! Chromium (screenshot kept under target/test-artifacts/).
+//!
+//! `UPDATE_SNAPSHOTS=1 cargo test --test digest_render` rewrites the
+//! expected files in tests/snapshots/ after a deliberate change.
+
+// Test code: a panic with its message is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod digest_fixture;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use digest_fixture::{EVIL_SUBJECT, config, probes, read_at};
+use support_probe::digest::{self, Digest, render};
+
+fn week47() -> Digest {
+    digest::compose(&probes(), &config(), "2026-W47".parse().unwrap(), read_at()).unwrap()
+}
+
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; run with UPDATE_SNAPSHOTS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{name} differs from the snapshot at line {}:\n  expected: {:?}\n  actual:   {:?}\n\
+             (UPDATE_SNAPSHOTS=1 rewrites it after a deliberate change)",
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first)
+        );
+    }
+}
+
+#[test]
+fn the_subject_carries_the_hand_computed_headline() {
+    let d = week47();
+    // acme: 3 met (30, 40, 50 min), 3 breached (14 h off-hours, unanswered
+    // off-hours, 48 h weekend); beta: 2 met, 1 bounced (not counted).
+    assert_eq!(
+        d.subject,
+        "Vendor support, week 47: 1 of 2 vendors missed their 1h target outside business hours"
+    );
+    let acme = &d.report.vendors[0];
+    assert_eq!(acme.overall.sla.display(), "50% (3/6)");
+    // Calendar times 30m, 40m, 50m, 14h, 48h answered and 72h censored:
+    // S = 5/6, 4/6, 3/6 -> the median is 50 minutes.
+    assert_eq!(acme.overall.calendar.median.display(), "50m 0s");
+    assert_eq!(acme.change.unwrap().median_display(), "+30m 0s");
+    assert_eq!(d.report.our_side.not_filed.len(), 1);
+}
+
+#[test]
+fn text_part_matches_its_snapshot() {
+    snapshot("digest-2026-W47.txt", &render::text(&week47()));
+}
+
+#[test]
+fn html_part_matches_its_snapshot() {
+    snapshot("digest-2026-W47.html", &render::html(&week47()));
+}
+
+#[test]
+fn a_reply_subject_cannot_inject_markup_into_the_html() {
+    let html = render::html(&week47());
+    assert!(
+        html.contains(
+            "Re: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=&quot;https://evil.example/t.png&quot;&gt; &amp; &lt;/td&gt;&lt;/tr&gt;"
+        ),
+        "the subject is shown, escaped"
+    );
+    let lower = html.to_ascii_lowercase();
+    for forbidden in ["<script", "<img", "<link", "<iframe", "<style", "<a "] {
+        assert!(
+            !lower.contains(forbidden),
+            "the HTML contains {forbidden:?}"
+        );
+    }
+    // Every tag is one of the few this renderer writes, and no tag has an
+    // attribute that loads or runs anything.
+    for tag in lower.split('<').skip(1) {
+        let inside = tag.split('>').next().unwrap();
+        let name: String = inside
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+            .collect();
+        assert!(
+            [
+                "!doctype", "html", "head", "meta", "title", "body", "table", "tr", "td", "th",
+                "p", "span"
+            ]
+            .contains(&name.as_str()),
+            "unexpected tag <{name}>"
+        );
+        for attr in ["src=", "href=", " on", "url(", "javascript:"] {
+            assert!(!inside.contains(attr), "tag <{inside}> has {attr:?}");
+        }
+    }
+    // The text part shows it as it came, quoted.
+    assert!(render::text(&week47()).contains(&format!("{EVIL_SUBJECT:?}")));
+}
+
+/// Decodes an 8-bit RGB or RGBA PNG (what Chromium writes) into pixels.
+fn png_pixels(bytes: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let (mut width, mut height, mut channels) = (0u32, 0u32, 0usize);
+    let mut idat = Vec::new();
+    let mut at = 8;
+    while at + 8 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &bytes[at + 4..at + 8];
+        let data = &bytes[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => {
+                width = u32::from_be_bytes(data[0..4].try_into().unwrap());
+                height = u32::from_be_bytes(data[4..8].try_into().unwrap());
+                assert_eq!(data[8], 8, "bit depth");
+                channels = match data[9] {
+                    2 => 3,
+                    6 => 4,
+                    other => panic!("unexpected PNG colour type {other}"),
+                };
+                assert_eq!(data[12], 0, "interlaced PNGs are not expected");
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&idat[..])
+        .read_to_end(&mut raw)
+        .unwrap();
+    let stride = width as usize * channels;
+    let mut prev = vec![0u8; stride];
+    let mut pixels = Vec::with_capacity((width * height) as usize);
+    for row in raw.chunks(stride + 1).take(height as usize) {
+        let filter = row[0];
+        let mut cur = row[1..].to_vec();
+        for i in 0..stride {
+            let a = if i >= channels { cur[i - channels] } else { 0 };
+            let b = prev[i];
+            let c = if i >= channels { prev[i - channels] } else { 0 };
+            let predictor = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                4 => {
+                    let p = i16::from(a) + i16::from(b) - i16::from(c);
+                    let (pa, pb, pc) = (
+                        (p - i16::from(a)).abs(),
+                        (p - i16::from(b)).abs(),
+                        (p - i16::from(c)).abs(),
+                    );
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                other => panic!("bad PNG filter {other}"),
+            };
+            cur[i] = cur[i].wrapping_add(predictor);
+        }
+        pixels.extend(cur.chunks(channels).map(|p| [p[0], p[1], p[2]]));
+        prev = cur;
+    }
+    (width, height, pixels)
+}
+
+fn artifacts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs headless Chromium with a fresh profile; returns its stdout.
+fn chromium(page: &Path, extra: &[String]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run chromium ({e}); scripts/test installs it (apt-get install chromium)")
+        });
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "chromium failed: {status}");
+            return out;
+        }
+        assert!(Instant::now() < deadline, "chromium did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_html_renders_in_headless_chromium() {
+    let dir = artifacts();
+    let page = dir.join("digest-2026-W47.html");
+    std::fs::write(&page, render::html(&week47())).unwrap();
+    let shot = dir.join("digest-2026-W47.png");
+    let _ = std::fs::remove_file(&shot);
+    chromium(
+        &page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=900,1800".to_string(),
+        ],
+    );
+    println!("digest screenshot: {}", shot.display());
+    let (w, h, pixels) = png_pixels(&std::fs::read(&shot).unwrap());
+    assert_eq!((w, h), (900, 1800));
+    let distinct: std::collections::BTreeSet<[u8; 3]> = pixels.iter().copied().collect();
+    assert!(
+        distinct.len() > 10,
+        "the page is blank: {} colours",
+        distinct.len()
+    );
+    // The chart's bars are drawn: both bar colours are on the page.
+    for (name, colour) in [
+        ("in-hours bar", [0x2f, 0x6f, 0xde]),
+        ("out-of-hours bar", [0xe8, 0x83, 0x3a]),
+    ] {
+        let n = pixels.iter().filter(|p| **p == colour).count();
+        assert!(n > 200, "the {name} is missing ({n} pixels)");
+    }
+    let dom = chromium(&page, &["--dump-dom".to_string()]);
+    for text in [
+        "1 of 2 vendors missed their 1h target outside business hours",
+        "Median first human reply",
+        "acme",
+        "Our side (never counted against a vendor)",
+        "&lt;script&gt;alert",
+    ] {
+        assert!(dom.contains(text), "the rendered page lacks {text:?}");
+    }
+    assert!(
+        !dom.contains("<script>alert"),
+        "a reply subject became markup"
+    );
+}
