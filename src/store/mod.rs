@@ -11,11 +11,13 @@
 //! advance the mailbox checkpoint, as one atomic step.
 //!
 //! Two processes may use one store: the daemon and a `probe status` in a
-//! terminal. A store opened [`Mode::Shared`] opens the database file for each
-//! operation and closes it afterwards (waiting a little if the other process
-//! holds it); [`Mode::Exclusive`] keeps it open, for the demo, tests and bulk
-//! reads. Whether a *daemon* already runs on a state directory is decided by a
-//! separate lock file (see `daemon`), not by the database lock.
+//! terminal. Either way the database file is opened once per process and
+//! kept open. [`Mode::Shared`] opens it in redb's multi-writer mode
+//! (byte-range locks: any number of processes, one write transaction at a
+//! time, each reader sees the others' commits); [`Mode::Exclusive`] locks the
+//! whole file, for the demo, tests and bulk work. Whether a *daemon* already
+//! runs on a state directory is decided by a separate lock file (see
+//! `daemon`), not by the database lock.
 //!
 //! Tables (keys are strings; `\u{1f}` separates key parts):
 //! - `probes`: probe id → JSON [`ProbeRecord`].
@@ -127,9 +129,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// How the database file is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Keep the file open for the life of the [`Store`].
+    /// This process alone has the file open.
     Exclusive,
-    /// Open it per operation so another process can use it in between.
+    /// Other processes may have the file open at the same time.
     Shared,
 }
 
@@ -171,9 +173,9 @@ pub struct Caps {
 pub struct Store {
     path: PathBuf,
     mode: Mode,
-    /// The open database in exclusive mode; in shared mode only the turn of
-    /// this process's operations. A std mutex: it is never held across an
-    /// `.await` (store calls are synchronous).
+    /// The database, opened at the first operation and kept open; the mutex
+    /// also queues this process's operations. A std mutex: it is never held
+    /// across an `.await` (store calls are synchronous).
     db: Mutex<Option<Database>>,
 }
 
@@ -201,8 +203,12 @@ impl Store {
     fn open_db(&self) -> Result<Database> {
         let started = Instant::now();
         let mut pause = Duration::from_millis(5);
+        let mut builder = redb::Builder::new();
+        if self.mode == Mode::Shared {
+            builder.set_concurrency_mode(redb::ConcurrencyMode::MultiWriter);
+        }
         loop {
-            match Database::create(&self.path) {
+            match builder.create(&self.path) {
                 Ok(db) => return Ok(db),
                 Err(redb::DatabaseError::DatabaseAlreadyOpen)
                     if started.elapsed() < Duration::from_secs(10) =>
@@ -227,28 +233,16 @@ impl Store {
     }
 
     fn with_db<T>(&self, f: impl FnOnce(&Database) -> Result<T>) -> Result<T> {
-        match self.mode {
-            Mode::Shared => {
-                // Operations of this process queue on the mutex; the file
-                // is opened for each and closed after it, so that another
-                // process (the daemon, a `probe status`) can have it between.
-                let _turn = self.db.lock().unwrap_or_else(PoisonError::into_inner);
-                let db = self.open_db()?;
-                f(&db)
-            }
-            Mode::Exclusive => {
-                let mut guard = self.db.lock().unwrap_or_else(PoisonError::into_inner);
-                if guard.is_none() {
-                    *guard = Some(self.open_db()?);
-                }
-                match guard.as_ref() {
-                    Some(db) => f(db),
-                    None => Err(StoreError::Busy {
-                        path: self.path.clone(),
-                        waited_secs: 0,
-                    }),
-                }
-            }
+        let mut guard = self.db.lock().unwrap_or_else(PoisonError::into_inner);
+        if guard.is_none() {
+            *guard = Some(self.open_db()?);
+        }
+        match guard.as_ref() {
+            Some(db) => f(db),
+            None => Err(StoreError::Busy {
+                path: self.path.clone(),
+                waited_secs: 0,
+            }),
         }
     }
 
