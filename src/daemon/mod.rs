@@ -2,7 +2,8 @@
 //!
 //! One task per persona watches its mailbox (IDLE or polling) and records
 //! replies; the main loop plans, files what is due and closes answer
-//! windows, then sleeps until the next due probe (at most a minute). The
+//! windows, then sleeps until the next thing is due (`Engine::next_wakeup`;
+//! at most ten minutes). The
 //! shutdown trigger is passed in: on SIGTERM the main loop finishes the
 //! filing in progress, the watchers stop between operations, and the
 //! function returns once everything is drained (or after a deadline).
@@ -35,9 +36,13 @@ use health::Health;
 use notify::Notifier;
 use reload::Rebuild;
 
-/// The longest the main loop sleeps, so config-independent work (expiry,
-/// recovery) runs at least this often.
-const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// The longest the main loop sleeps even when nothing is due: the bound on
+/// how late a wall-clock step or a suspend (during which the monotonic
+/// timers stand still) is noticed. Everything else wakes the loop at its
+/// own instant (see `Engine::next_wakeup`).
+const MAX_SLEEP: Duration = Duration::from_secs(10 * 60);
+/// How soon a failed pass of the main loop is tried again.
+const RETRY_AFTER_ERROR: Duration = Duration::from_secs(60);
 /// How long shutdown waits for the watchers.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(15);
 
@@ -133,7 +138,7 @@ impl Watchers {
             let engine = Arc::clone(engine);
             let stop = stop.clone();
             let health = Arc::clone(health);
-            health.beat(&persona, health::watcher_budget(poll));
+            health.beat(&persona, watcher_budget(&engine, &persona, poll));
             tracker.spawn(async move { watch(engine, persona, poll, stop, health).await });
         }
         // The digest task belongs to the engine's generation too, so a reload
@@ -284,17 +289,25 @@ pub async fn run_with(
             }
         };
         health.step_end(result.is_ok());
+        let failed = result.is_err();
         if let Err(e) = result {
             tracing::error!(error = %e, "daemon step failed; retrying in a minute");
         }
         notifier.status(&status_line(&engine, &health));
-        let pause = match engine.next_due() {
+        // Sleep until the next thing is due; an idle daemon does no
+        // periodic work (BENCHMARKS.md, footprint).
+        let pause = match engine.next_wakeup() {
+            _ if failed => RETRY_AFTER_ERROR,
             Ok(Some(due)) => {
                 let now = engine.clock().now();
                 let ms = due.duration_since(now).as_millis().max(0);
                 Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX)).min(MAX_SLEEP)
             }
-            _ => MAX_SLEEP,
+            Ok(None) => MAX_SLEEP,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read what is due next; retrying in a minute");
+                RETRY_AFTER_ERROR
+            }
         };
         let sleep = tokio::time::sleep(pause);
         tokio::pin!(sleep);
@@ -381,6 +394,15 @@ async fn step(engine: &Engine) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// How long a round of `persona`'s watcher may take, given how long its
+/// channel may wait (IMAP IDLE lasts longer than the poll interval).
+fn watcher_budget(engine: &Engine, persona: &str, poll: Duration) -> Duration {
+    let wait = engine
+        .channel(persona)
+        .map_or(poll, |c| c.longest_wait(poll));
+    health::watcher_budget(wait)
+}
+
 /// One persona's watcher: read, record, wait, with backoff on our failures.
 async fn watch(
     engine: Arc<Engine>,
@@ -390,7 +412,7 @@ async fn watch(
     health: Arc<Health>,
 ) {
     let mut backoff = Duration::from_secs(1);
-    let budget = health::watcher_budget(poll);
+    let budget = watcher_budget(&engine, &persona, poll);
     while !shutdown.is_cancelled() {
         health.beat(&persona, budget);
         let outcome = async {

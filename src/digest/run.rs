@@ -23,8 +23,9 @@ use crate::schedule::CronSchedule;
 use crate::store::{BeginDigest, DigestRecord, DigestState, Store};
 
 /// The longest the task sleeps before looking at the clock again, so a
-/// changed wall clock (or a manual clock in tests) is followed.
-const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// stepped wall clock or a suspend is followed. Otherwise it sleeps until
+/// the next fire, retry or send time: no periodic work while idle.
+const MAX_SLEEP: Duration = Duration::from_secs(10 * 60);
 /// The first pause after a failed send; doubled up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_secs(60);
 /// The longest pause between failed sends.

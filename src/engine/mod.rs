@@ -24,6 +24,7 @@ mod api;
 mod file;
 mod ingest;
 mod plan;
+mod wake;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
