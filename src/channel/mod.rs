@@ -183,6 +183,13 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
         since: Option<Timestamp>,
     ) -> Result<Fetched, ChannelError>;
 
+    /// The longest one [`Channel::wait`] with this `max` may last: `max`
+    /// itself, unless the channel is told about new messages and waits
+    /// longer (IMAP IDLE). The daemon's health check allows for it.
+    fn longest_wait(&self, max: Duration) -> Duration {
+        max
+    }
+
     /// Returns when new messages may be waiting past `position`, or after
     /// `max`. The default just sleeps; IMAP uses IDLE.
     async fn wait(

@@ -22,10 +22,11 @@ use tokio::time::Instant;
 
 use super::notify::Notifier;
 
-/// How long one watcher round may take: the wait (`poll-interval`, or IDLE
-/// up to it), the longest backoff after a failure, and slack for a slow fetch.
-pub fn watcher_budget(poll: Duration) -> Duration {
-    poll + Duration::from_secs(300) + Duration::from_secs(600)
+/// How long one watcher round may take: the longest wait of its channel
+/// (`poll-interval`, or one IDLE), the longest backoff after a failure, and
+/// slack for a slow fetch.
+pub fn watcher_budget(wait: Duration) -> Duration {
+    wait + Duration::from_secs(300) + Duration::from_secs(600)
 }
 
 /// How long one main-loop pass may take when it has `due` probes to file.

@@ -329,14 +329,15 @@ impl Reader<'_> {
         .await
     }
 
-    /// Waits with IDLE until the mailbox changes or `max` passes. Returns at
-    /// once if messages past `position` are already waiting (mail that came
-    /// between the last fetch and this call), and falls back to sleeping if
-    /// the server has no IDLE.
+    /// Waits with IDLE until the mailbox changes or `refresh` passes. Returns
+    /// at once if messages past `position` are already waiting (mail that
+    /// came between the last fetch and this call), and falls back to
+    /// sleeping `poll` if the server has no IDLE.
     pub async fn idle(
         &self,
         position: Option<&serde_json::Value>,
-        max: Duration,
+        refresh: Duration,
+        poll: Duration,
     ) -> Result<(), ChannelError> {
         let mut session = self.login().await?;
         let caps = self
@@ -357,7 +358,7 @@ impl Reader<'_> {
         }
         if !caps.has_str("IDLE") {
             let _ = tokio::time::timeout(self.timeout, session.logout()).await;
-            tokio::time::sleep(max).await;
+            tokio::time::sleep(poll).await;
             return Ok(());
         }
         let mut handle = session.idle();
@@ -368,8 +369,13 @@ impl Reader<'_> {
                 .map_err(|e| self.err_protocol(format!("IDLE: {e}")))
         })
         .await?;
-        let (wait, _stop) = handle.wait_with_timeout(max);
-        let outcome = wait.await;
+        let (wait, _stop) = handle.wait_with_timeout(refresh);
+        // async-imap restarts its timeout at every keepalive the server sends
+        // ("* OK Still here"), so bound the whole IDLE here as well.
+        let outcome = match tokio::time::timeout(refresh, wait).await {
+            Ok(outcome) => outcome,
+            Err(_) => Ok(async_imap::extensions::idle::IdleResponse::Timeout),
+        };
         let session = self
             .timed(async {
                 handle

@@ -26,6 +26,11 @@ use jiff::Timestamp;
 use super::{Channel, ChannelError, Fetched, FileOutcome, Outgoing};
 use crate::clock::Clock;
 
+
+/// How long one IDLE lasts before it is renewed. The server tells us about
+/// new mail at once, so the poll interval does not apply; RFC 2177 asks
+/// clients to renew IDLE within 29 minutes so that servers do not drop them.
+pub const IDLE_REFRESH: Duration = Duration::from_secs(25 * 60);
 /// How a connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Security {
@@ -138,6 +143,14 @@ impl Channel for EmailChannel {
         "email"
     }
 
+    fn longest_wait(&self, max: Duration) -> Duration {
+        if self.settings.idle {
+            max.max(IDLE_REFRESH)
+        } else {
+            max
+        }
+    }
+
     fn watch_key(&self) -> String {
         format!(
             "imap:{}@{}:{}/{}",
@@ -187,6 +200,6 @@ impl Channel for EmailChannel {
             tls: &self.imap_tls,
             timeout: self.settings.timeout,
         };
-        reader.idle(position, max).await
+        reader.idle(position, IDLE_REFRESH, max).await
     }
 }
