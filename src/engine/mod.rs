@@ -20,7 +20,9 @@
 //! and never sleeps except between filing retries; everything else is the
 //! caller's rhythm.
 
+pub mod breaker;
 mod file;
+pub mod guard;
 mod ingest;
 mod plan;
 
@@ -41,6 +43,9 @@ use crate::store::{Store, StoreError, WriteTx};
 pub use file::{FileReport, compose};
 pub use ingest::{IngestReport, Recorded, human};
 pub use plan::{PlanReport, draft_record};
+
+pub use breaker::{Backoff, Breaker};
+pub use guard::Guarded;
 
 /// What can stop an engine step.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +124,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds an engine. `channels` maps persona names to their channel.
+    /// Builds an engine. `channels` maps persona names to their channel;
+    /// each is wrapped in a [`Guarded`] (circuit breakers, outage record).
     pub fn new(
         config: Arc<Config>,
         store: Arc<Store>,
@@ -130,6 +136,18 @@ impl Engine {
             .vendors
             .iter()
             .map(|v| (v.name.clone(), rules_for(v)))
+            .collect();
+        let channels = channels
+            .into_iter()
+            .map(|(persona, inner)| {
+                let guarded: Arc<dyn Channel> = Arc::new(Guarded::new(
+                    inner,
+                    &persona,
+                    Arc::clone(&store),
+                    Arc::clone(&clock),
+                ));
+                (persona, guarded)
+            })
             .collect();
         Ok(Engine {
             config,

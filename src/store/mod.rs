@@ -43,6 +43,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{ProbeId, ProbeRecord, ProbeState};
 
+mod outages;
+pub use outages::{Outage, OutageKind};
+
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
 pub const SCHEMA_VERSION: u64 = 1;
 

@@ -131,6 +131,13 @@ impl Channel for EmailChannel {
         )
     }
 
+    fn send_key(&self) -> String {
+        format!(
+            "smtp:{}@{}:{}",
+            self.settings.smtp.username, self.settings.smtp.host, self.settings.smtp.port
+        )
+    }
+
     async fn file(&self, probe: &Outgoing) -> FileOutcome {
         smtp::send(
             &self.settings.smtp,
