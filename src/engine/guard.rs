@@ -115,6 +115,13 @@ impl Guarded {
         }
     }
 
+    /// Replaces both endpoints' breakers with fresh copies of `breaker`.
+    pub fn set_breaker(&self, breaker: &Breaker) {
+        for ep in [&self.send, &self.watch] {
+            ep.lock().unwrap_or_else(PoisonError::into_inner).breaker = breaker.clone();
+        }
+    }
+
     /// The wrapped channel.
     pub fn inner(&self) -> &Arc<dyn Channel> {
         &self.inner

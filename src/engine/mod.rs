@@ -111,6 +111,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     /// One channel per persona name.
     channels: BTreeMap<String, Arc<dyn Channel>>,
+    /// The same channels' guards (breakers, outage record), to tune them.
+    guards: Vec<Arc<Guarded>>,
     /// Classification rules per vendor name, compiled once.
     rules: BTreeMap<String, classify::Rules>,
     /// Sleep between filing retries; the demo and tests shorten it.
@@ -137,15 +139,18 @@ impl Engine {
             .iter()
             .map(|v| (v.name.clone(), rules_for(v)))
             .collect();
+        let mut guards = Vec::new();
         let channels = channels
             .into_iter()
             .map(|(persona, inner)| {
-                let guarded: Arc<dyn Channel> = Arc::new(Guarded::new(
+                let guard = Arc::new(Guarded::new(
                     inner,
                     &persona,
                     Arc::clone(&store),
                     Arc::clone(&clock),
                 ));
+                guards.push(Arc::clone(&guard));
+                let guarded: Arc<dyn Channel> = guard;
                 (persona, guarded)
             })
             .collect();
@@ -154,6 +159,7 @@ impl Engine {
             store,
             clock,
             channels,
+            guards,
             rules,
             retry_pause: Duration::from_secs(5),
             shutdown: CancellationToken::new(),
@@ -164,6 +170,15 @@ impl Engine {
     /// Sets the pause between filing retries (tests use a short one).
     pub fn with_retry_pause(mut self, pause: Duration) -> Self {
         self.retry_pause = pause;
+        self
+    }
+
+    /// Replaces the circuit breakers of every channel endpoint (tests use a
+    /// short cool-down; the default is [`Breaker::default`]).
+    pub fn with_breaker(self, breaker: Breaker) -> Self {
+        for g in &self.guards {
+            g.set_breaker(&breaker);
+        }
         self
     }
 

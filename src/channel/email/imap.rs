@@ -243,7 +243,7 @@ impl Reader<'_> {
             }
         };
         uids.sort_unstable();
-        let more = uids.len() > BATCH;
+        let mut more = uids.len() > BATCH;
         uids.truncate(BATCH);
         let start_uid = if rescanned {
             0
@@ -270,6 +270,16 @@ impl Reader<'_> {
                         .map_err(|e| self.err_protocol(format!("UID FETCH: {e}")))
                 })
                 .await?;
+            // async-imap ends the FETCH stream quietly when the connection
+            // drops or the server answers NO: an empty or short answer is
+            // not proof that the UIDs asked for are gone.
+            if fetched.iter().all(|f| f.uid.is_none()) {
+                return Err(self.err_protocol(format!(
+                    "UID FETCH of {} message(s) returned none (connection lost or refused)",
+                    uids.len()
+                )));
+            }
+            let answered = fetched.iter().filter(|f| f.uid.is_some()).count();
             for f in fetched {
                 let Some(uid) = f.uid else { continue };
                 last_uid = last_uid.max(uid);
@@ -288,9 +298,13 @@ impl Reader<'_> {
                     probe_hint: None,
                 });
             }
-            // Every UID asked for is behind us now, even one the server
-            // returned without a body (expunged meanwhile).
-            last_uid = last_uid.max(uids.last().copied().unwrap_or(0));
+            // The position moves only past UIDs the server answered for (a
+            // body-less answer is an expunged message). When some were not
+            // answered, read again at once: a UID expunged meanwhile no
+            // longer matches the next search; a broken connection fails it.
+            if answered < uids.len() {
+                more = true;
+            }
         }
         messages.sort_by_key(|m| m.at);
         let last_uid = last_uid.max(
