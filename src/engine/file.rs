@@ -230,6 +230,9 @@ impl Engine {
                             r.vendor_refs.push(t.clone());
                         }
                     }
+                    // A fast reply may have been recorded while the probe was
+                    // still `filing`: derive the state from it too.
+                    r.recompute();
                 })
             })?;
             if !retry {

@@ -263,6 +263,9 @@ impl Engine {
                              have it (resolve with `probe resolve`)"
                                 .into(),
                         );
+                        // A reply recorded while it was still `filing` (the
+                        // process died after the server's 250) proves receipt.
+                        r.recompute();
                     }
                 })
             })?;
