@@ -32,6 +32,8 @@
 //! - `plans`: probe name, zone → the last fire already planned.
 //! - `cursors`: channel watch key → JSON [`Cursor`].
 //! - `meta`: `schema_version`.
+//! - `outages`: our own downtime per endpoint (see [`outages`]), created on
+//!   first write.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
