@@ -47,6 +47,9 @@ enum Fault {
     /// Forward, and cut the connection as soon as the client has sent this
     /// (after forwarding it): the server's answer never reaches the client.
     CutAfterClientSent(&'static str),
+    /// Forward until the client has sent this, then keep the connection
+    /// open but pass nothing more back: the server seems to hang mid-session.
+    StallAfterClientSent(&'static str),
 }
 
 /// A loopback TCP proxy in front of one port of the mail stack.
@@ -94,13 +97,14 @@ async fn serve(mut client: TcpStream, target: u16, fault: Fault) {
             let mut sink = tokio::io::sink();
             let _ = tokio::io::copy(&mut client, &mut sink).await;
         }
-        Fault::Pass | Fault::CutAfterClientSent(_) => {
+        Fault::Pass | Fault::CutAfterClientSent(_) | Fault::StallAfterClientSent(_) => {
             let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
                 return;
             };
-            let trigger = match fault {
-                Fault::CutAfterClientSent(t) => Some(t.as_bytes()),
-                _ => None,
+            let (trigger, stall) = match fault {
+                Fault::CutAfterClientSent(t) => (Some(t.as_bytes()), false),
+                Fault::StallAfterClientSent(t) => (Some(t.as_bytes()), true),
+                _ => (None, false),
             };
             let cut = Arc::new(AtomicBool::new(false));
             let (mut cr, mut cw) = client.into_split();
@@ -123,7 +127,7 @@ async fn serve(mut client: TcpStream, target: u16, fault: Fault) {
                     if sw.write_all(&buf[..n]).await.is_err() {
                         return;
                     }
-                    if hit {
+                    if hit && !stall {
                         // Give the server the bytes, then drop the connection.
                         let _ = sw.flush().await;
                         return;
@@ -140,7 +144,14 @@ async fn serve(mut client: TcpStream, target: u16, fault: Fault) {
                         Ok(0) | Err(_) => return,
                         Ok(n) => n,
                     };
-                    if cut_down.load(Ordering::SeqCst) || cw.write_all(&buf[..n]).await.is_err() {
+                    if cut_down.load(Ordering::SeqCst) {
+                        if stall {
+                            // Swallow the answer; the client waits in vain.
+                            continue;
+                        }
+                        return;
+                    }
+                    if cw.write_all(&buf[..n]).await.is_err() {
                         return;
                     }
                 }
@@ -399,6 +410,37 @@ async fn smtp_cut_after_the_data_is_uncertain_never_resent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_that_hangs_after_the_data_times_out_as_uncertain() {
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = Proxy::start(stack.smtp_plain_port).await;
+    proxy.set(Fault::StallAfterClientSent("\r\n.\r\n"));
+    let smtp = server(proxy.port, Security::Insecure, "", "", None);
+    let e = engine(
+        dir.path(),
+        smtp,
+        dana_imap(stack, stack.imap_port),
+        system(),
+        "1h",
+    );
+    let report = e.run_now("acme-fault").await.unwrap();
+    assert_eq!(report.state, ProbeState::Uncertain, "{report:?}");
+    let reason = report.reason.unwrap_or_default();
+    assert!(
+        reason.contains("no reply to the message data within 1 s"),
+        "the per-step timeout fired: {reason}"
+    );
+    assert_eq!(proxy.connections(), 1, "never re-sent");
+    stack
+        .wait_for("support@vendor.test", Duration::from_secs(20), |m| {
+            m.header("X-Support-Probe").as_deref() == Some(report.id.as_str())
+        })
+        .unwrap();
+    assert_eq!(received(stack, report.id.as_str()), 1);
+    assert_vendor_not_blamed(&e);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_that_refuses_or_stalls_times_out_and_is_not_filed() {
     let stack = MailStack::shared();
     for fault in [Fault::Refuse, Fault::Stall] {
@@ -549,10 +591,13 @@ async fn watching_pauses_while_imap_fails_and_resumes_without_losing_or_doubling
     proxy.set(Fault::Stall);
     let err = e.watch_once("dana").await.unwrap_err();
     assert!(err.to_string().contains("did not answer"), "{err}");
+    proxy.set(Fault::StallAfterClientSent("EXAMINE"));
+    let err = e.watch_once("dana").await.unwrap_err();
+    assert!(err.to_string().contains("did not answer"), "{err}");
     let outages = e.store().outages().unwrap();
     assert_eq!(outages.len(), 1, "one interval: {outages:?}");
     assert_eq!(outages[0].kind, OutageKind::Watch);
-    assert_eq!(outages[0].failures, 2);
+    assert_eq!(outages[0].failures, 3);
 
     // The answer window of both closes while we cannot read: neither is unanswered.
     clock.advance(SignedDuration::from_hours(2));
