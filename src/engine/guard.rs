@@ -138,10 +138,10 @@ impl Guarded {
     fn admit(&self, kind: OutageKind, now: Timestamp) -> Result<TrialGuard<'_>, (String, String)> {
         let endpoint = self.endpoint(kind);
         let mut ep = endpoint.lock().unwrap_or_else(PoisonError::into_inner);
-        let half_open_before = matches!(ep.breaker.state(), BreakerState::Open { .. });
+        let was_open = matches!(ep.breaker.state(), BreakerState::Open { .. });
         match ep.breaker.admit(now) {
             Admission::Go => {
-                if half_open_before {
+                if was_open {
                     tracing::info!(endpoint = %ep.key, kind = %kind, "circuit half-open: trying the endpoint again");
                 }
                 Ok(TrialGuard {
