@@ -675,3 +675,37 @@ async fn a_daemon_with_a_dead_mailbox_keeps_running_and_resumes_watching() {
     shutdown.cancel();
     daemon.await.expect("no panic").expect("a clean stop");
 }
+
+// ---------------------------------------------------------------- DNS
+
+/// A host name the resolver rejects on this machine: the empty label makes
+/// glibc fail the lookup itself, so no DNS query leaves the machine.
+const UNRESOLVABLE: &str = "mx..support-probe.invalid";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_does_not_resolve_is_our_outage_not_the_vendors() {
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let mut smtp = plain_smtp(stack);
+    smtp.host = UNRESOLVABLE.into();
+    let mut imap = dana_imap(stack, stack.imap_port);
+    imap.host = UNRESOLVABLE.into();
+    let e = engine(dir.path(), smtp, imap, system(), "1h");
+
+    let report = e.run_now("acme-fault").await.unwrap();
+    assert_eq!(report.state, ProbeState::NotFiled, "{report:?}");
+    let err = e.watch_once("dana").await.unwrap_err();
+    assert!(
+        err.to_string().contains("lookup") || err.to_string().contains("resolve"),
+        "a DNS failure says so: {err}"
+    );
+    let outages = e.store().outages().unwrap();
+    let kinds: Vec<OutageKind> = outages.iter().map(|o| o.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![OutageKind::Send, OutageKind::Watch],
+        "{outages:?}"
+    );
+    assert!(outages.iter().all(|o| o.ended_at.is_none()));
+    assert_vendor_not_blamed(&e);
+}
