@@ -44,7 +44,11 @@ async fn main() {
     let intervals: Vec<u64> = std::env::var("BENCH_INTERVALS")
         .unwrap_or_else(|_| "1,60,300".into())
         .split(',')
-        .map(|s| s.trim().parse().expect("BENCH_INTERVALS: seconds, comma separated"))
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("BENCH_INTERVALS: seconds, comma separated")
+        })
         .collect();
     let samples: usize = std::env::var("BENCH_SAMPLES")
         .ok()
@@ -53,7 +57,10 @@ async fn main() {
         .ok()
         .map_or_else(|| fastrand::u64(..), |s| s.parse().expect("BENCH_SEED"));
     fastrand::seed(seed);
-    println!("{BENCH}: seed {seed}, {samples} replies per run, machine: {}", common::machine());
+    println!(
+        "{BENCH}: seed {seed}, {samples} replies per run, machine: {}",
+        common::machine()
+    );
 
     let mut accuracy = Table::new(
         BENCH,
@@ -130,7 +137,11 @@ async fn run(interval: u64, idle: bool, n: usize) -> Vec<Sample> {
 
     // Polling: replies spread over two intervals, so they land at every
     // phase of the poll cycle. IDLE: the interval plays no part, 20 s do.
-    let span = if idle { 20.0 } else { (2 * interval).max(20) as f64 };
+    let span = if idle {
+        20.0
+    } else {
+        (2 * interval).max(20) as f64
+    };
     let mut offsets: Vec<f64> = (0..n).map(|_| fastrand::f64() * span).collect();
     offsets.sort_by(f64::total_cmp);
 

@@ -158,6 +158,9 @@ pub enum ChannelError {
     Timeout { server: String, secs: u64 },
     #[error("cannot read the secret for {what}: {reason}")]
     Secret { what: String, reason: String },
+    /// Not tried: the endpoint's circuit breaker is open (see `engine::guard`).
+    #[error("{endpoint}: not tried, it failed repeatedly (circuit breaker open, {when})")]
+    CircuitOpen { endpoint: String, when: String },
 }
 
 /// A way to file probes and read what comes back.
@@ -169,6 +172,13 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
     /// The key of this channel's checkpoint in the store. Channels that share
     /// a mailbox share a key.
     fn watch_key(&self) -> String;
+
+    /// The key of the endpoint probes are sent through, for the circuit
+    /// breaker and the outage record (`engine::guard`). Distinct from
+    /// [`Channel::watch_key`] when filing and reading use different servers.
+    fn send_key(&self) -> String {
+        format!("{}-send:{}", self.kind(), self.watch_key())
+    }
 
     /// Sends one probe.
     async fn file(&self, probe: &Outgoing) -> FileOutcome;

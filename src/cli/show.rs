@@ -25,7 +25,8 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
     let store = wiring::open_store(g, config.as_ref())?;
     let all = store.all()?;
     let now = Timestamp::now();
-    let summary = readings::summarize(&all, now);
+    let own = own_side(&store)?;
+    let summary = readings::summarize_with(&all, now, &own);
     let pending: Vec<&ProbeRecord> = all
         .iter()
         .filter(|p| {
@@ -44,6 +45,7 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
             "paused": store.pauses()?,
             "vendors": summary,
             "pending": pending,
+            "own_downtime": own_downtime_json(&own, &all, now),
         })),
         Format::Table | Format::Csv => {
             println!("store: {}", store.path().display());
@@ -75,9 +77,102 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
                     table(&["PENDING PROBE", "VENDOR", "STATE", "WHEN"], &rows)
                 );
             }
+            print!("{}", render_own_downtime(&own, &all, now));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How far back `probe status` reports our own downtime.
+const OWN_DOWNTIME_DAYS: i64 = 30;
+
+/// Our side as the store knows it: mailbox cursors and recorded outages.
+fn own_side(store: &crate::store::Store) -> Result<readings::own::OwnSide, CliError> {
+    Ok(readings::own::OwnSide::new(
+        &store.cursors()?,
+        store.outages()?,
+    ))
+}
+
+fn own_period(now: Timestamp) -> Timestamp {
+    now.checked_sub(jiff::SignedDuration::from_hours(24 * OWN_DOWNTIME_DAYS))
+        .unwrap_or(now)
+}
+
+fn own_downtime_json(
+    own: &readings::own::OwnSide,
+    all: &[ProbeRecord],
+    now: Timestamp,
+) -> serde_json::Value {
+    let from = own_period(now);
+    let outages: Vec<_> = own
+        .outages()
+        .iter()
+        .filter(|o| o.started_at <= now && o.ended_at.is_none_or(|e| e >= from))
+        .collect();
+    let flagged: Vec<_> = all
+        .iter()
+        .filter(|p| own.degraded(p).is_some())
+        .map(|p| p.id.to_string())
+        .collect();
+    serde_json::json!({
+        "from": from,
+        "to": now,
+        "totals": readings::own::downtime(own.outages(), from, now),
+        "outages": outages,
+        "flagged_probes": flagged,
+    })
+}
+
+/// The "our own downtime" section of `probe status`: never a vendor's figure.
+pub fn render_own_downtime(
+    own: &readings::own::OwnSide,
+    all: &[ProbeRecord],
+    now: Timestamp,
+) -> String {
+    let from = own_period(now);
+    let totals = readings::own::downtime(own.outages(), from, now);
+    let mut out = format!(
+        "\nour own downtime, last {OWN_DOWNTIME_DAYS} days (not counted against any vendor):\n"
+    );
+    if totals.is_empty() {
+        out.push_str("  none recorded\n");
+        return out;
+    }
+    let rows: Vec<Vec<String>> = totals
+        .iter()
+        .map(|d| {
+            vec![
+                d.kind.to_string(),
+                d.endpoint.clone(),
+                d.persona.clone(),
+                d.outages.to_string(),
+                human(jiff::SignedDuration::from_secs(d.secs)),
+                if d.ongoing { "ONGOING" } else { "ok" }.to_string(),
+                d.last_reason.clone(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "KIND",
+            "ENDPOINT",
+            "PERSONA",
+            "OUTAGES",
+            "DOWN FOR",
+            "NOW",
+            "LAST REASON",
+        ],
+        &rows,
+    ));
+    let flagged = all.iter().filter(|p| own.degraded(p).is_some()).count();
+    if flagged > 0 {
+        out.push_str(&format!(
+            "  {flagged} probe(s) were filed or waited for replies during these outages; their \
+             figures stand (server timestamps) but are flagged: `probe status --format json`\n"
+        ));
+    }
+    out
 }
 
 /// The per-vendor table of `status` and the demo.

@@ -411,7 +411,8 @@ async fn watch(
     shutdown: CancellationToken,
     health: Arc<Health>,
 ) {
-    let mut backoff = Duration::from_secs(1);
+    let mut backoff = crate::engine::Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
+    let mut rng = fastrand::Rng::new();
     let budget = watcher_budget(&engine, &persona, poll);
     while !shutdown.is_cancelled() {
         health.beat(&persona, budget);
@@ -430,16 +431,16 @@ async fn watch(
         }
         .await;
         match outcome {
-            Ok(()) => backoff = Duration::from_secs(1),
+            Ok(()) => backoff.reset(),
             Err(e) => {
-                tracing::warn!(%persona, error = %e, retry_in_secs = backoff.as_secs(), "cannot read replies (our side); retrying");
-                let jitter =
-                    Duration::from_millis(fastrand::u64(0..=backoff.as_millis().min(5000) as u64));
+                // Watching is paused (our outage is recorded by the engine's
+                // guard); the backoff has jitter so personas do not retry in step.
+                let pause = backoff.next(&mut rng);
+                tracing::warn!(%persona, error = %e, retry_in_ms = pause.as_millis(), "cannot read replies (our side); watching paused, retrying");
                 tokio::select! {
-                    _ = tokio::time::sleep(backoff + jitter) => {}
+                    _ = tokio::time::sleep(pause) => {}
                     _ = shutdown.cancelled() => {}
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(300));
             }
         }
     }

@@ -5,7 +5,8 @@
 //!    caps, and mark the probe `filing` with its subject, Message-ID and
 //!    recipients. From here on the probe can never be sent by another pass.
 //! 2. Send it. A definite failure of ours (connection refused, TLS, AUTH,
-//!    4xx) is retried with backoff inside `filing-retry-window`; then the
+//!    4xx) is retried with jittered backoff inside `filing-retry-window`
+//!    (an open circuit breaker answers at once, see `guard`); then the
 //!    probe is `not-filed` with the reason, which the readings exclude.
 //! 3. Accepted: `filed`, `filed_at` = the server's acceptance. Unknown
 //!    (the connection died after the data): `uncertain`, never re-sent.
@@ -170,7 +171,7 @@ impl Engine {
         let started = self.clock.now();
         let window =
             SignedDuration::try_from(self.config.daemon.filing_retry_window).unwrap_or_default();
-        let mut pause = self.retry_pause;
+        let mut backoff = super::Backoff::new(self.retry_pause, Duration::from_secs(120));
         loop {
             // Recorded before the send, so that recovery after a crash can
             // tell "died while sending" (uncertain) from "died between
@@ -230,6 +231,9 @@ impl Engine {
                             r.vendor_refs.push(t.clone());
                         }
                     }
+                    // A fast reply may have been recorded while the probe was
+                    // still `filing`: derive the state from it too.
+                    r.recompute();
                 })
             })?;
             if !retry {
@@ -245,7 +249,13 @@ impl Engine {
                     reason,
                 });
             }
-            tracing::warn!(probe = %id, reason = reason.as_deref().unwrap_or(""), retry_in_secs = pause.as_secs(), "send failed, retrying");
+            let pause = backoff.next(
+                &mut self
+                    .rng
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            tracing::warn!(probe = %id, reason = reason.as_deref().unwrap_or(""), retry_in_ms = pause.as_millis(), "send failed, retrying");
             let stopping = tokio::select! {
                 _ = tokio::time::sleep(pause) => false,
                 _ = self.shutdown.cancelled() => true,
@@ -267,7 +277,6 @@ impl Engine {
                     reason: Some(reason),
                 });
             }
-            pause = (pause * 2).min(Duration::from_secs(120));
         }
     }
 

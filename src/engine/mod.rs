@@ -21,7 +21,9 @@
 //! caller's rhythm.
 
 mod api;
+pub mod breaker;
 mod file;
+pub mod guard;
 mod ingest;
 mod plan;
 mod wake;
@@ -43,6 +45,9 @@ use crate::store::{Store, StoreError, WriteTx};
 pub use file::{FileReport, compose};
 pub use ingest::{IngestReport, Recorded, human};
 pub use plan::{PlanReport, draft_record};
+
+pub use breaker::{Backoff, Breaker};
+pub use guard::Guarded;
 
 /// What can stop an engine step.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +113,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     /// One channel per persona name.
     channels: BTreeMap<String, Arc<dyn Channel>>,
+    /// The same channels' guards (breakers, outage record), to tune them.
+    guards: Vec<Arc<Guarded>>,
     /// Classification rules per vendor name, compiled once.
     rules: BTreeMap<String, classify::Rules>,
     /// Sleep between filing retries; the demo and tests shorten it.
@@ -121,7 +128,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds an engine. `channels` maps persona names to their channel.
+    /// Builds an engine. `channels` maps persona names to their channel;
+    /// each is wrapped in a [`Guarded`] (circuit breakers, outage record).
     pub fn new(
         config: Arc<Config>,
         store: Arc<Store>,
@@ -133,11 +141,27 @@ impl Engine {
             .iter()
             .map(|v| (v.name.clone(), rules_for(v)))
             .collect();
+        let mut guards = Vec::new();
+        let channels = channels
+            .into_iter()
+            .map(|(persona, inner)| {
+                let guard = Arc::new(Guarded::new(
+                    inner,
+                    &persona,
+                    Arc::clone(&store),
+                    Arc::clone(&clock),
+                ));
+                guards.push(Arc::clone(&guard));
+                let guarded: Arc<dyn Channel> = guard;
+                (persona, guarded)
+            })
+            .collect();
         Ok(Engine {
             config,
             store,
             clock,
             channels,
+            guards,
             rules,
             retry_pause: Duration::from_secs(5),
             shutdown: CancellationToken::new(),
@@ -148,6 +172,15 @@ impl Engine {
     /// Sets the pause between filing retries (tests use a short one).
     pub fn with_retry_pause(mut self, pause: Duration) -> Self {
         self.retry_pause = pause;
+        self
+    }
+
+    /// Replaces the circuit breakers of every channel endpoint (tests use a
+    /// short cool-down; the default is [`Breaker::default`]).
+    pub fn with_breaker(self, breaker: Breaker) -> Self {
+        for g in &self.guards {
+            g.set_breaker(&breaker);
+        }
         self
     }
 
@@ -232,6 +265,9 @@ impl Engine {
                              have it (resolve with `probe resolve`)"
                                 .into(),
                         );
+                        // A reply recorded while it was still `filing` (the
+                        // process died after the server's 250) proves receipt.
+                        r.recompute();
                     }
                 })
             })?;

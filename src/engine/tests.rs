@@ -453,3 +453,36 @@ async fn attempts_are_recorded_once_each_with_their_outcome() {
     );
     assert_eq!(p.attempts.last().unwrap().outcome, "failed: 421 try later");
 }
+
+#[tokio::test]
+async fn a_reply_recorded_while_still_filing_settles_the_probe_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let id = begun_filing(&r);
+    let mid = "crash-after-250@probe.example";
+    r.engine
+        .store()
+        .write(|tx| tx.update(&id, |p| p.message_id = Some(mid.into())))
+        .unwrap();
+    // The process died after the server's 250; the vendor answered at once.
+    r.channel.inbox.lock().unwrap().push(reply(
+        "h",
+        ts("2026-11-02T12:03:00Z"),
+        mid,
+        "Hi Dana, I reset the origin credentials for your account and everything works again.",
+    ));
+    r.engine.watch_once("me").await.unwrap();
+    assert_eq!(
+        r.engine.store().get(&id).unwrap().unwrap().state,
+        ProbeState::Filing
+    );
+    r.clock.advance(SignedDuration::from_mins(20));
+    assert_eq!(r.engine.recover().unwrap(), vec![id.clone()]);
+    let p = r.engine.store().get(&id).unwrap().unwrap();
+    assert_eq!(
+        p.state,
+        ProbeState::Answered,
+        "the reply proves receipt: {p:#?}"
+    );
+    assert_eq!(p.filed_at, p.filing_started_at);
+}

@@ -65,7 +65,7 @@ struct Hist {
 /// The exposition text for the records in the store.
 pub fn render(store: &Store, health: &Health) -> Result<String, StoreError> {
     let records = store.all()?;
-    let cursors = store.cursors()?;
+    let cursors: Vec<_> = store.cursors()?.into_iter().collect();
     let pauses = store.pauses()?;
     let version = store.schema_version()?;
     Ok(render_parts(

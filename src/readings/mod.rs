@@ -19,6 +19,8 @@ use serde::Serialize;
 
 use crate::model::{ProbeRecord, ProbeState, Window};
 
+pub mod own;
+
 /// A median that may be censored: the report layer's estimate type.
 pub use crate::report::km::Estimate as Median;
 /// One observation: seconds to first human reply, or censored at seconds.
@@ -84,6 +86,15 @@ pub struct VendorSummary {
 
 /// Summaries per vendor, in name order.
 pub fn summarize(probes: &[ProbeRecord], now: Timestamp) -> Vec<VendorSummary> {
+    summarize_with(probes, now, &own::OwnSide::default())
+}
+
+/// Summaries per vendor, keeping our own downtime out of the figures (see [`own`]).
+pub fn summarize_with(
+    probes: &[ProbeRecord],
+    now: Timestamp,
+    own: &own::OwnSide,
+) -> Vec<VendorSummary> {
     let mut by_vendor: BTreeMap<&str, Vec<&ProbeRecord>> = BTreeMap::new();
     for p in probes {
         by_vendor.entry(p.vendor.as_str()).or_default().push(p);
@@ -95,7 +106,7 @@ pub fn summarize(probes: &[ProbeRecord], now: Timestamp) -> Vec<VendorSummary> {
             let obs = |inside: bool| -> Vec<Observation> {
                 ps.iter()
                     .filter(|p| (p.window == Some(Window::BusinessHours)) == inside)
-                    .filter_map(|p| observation(p, now))
+                    .filter_map(|p| own.observation(p, now))
                     .collect()
             };
             let (inside, outside) = (obs(true), obs(false));

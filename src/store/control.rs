@@ -17,8 +17,8 @@ use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ACTIVE, CONTROL, CURSORS, Cursor, FILINGS_BY_TIME, META, PLANS, PROBES, Result, SEP, Store,
-    WriteTx, decode, encode, vendor_key,
+    ACTIVE, CONTROL, FILINGS_BY_TIME, META, PLANS, PROBES, Result, SEP, Store, WriteTx, decode,
+    encode, vendor_key,
 };
 use crate::model::ProbeState;
 
@@ -114,20 +114,6 @@ impl Store {
                 out.push(decode(k.value(), v.value())?);
             }
             out.sort_by_key(|p: &Pause| p.vendor.clone());
-            Ok(out)
-        })
-    }
-
-    /// Every channel checkpoint, by watch key (for `/metrics`).
-    pub fn cursors(&self) -> Result<Vec<(String, Cursor)>> {
-        self.with_db(|db| {
-            let txn = db.begin_read()?;
-            let t = txn.open_table(CURSORS)?;
-            let mut out = Vec::new();
-            for row in t.iter()? {
-                let (k, v) = row?;
-                out.push((k.value().to_string(), decode(k.value(), v.value())?));
-            }
             Ok(out)
         })
     }

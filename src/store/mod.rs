@@ -38,6 +38,8 @@
 //!   for the global rate ceiling.
 //! - `control` (v2): operator flags such as pauses (see [`control`]).
 //! - `digests`: ISO week → JSON `DigestRecord` (see `store::digest`).
+//! - `outages`: our own downtime per endpoint (see [`outages`]), created on
+//!   first write.
 //!
 //! Schema versions and their upgrades are in [`migrate`].
 
@@ -54,9 +56,11 @@ use crate::model::{ProbeId, ProbeRecord, ProbeState};
 mod control;
 mod digest;
 mod migrate;
+mod outages;
 
 pub use control::Pause;
 pub use digest::{BeginDigest, DigestRecord, DigestState};
+pub use outages::{Outage, OutageKind};
 
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
 pub const SCHEMA_VERSION: u64 = 2;

@@ -12,6 +12,9 @@
 //!   `since`; the engine drops messages it already recorded (by Message-ID).
 //! - At most [`BATCH`] messages per call, so memory stays bounded; `more`
 //!   says to call again.
+//! - Every network step has its own timeout: connect (with DNS), TLS, the
+//!   greeting, STARTTLS, LOGIN, EXAMINE, each SEARCH and FETCH, LOGOUT, and
+//!   IDLE's start and DONE; IDLE itself ends after `max` at the latest.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -101,35 +104,43 @@ impl Reader<'_> {
         Ok(Box::new(tls))
     }
 
-    /// Connects, secures and logs in.
+    /// Connects, secures and logs in; each step (DNS and TCP, TLS, the
+    /// greeting, STARTTLS, LOGIN) has its own timeout.
     async fn login(&self) -> Result<ImapSession, ChannelError> {
-        self.timed(async {
-            let tcp = TcpStream::connect((self.server.host.as_str(), self.server.port))
-                .await
-                .map_err(|e| ChannelError::Connect {
-                    server: self.server.label(),
-                    reason: e.to_string(),
-                })?;
-            let stream: Box<dyn Io> = match self.server.security {
-                Security::Tls => self.tls_wrap(tcp).await?,
-                Security::Insecure => Box::new(tcp),
-                Security::StartTls => {
-                    let mut client = async_imap::Client::new(tcp);
-                    self.greeting(&mut client).await?;
+        let tcp = self
+            .timed(async {
+                TcpStream::connect((self.server.host.as_str(), self.server.port))
+                    .await
+                    .map_err(|e| ChannelError::Connect {
+                        server: self.server.label(),
+                        reason: e.to_string(),
+                    })
+            })
+            .await?;
+        let stream: Box<dyn Io> = match self.server.security {
+            Security::Tls => self.timed(self.tls_wrap(tcp)).await?,
+            Security::Insecure => Box::new(tcp),
+            Security::StartTls => {
+                let mut client = async_imap::Client::new(tcp);
+                self.timed(self.greeting(&mut client)).await?;
+                self.timed(async {
                     client
                         .run_command_and_check_ok("STARTTLS", None)
                         .await
                         .map_err(|e| ChannelError::Tls {
                             server: self.server.label(),
                             reason: format!("STARTTLS refused: {e}"),
-                        })?;
-                    self.tls_wrap(client.into_inner()).await?
-                }
-            };
-            let mut client = async_imap::Client::new(stream);
-            if self.server.security != Security::StartTls {
-                self.greeting(&mut client).await?;
+                        })
+                })
+                .await?;
+                self.timed(self.tls_wrap(client.into_inner())).await?
             }
+        };
+        let mut client = async_imap::Client::new(stream);
+        if self.server.security != Security::StartTls {
+            self.timed(self.greeting(&mut client)).await?;
+        }
+        self.timed(async {
             client
                 .login(&self.server.username, self.server.password.expose())
                 .await
@@ -232,7 +243,7 @@ impl Reader<'_> {
             }
         };
         uids.sort_unstable();
-        let more = uids.len() > BATCH;
+        let mut more = uids.len() > BATCH;
         uids.truncate(BATCH);
         let start_uid = if rescanned {
             0
@@ -259,6 +270,16 @@ impl Reader<'_> {
                         .map_err(|e| self.err_protocol(format!("UID FETCH: {e}")))
                 })
                 .await?;
+            // async-imap ends the FETCH stream quietly when the connection
+            // drops or the server answers NO: an empty or short answer is
+            // not proof that the UIDs asked for are gone.
+            if fetched.iter().all(|f| f.uid.is_none()) {
+                return Err(self.err_protocol(format!(
+                    "UID FETCH of {} message(s) returned none (connection lost or refused)",
+                    uids.len()
+                )));
+            }
+            let answered = fetched.iter().filter(|f| f.uid.is_some()).count();
             for f in fetched {
                 let Some(uid) = f.uid else { continue };
                 last_uid = last_uid.max(uid);
@@ -278,9 +299,13 @@ impl Reader<'_> {
                     api: None,
                 });
             }
-            // Every UID asked for is behind us now, even one the server
-            // returned without a body (expunged meanwhile).
-            last_uid = last_uid.max(uids.last().copied().unwrap_or(0));
+            // The position moves only past UIDs the server answered for (a
+            // body-less answer is an expunged message). When some were not
+            // answered, read again at once: a UID expunged meanwhile no
+            // longer matches the next search; a broken connection fails it.
+            if answered < uids.len() {
+                more = true;
+            }
         }
         messages.sort_by_key(|m| m.at);
         let last_uid = last_uid.max(

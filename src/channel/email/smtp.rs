@@ -13,6 +13,10 @@
 //!
 //! `filed_at` is our clock read the moment the server's 250 reply to the
 //! data arrives: the instant the message was accepted.
+//!
+//! Every step (connect with DNS, TCP, TLS and greeting; STARTTLS; AUTH; each
+//! command; the data; QUIT) has its own timeout, and the whole transaction
+//! four times that as a backstop.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -161,6 +165,8 @@ enum Failure {
     Smtp(lettre::transport::smtp::Error),
     /// A problem on our side that retrying cannot fix (no STARTTLS offered, bad CA file).
     Setup(String),
+    /// One step (connect, TLS, a command, the data) got no answer in time.
+    Timeout(Duration),
 }
 
 impl From<lettre::transport::smtp::Error> for Failure {
@@ -172,6 +178,26 @@ impl From<lettre::transport::smtp::Error> for Failure {
 fn judge(server: &Server, phase: u8, failure: &Failure) -> FileOutcome {
     let e = match failure {
         Failure::Smtp(e) => e,
+        Failure::Timeout(d) if phase >= DATA_SENT => {
+            return FileOutcome::Unknown {
+                reason: format!(
+                    "{}: no reply to the message data within {} s; the server may have accepted it",
+                    server.label(),
+                    d.as_secs()
+                ),
+            };
+        }
+        Failure::Timeout(d) => {
+            return FileOutcome::Rejected {
+                reason: format!(
+                    "{}: timed out after {} s while {}",
+                    server.label(),
+                    d.as_secs(),
+                    phase_name(phase)
+                ),
+                retryable: true,
+            };
+        }
         Failure::Setup(reason) => {
             return FileOutcome::Rejected {
                 reason: format!("{} while {}: {reason}", server.label(), phase_name(phase)),
@@ -206,6 +232,17 @@ fn tls_parameters(server: &Server) -> Result<TlsParameters, Failure> {
     Ok(builder.build_rustls()?)
 }
 
+/// One step of the transaction, bounded by the per-operation timeout.
+async fn step<T>(
+    timeout: Duration,
+    fut: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r.map_err(Failure::Smtp),
+        Err(_) => Err(Failure::Timeout(timeout)),
+    }
+}
+
 async fn transact(
     server: &Server,
     timeout: Duration,
@@ -219,12 +256,17 @@ async fn transact(
         Security::Tls => Some(tls_parameters(server)?),
         Security::StartTls | Security::Insecure => None,
     };
-    let mut conn = AsyncSmtpConnection::connect_tokio1(
-        (server.host.as_str(), server.port),
-        Some(timeout),
-        &hello,
-        implicit,
-        None,
+    // Connecting includes DNS, TCP, implicit TLS, the greeting and EHLO:
+    // lettre bounds only the TCP part, so the whole step is bounded here.
+    let mut conn = step(
+        timeout,
+        AsyncSmtpConnection::connect_tokio1(
+            (server.host.as_str(), server.port),
+            Some(timeout),
+            &hello,
+            implicit,
+            None,
+        ),
     )
     .await?;
     phase.store(SECURE, Ordering::SeqCst);
@@ -234,7 +276,8 @@ async fn transact(
                 "the server does not offer STARTTLS and TLS is required".into(),
             ));
         }
-        conn.starttls(tls_parameters(server)?, &hello).await?;
+        let tls = tls_parameters(server)?;
+        step(timeout, conn.starttls(tls, &hello)).await?;
     }
     phase.store(AUTH, Ordering::SeqCst);
     if !server.username.is_empty() {
@@ -242,25 +285,31 @@ async fn transact(
             server.username.clone(),
             server.password.expose().to_string(),
         );
-        conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
-            .await?;
+        step(
+            timeout,
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds),
+        )
+        .await?;
     }
     phase.store(ENVELOPE, Ordering::SeqCst);
-    conn.command(Mail::new(envelope.from().cloned(), vec![]))
-        .await?;
+    step(
+        timeout,
+        conn.command(Mail::new(envelope.from().cloned(), vec![])),
+    )
+    .await?;
     for rcpt in envelope.to() {
-        conn.command(Rcpt::new(rcpt.clone(), vec![])).await?;
+        step(timeout, conn.command(Rcpt::new(rcpt.clone(), vec![]))).await?;
     }
-    conn.command(Data).await?;
+    step(timeout, conn.command(Data)).await?;
     phase.store(DATA_SENT, Ordering::SeqCst);
-    let reply = conn.message(bytes).await?;
+    let reply = step(timeout, conn.message(bytes)).await?;
     let at = clock.now();
     let text = format!(
         "{} {}",
         reply.code(),
         reply.message().collect::<Vec<_>>().join(" ")
     );
-    // The message is accepted; a failing QUIT changes nothing.
-    let _ = conn.quit().await;
+    // The message is accepted; a failing or silent QUIT changes nothing.
+    let _ = tokio::time::timeout(timeout, conn.quit()).await;
     Ok((at, text))
 }

@@ -1,0 +1,412 @@
+//! Chaos: a real `probe daemon` filing probes to three vendors on a short
+//! cron with small caps, against the real mail stack, is killed with SIGKILL
+//! at random moments (seeded; the seed is printed, `CHAOS_SEED=n` replays
+//! it) and restarted, many times, while a responder answers every probe the
+//! vendors receive. Afterwards, counting by the vendors' mailboxes, not by our
+//! store:
+//!
+//! - every ticket a vendor received maps to exactly one probe record, and
+//!   that record says it may have reached the vendor;
+//! - every record that says `filed`/`answered` is in the vendor's mailbox;
+//! - every reply is recorded exactly once, on its probe;
+//! - no probe is left in a state recovery should have settled;
+//! - no vendor received more probes than its caps allow.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use support::MailStack;
+use support_probe::clock::{Clock, ManualClock};
+use support_probe::config;
+use support_probe::engine::Engine;
+use support_probe::model::{ProbeRecord, ProbeState};
+use support_probe::store::{Mode, Store};
+
+const KILLS: usize = 24;
+/// (vendor, address, per-day cap, per-week cap)
+const VENDORS: [(&str, &str, u32, u32); 3] = [
+    ("acme", "support@vendor.test", 6, 8),
+    ("globex", "helpdesk@vendor.test", 5, 5),
+    ("initech", "slow@vendor.test", 4, 9),
+];
+
+fn config_text(stack: &MailStack, dir: &Path, run: &str, enabled: bool) -> String {
+    let pw = dir.join("dana.pw");
+    std::fs::write(&pw, stack.password("dana@probe.test")).unwrap();
+    let mut out = format!(
+        r#"
+enabled = {enabled}
+
+[daemon]
+filing-retry-window = "2s"
+
+[[persona]]
+name = "dana"
+display-name = "Dana Probe"
+address = "dana@probe.test"
+[persona.smtp]
+host = "127.0.0.1"
+port = {sub}
+security = "starttls"
+username = "dana@probe.test"
+password = {{ file = "{pw}" }}
+ca-file = "{ca}"
+[persona.imap]
+host = "127.0.0.1"
+port = {imaps}
+security = "tls"
+username = "dana@probe.test"
+password = {{ file = "{pw}" }}
+ca-file = "{ca}"
+"#,
+        sub = stack.smtp_submission_port,
+        imaps = stack.imaps_port,
+        pw = pw.display(),
+        ca = stack.ca_file.display(),
+    );
+    for (name, address, day, week) in VENDORS {
+        out.push_str(&format!(
+            r#"
+[[vendor]]
+name = "{name}"
+addresses = ["{address}"]
+caps = {{ per-day = {day}, per-week = {week} }}
+
+[[probe]]
+name = "{name}-chaos"
+vendor = "{name}"
+persona = "dana"
+schedule = "*/2 * * * * *"
+zones = ["UTC"]
+subject = "Chaos {run} {{token}}"
+body = "Hello {{vendor}}, this is a scheduled support-response test."
+"#
+        ));
+    }
+    out
+}
+
+fn daemon(config: &Path, state: &Path, log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_probe"))
+        .arg("--config")
+        .arg(config)
+        .arg("--state-dir")
+        .arg(state)
+        .arg("daemon")
+        .env_remove("STATE_DIRECTORY")
+        .env("PROBE_LOG", "support_probe=info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// The probes of this run a vendor's mailbox holds: (probe id, raw message).
+fn received(stack: &MailStack, address: &str, run: &str) -> Vec<(String, support::FetchedMail)> {
+    stack
+        .fetch_all(address, "INBOX")
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.header("Subject").is_some_and(|s| s.contains(run)))
+        .map(|m| (m.header("X-Support-Probe").unwrap_or_default(), m))
+        .collect()
+}
+
+/// Answers every probe of this run that reached a vendor, once, threading on
+/// its Message-ID. Returns the replies' Message-IDs by probe id.
+fn respond(
+    stack: &'static MailStack,
+    run: String,
+    stop: Arc<AtomicBool>,
+    sent: Arc<Mutex<BTreeMap<String, String>>>,
+) -> std::thread::JoinHandle<()> {
+    // Each reply in its own words: the same text on two probes would rightly
+    // be read as a canned template, not a person.
+    const TOPICS: [&str; 12] = [
+        "origin address",
+        "cache rules",
+        "billing contact",
+        "DNS records",
+        "TLS certificate",
+        "rate limits",
+        "firewall list",
+        "API token",
+        "purge queue",
+        "log export",
+        "edge region",
+        "webhook target",
+    ];
+    const ACTIONS: [&str; 6] = [
+        "changed",
+        "reviewed",
+        "rebuilt",
+        "corrected",
+        "re-enabled",
+        "cleaned up",
+    ];
+    std::thread::spawn(move || {
+        let mut n = 0usize;
+        loop {
+            let last_round = stop.load(Ordering::SeqCst);
+            for (_, address, _, _) in VENDORS {
+                for (id, m) in received(stack, address, &run) {
+                    if id.is_empty() || sent.lock().unwrap().contains_key(&id) {
+                        continue;
+                    }
+                    let their = m.header("Message-ID").unwrap_or_default();
+                    let mid = format!("chaos-reply-{id}@vendor.test");
+                    let (topic, action) = (
+                        TOPICS[n % TOPICS.len()],
+                        ACTIONS[(n / TOPICS.len()) % ACTIONS.len()],
+                    );
+                    let other = TOPICS[(n + 5) % TOPICS.len()];
+                    n += 1;
+                    let reply = format!(
+                        "From: Agent <{address}>\r\nTo: dana@probe.test\r\nSubject: Re: your request\r\n\
+                         Message-ID: <{mid}>\r\nIn-Reply-To: {their}\r\n\r\nHi Dana, I {action} \
+                         the {topic} on your account myself; the {other} looked fine.\r\n"
+                    );
+                    stack
+                        .deliver(address, &["dana@probe.test"], reply.as_bytes())
+                        .unwrap();
+                    sent.lock().unwrap().insert(id, mid);
+                }
+            }
+            if last_round {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    })
+}
+
+fn probes(state: &Path) -> Vec<ProbeRecord> {
+    Store::open(state, Mode::Shared).unwrap().all().unwrap()
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_nothing_doubles_nothing_and_keeps_the_caps() {
+    let stack = MailStack::shared();
+    let seed: u64 = std::env::var("CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    println!("chaos seed: {seed} (replay with CHAOS_SEED={seed})");
+    eprintln!("chaos seed: {seed} (replay with CHAOS_SEED={seed})");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let run = format!("run{seed:x}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("probes.toml");
+    std::fs::write(&config, config_text(stack, dir.path(), &run, true)).unwrap();
+    let state = dir.path().join("state");
+    let stop = Arc::new(AtomicBool::new(false));
+    let replies = Arc::new(Mutex::new(BTreeMap::new()));
+    let responder = respond(stack, run.clone(), Arc::clone(&stop), Arc::clone(&replies));
+
+    // 1. Kill and restart, at random moments; every other time just after
+    //    the daemon logged that it starts a send.
+    let mut logs = Vec::new();
+    for i in 0..KILLS {
+        let log = dir.path().join(format!("daemon{i}.log"));
+        let mut child = daemon(&config, &state, &log);
+        if i % 2 == 1 {
+            let deadline = Instant::now() + Duration::from_millis(2500);
+            while Instant::now() < deadline
+                && !std::fs::read_to_string(&log)
+                    .unwrap_or_default()
+                    .contains(" filing")
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::thread::sleep(Duration::from_millis(rng.u64(0..120)));
+        } else {
+            std::thread::sleep(Duration::from_millis(rng.u64(150..2500)));
+        }
+        child.kill().unwrap(); // SIGKILL
+        let status = child.wait().unwrap();
+        assert!(status.code().is_none(), "killed by a signal: {status:?}");
+        logs.push(log);
+    }
+
+    // 2. A last daemon that files nothing more (enabled = false) reads every
+    //    reply; the responder answers what is left, then stops.
+    stop.store(true, Ordering::SeqCst);
+    responder.join().unwrap();
+    std::fs::write(&config, config_text(stack, dir.path(), &run, false)).unwrap();
+    let log = dir.path().join("final.log");
+    let final_start = Timestamp::now();
+    let mut last = daemon(&config, &state, &log);
+    let replies = replies.lock().unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Its watchers (and its SIGTERM handler) run once it says so.
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("daemon running")
+    {
+        assert!(Instant::now() < deadline, "the last daemon never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    loop {
+        let recorded: BTreeSet<String> = probes(&state)
+            .iter()
+            .flat_map(|p| p.messages.iter().filter_map(|m| m.message_id.clone()))
+            .collect();
+        if replies.values().all(|mid| recorded.contains(mid)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replies never recorded; final log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let term = Command::new("kill")
+        .arg("-TERM")
+        .arg(last.id().to_string())
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = last.wait().unwrap();
+    assert!(
+        status.success(),
+        "graceful stop: {status:?}\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+
+    // 3. What recovery does 15 minutes later (a probe killed mid-send waits
+    //    that long before it is called uncertain), on a clock set ahead.
+    let later = ManualClock::new(Timestamp::now() + SignedDuration::from_mins(16));
+    let loaded = config::load(&config).unwrap();
+    let engine = Engine::new(
+        Arc::new(loaded.config),
+        Arc::new(Store::open(&state, Mode::Shared).unwrap()),
+        Arc::new(later.clone()) as Arc<dyn Clock>,
+        BTreeMap::new(),
+    )
+    .unwrap();
+    engine.recover().unwrap();
+
+    // 4. The checks.
+    let all = probes(&state);
+    let by_id: BTreeMap<&str, &ProbeRecord> = all.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut tickets = 0;
+    let mut problems = Vec::new();
+    for (vendor, address, day, week) in VENDORS {
+        let got = received(stack, address, &run);
+        tickets += got.len();
+        // Caps, counted by the mailbox: everything arrived within minutes,
+        // so all of it falls in one day and one week.
+        let cap = day.min(week) as usize;
+        if got.len() > cap {
+            problems.push(format!("{vendor} received {} probes, cap {cap}", got.len()));
+        }
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for (id, _) in &got {
+            *seen.entry(id.as_str()).or_default() += 1;
+            match by_id.get(id.as_str()) {
+                None => problems.push(format!("{vendor} received {id:?}, which has no record")),
+                Some(p) if !p.state.may_have_reached_vendor() => problems.push(format!(
+                    "{vendor} received {id}, recorded as {} ({:?})",
+                    p.state, p.state_reason
+                )),
+                Some(p) if p.vendor != vendor => {
+                    problems.push(format!("{id} is for {}, reached {vendor}", p.vendor))
+                }
+                Some(_) => {}
+            }
+        }
+        for (id, n) in &seen {
+            if *n != 1 {
+                problems.push(format!("{vendor} received {id} {n} times"));
+            }
+        }
+        for p in all.iter().filter(|p| p.vendor == vendor) {
+            if matches!(p.state, ProbeState::Filed | ProbeState::Answered)
+                && !seen.contains_key(p.id.as_str())
+            {
+                problems.push(format!("{} is {} but {vendor} never got it", p.id, p.state));
+            }
+        }
+    }
+    for (id, mid) in &replies {
+        let holders: Vec<&ProbeRecord> = all
+            .iter()
+            .filter(|p| {
+                p.messages
+                    .iter()
+                    .any(|m| m.message_id.as_deref() == Some(mid))
+            })
+            .collect();
+        let copies: usize = holders
+            .iter()
+            .map(|p| {
+                p.messages
+                    .iter()
+                    .filter(|m| m.message_id.as_deref() == Some(mid))
+                    .count()
+            })
+            .sum();
+        if holders.len() == 1 && holders[0].state != ProbeState::Answered {
+            problems.push(format!(
+                "{id} has its human reply but is {} ({:?})",
+                holders[0].state, holders[0].state_reason
+            ));
+        }
+        if copies != 1 || holders.first().map(|p| p.id.as_str()) != Some(id.as_str()) {
+            problems.push(format!(
+                "reply {mid} recorded {copies} times, on {:?}",
+                holders.iter().map(|p| p.id.as_str()).collect::<Vec<_>>()
+            ));
+        }
+    }
+    for p in &all {
+        let unsettled = match p.state {
+            ProbeState::Filing => true,
+            // The last daemon refuses everything due (disabled), so a
+            // planned probe may only be one not yet due.
+            ProbeState::Planned => p.due_at < final_start,
+            // A reply proves an uncertain filing; one with a reply is unsettled.
+            ProbeState::Uncertain => !p.messages.is_empty(),
+            _ => false,
+        };
+        if unsettled {
+            problems.push(format!("{} left {} ({:?})", p.id, p.state, p.state_reason));
+        }
+    }
+    let count = |s: ProbeState| all.iter().filter(|p| p.state == s).count();
+    println!(
+        "chaos: {KILLS} kills, {} records, {tickets} tickets received, {} replies; answered {}, \
+         uncertain {}, not-filed {}, skipped {}",
+        all.len(),
+        replies.len(),
+        count(ProbeState::Answered),
+        count(ProbeState::Uncertain),
+        count(ProbeState::NotFiled),
+        count(ProbeState::Skipped),
+    );
+    assert!(tickets > 0, "the run filed nothing at all");
+    assert!(
+        problems.is_empty(),
+        "seed {seed}:\n{}\nlast daemon log:\n{}",
+        problems.join("\n"),
+        std::fs::read_to_string(logs.last().unwrap()).unwrap_or_default()
+    );
+}
