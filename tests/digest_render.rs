@@ -17,9 +17,17 @@ use std::time::{Duration, Instant};
 
 use digest_fixture::{EVIL_SUBJECT, config, probes, read_at};
 use support_probe::digest::{self, Digest, render};
+use support_probe::readings::own::OwnSide;
 
 fn week47() -> Digest {
-    digest::compose(&probes(), &config(), "2026-W47".parse().unwrap(), read_at()).unwrap()
+    digest::compose(
+        &probes(),
+        &config(),
+        "2026-W47".parse().unwrap(),
+        read_at(),
+        &OwnSide::default(),
+    )
+    .unwrap()
 }
 
 fn snapshot(name: &str, actual: &str) {
@@ -289,4 +297,67 @@ fn the_html_renders_in_headless_chromium() {
         !dom.contains("<script>alert"),
         "a reply subject became markup"
     );
+}
+
+#[test]
+fn our_own_downtime_is_shown_apart_and_never_moves_a_vendor_figure() {
+    use std::collections::BTreeMap;
+    use support_probe::store::{Outage, OutageKind};
+
+    // Our SMTP was down for 90 minutes inside week 47 (Berlin), and an IMAP
+    // outage that ended before the week is not mentioned.
+    let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    let outage = |kind, start: &str, end: &str, reason: &str| Outage {
+        kind,
+        endpoint: "smtp:dana@mail.example.net:587".into(),
+        persona: "dana".into(),
+        started_at: t(start),
+        ended_at: Some(t(end)),
+        first_reason: reason.into(),
+        last_reason: reason.into(),
+        failures: 4,
+    };
+    let own = OwnSide::new(
+        &BTreeMap::new(),
+        vec![
+            outage(
+                OutageKind::Send,
+                "2026-11-18T02:00:00Z",
+                "2026-11-18T03:30:00Z",
+                "connection refused <b>by</b> relay",
+            ),
+            outage(
+                OutageKind::Watch,
+                "2026-11-10T02:00:00Z",
+                "2026-11-10T03:00:00Z",
+                "the week before",
+            ),
+        ],
+    );
+    let with = digest::compose(
+        &probes(),
+        &config(),
+        "2026-W47".parse().unwrap(),
+        read_at(),
+        &own,
+    )
+    .unwrap();
+    let without = week47();
+    assert_eq!(with.report, without.report, "vendor figures are untouched");
+    assert_eq!(with.downtime.len(), 1, "{:?}", with.downtime);
+    assert_eq!(with.downtime[0].secs, 90 * 60);
+
+    let text = render::text(&with);
+    let line = text
+        .lines()
+        .find(|l| l.contains("down       sending probes"))
+        .unwrap_or_else(|| panic!("no downtime line in:\n{text}"));
+    assert!(line.contains("1h 30m in 1 outage"), "{line}");
+    assert!(!text.contains("nothing went wrong on our side"));
+    assert!(!text.contains("the week before"));
+
+    let html = render::html(&with);
+    assert!(html.contains("connection refused &lt;b&gt;by&lt;/b&gt; relay"));
+    assert!(!html.contains("<b>by</b>"));
+    assert!(!html.contains("Nothing went wrong on our side."));
 }

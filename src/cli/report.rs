@@ -11,6 +11,7 @@ use super::{CliError, Global, wiring};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ReportSettings};
 use crate::model::ProbeRecord;
+use crate::readings::own::OwnSide;
 use crate::report::{self, Dim, IsoWeek, Options, Period};
 
 /// `probe report` options.
@@ -92,6 +93,7 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
         vendor: args.vendor,
         by,
         now: clock.now(),
+        own: OwnSide::from_store(&store)?,
     };
     match g.format {
         Format::Csv => {
@@ -105,7 +107,10 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
                         .is_none_or(|per| per.contains(p.filed_at.unwrap_or(p.due_at)))
                 })
                 .collect();
-            print!("{}", report::render::csv(&rows, config.as_ref(), opts.now));
+            print!(
+                "{}",
+                report::render::csv(&rows, config.as_ref(), opts.now, &opts.own)
+            );
         }
         Format::Json => print_json(&report::build(&all, config.as_ref(), &opts)),
         Format::Table => print!(

@@ -88,10 +88,7 @@ const OWN_DOWNTIME_DAYS: i64 = 30;
 
 /// Our side as the store knows it: mailbox cursors and recorded outages.
 fn own_side(store: &crate::store::Store) -> Result<readings::own::OwnSide, CliError> {
-    Ok(readings::own::OwnSide::new(
-        &store.cursors()?,
-        store.outages()?,
-    ))
+    Ok(readings::own::OwnSide::from_store(store)?)
 }
 
 fn own_period(now: Timestamp) -> Timestamp {

@@ -160,9 +160,10 @@ pub async fn run(
         weeks.push(first);
     }
     weeks.reverse();
+    let own = crate::readings::own::OwnSide::from_store(&store)?;
     let digests = weeks
         .into_iter()
-        .map(|w| crate::digest::compose(&probes, &config, w, end))
+        .map(|w| crate::digest::compose(&probes, &config, w, end, &own))
         .collect::<Result<Vec<_>, _>>()
         .map_err(DemoError::Digest)?;
     Ok(DemoOutcome {

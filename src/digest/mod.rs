@@ -26,6 +26,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::model::{ProbeRecord, Window};
+use crate::readings::{
+    self,
+    own::{Downtime, OwnSide},
+};
 use crate::report::{self, Dim, IsoWeek, Options, Period, PeriodError, Report};
 
 pub use run::run;
@@ -72,6 +76,9 @@ pub struct Digest {
     pub headline: String,
     /// The figures (grouped by window, compared with the week before).
     pub report: Report,
+    /// Our own downtime during the week, per endpoint: shown beside the
+    /// vendors' figures, never in them.
+    pub downtime: Vec<Downtime>,
 }
 
 /// Builds the digest of `week` from every probe record, read at `now`.
@@ -80,9 +87,11 @@ pub fn compose(
     config: &Config,
     week: IsoWeek,
     now: Timestamp,
+    own: &OwnSide,
 ) -> Result<Digest, DigestError> {
     let tz = &config.report.zone;
     let period = Period::week(week, tz)?;
+    let downtime = readings::own::downtime(own.outages(), period.from, period.until.min(now));
     let previous = period.previous(tz)?;
     let report = report::build(
         probes,
@@ -93,8 +102,10 @@ pub fn compose(
             vendor: None,
             by: vec![Dim::Window],
             now,
+            own: own.clone(),
         },
     );
+
     let headline = headline(&report);
     Ok(Digest {
         week,
@@ -103,6 +114,7 @@ pub fn compose(
         subject: format!("Vendor support, week {}: {headline}", week.week),
         headline,
         report,
+        downtime,
     })
 }
 
@@ -208,7 +220,7 @@ password = { env = "PROBE_TEST_UNUSED" }
         let now: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
         let week = last_complete_week(now, &config().report.zone).unwrap();
         assert_eq!(week.to_string(), "2026-W47");
-        let d = compose(&[], &config(), week, now).unwrap();
+        let d = compose(&[], &config(), week, now, &OwnSide::default()).unwrap();
         assert_eq!(d.subject, "Vendor support, week 47: no probes filed");
         assert!(render::text(&d).contains("no probes were filed this week"));
         assert!(render::html(&d).contains("No probes were filed this week."));

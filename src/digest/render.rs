@@ -12,9 +12,11 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::Digest;
+use crate::readings::own::Downtime;
 use crate::report::km::Estimate;
 use crate::report::render::columns;
 use crate::report::{Figures, ProbeLine, VendorReport};
+use crate::store::OutageKind;
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -255,8 +257,23 @@ pub fn text(d: &Digest) -> String {
 fn text_our_side(o: &mut String, d: &Digest) {
     let ours = &d.report.our_side;
     let _ = writeln!(o, "OUR SIDE (never counted against a vendor)");
-    if ours.not_filed.is_empty() && ours.uncertain.is_empty() && ours.skipped == 0 {
+    if ours.not_filed.is_empty()
+        && ours.uncertain.is_empty()
+        && ours.skipped == 0
+        && d.downtime.is_empty()
+    {
         let _ = writeln!(o, "  nothing went wrong on our side");
+    }
+    for t in &d.downtime {
+        let _ = writeln!(
+            o,
+            "  down       {} ({}, persona {})  {}  last: {}",
+            downtime_what(t),
+            t.endpoint,
+            t.persona,
+            downtime_span(t),
+            t.last_reason
+        );
     }
     for l in &ours.not_filed {
         let _ = writeln!(
@@ -280,6 +297,25 @@ fn text_our_side(o: &mut String, d: &Digest) {
     if ours.skipped > 0 {
         let _ = writeln!(o, "  skipped    {} (caps, missed while down)", ours.skipped);
     }
+}
+
+/// What was down, in words.
+fn downtime_what(t: &Downtime) -> &'static str {
+    match t.kind {
+        OutageKind::Send => "sending probes",
+        OutageKind::Watch => "reading replies",
+    }
+}
+
+/// How long, in how many outages, and whether it still is.
+fn downtime_span(t: &Downtime) -> String {
+    format!(
+        "{} in {} outage{}{}",
+        crate::engine::human(jiff::SignedDuration::from_secs(t.secs)),
+        t.outages,
+        if t.outages == 1 { "" } else { "s" },
+        if t.ongoing { ", still down" } else { "" }
+    )
 }
 
 fn capitalize(s: &str) -> String {
@@ -543,8 +579,28 @@ fn html_our_side(o: &mut String, d: &Digest) {
             "run probe resolve".into(),
         ]
     }));
-    if rows.is_empty() && ours.skipped == 0 {
+    if rows.is_empty() && ours.skipped == 0 && d.downtime.is_empty() {
         html_note(o, "Nothing went wrong on our side.");
+    }
+    if !d.downtime.is_empty() {
+        let down: Vec<Vec<String>> = d
+            .downtime
+            .iter()
+            .map(|t| {
+                vec![
+                    downtime_what(t).to_string(),
+                    t.persona.clone(),
+                    t.endpoint.clone(),
+                    downtime_span(t),
+                    t.last_reason.clone(),
+                ]
+            })
+            .collect();
+        html_probe_table(
+            o,
+            &["OUR OUTAGE", "PERSONA", "ENDPOINT", "DOWN", "LAST REASON"],
+            &down,
+        );
     }
     if !rows.is_empty() {
         html_probe_table(o, &["WHAT", "PROBE", "VENDOR", "DUE", "WHY"], &rows);

@@ -61,7 +61,8 @@ pub async fn send_week(
     }
     let outcome = async {
         let probes = store.all()?;
-        let digest = compose(&probes, config, week, now)?;
+        let own = crate::readings::own::OwnSide::from_store(store)?;
+        let digest = compose(&probes, config, week, now, &own)?;
         mail::send(&digest, config, settings, clock).await
     }
     .await;

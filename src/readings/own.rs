@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use super::{Observation, observation};
 use crate::model::{ProbeRecord, ProbeState};
-use crate::store::{Cursor, Outage, OutageKind};
+use crate::store::{Cursor, Outage, OutageKind, Store, StoreError};
 
 /// What we know about our own side; see the module doc.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +53,11 @@ impl OwnSide {
             ),
             outages,
         }
+    }
+
+    /// From the store: its mailbox cursors and recorded outages.
+    pub fn from_store(store: &Store) -> Result<Self, StoreError> {
+        Ok(OwnSide::new(&store.cursors()?, store.outages()?))
     }
 
     /// The outages known.

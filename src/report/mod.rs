@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::model::{ProbeRecord, ProbeState, Window};
-use crate::readings;
+use crate::readings::own::OwnSide;
 use km::{Estimate, Interval, Observation};
 pub use period::{IsoWeek, Period, PeriodError};
 
@@ -104,6 +104,10 @@ pub struct Options {
     pub by: Vec<Dim>,
     /// The instant the evidence is read at (pending probes are censored here).
     pub now: Timestamp,
+    /// What we know of our own side: a pending probe is censored where its
+    /// mailbox was last read completely, not at `now` (see `readings::own`).
+    /// The default knows nothing and censors at `now`.
+    pub own: OwnSide,
 }
 
 /// Latency figures in one time scale.
@@ -407,7 +411,7 @@ pub fn build(probes: &[ProbeRecord], config: Option<&Config>, opts: &Options) ->
     let vendors = by_vendor
         .into_iter()
         .map(|(vendor, ps)| {
-            let overall = figures(&ps, config, opts.now);
+            let overall = figures(&ps, config, opts.now, &opts.own);
             let mut groups: BTreeMap<BTreeMap<Dim, String>, Vec<&ProbeRecord>> = BTreeMap::new();
             for p in &ps {
                 groups.entry(key(p, &opts.by, config)).or_default().push(p);
@@ -417,7 +421,7 @@ pub fn build(probes: &[ProbeRecord], config: Option<&Config>, opts: &Options) ->
                     .iter()
                     .filter(|p| p.window.is_some())
                     .filter(|p| (p.window == Some(Window::BusinessHours)) == inside)
-                    .filter_map(|p| readings::observation(p, opts.now))
+                    .filter_map(|p| opts.own.observation(p, opts.now))
                     .collect();
                 km::median(&obs)
             };
@@ -427,7 +431,7 @@ pub fn build(probes: &[ProbeRecord], config: Option<&Config>, opts: &Options) ->
                     .copied()
                     .filter(|p| p.vendor == vendor)
                     .collect();
-                let was = figures(&old, config, opts.now);
+                let was = figures(&old, config, opts.now, &opts.own);
                 Change {
                     median_secs: match (
                         overall.calendar.median.exact_secs(),
@@ -452,7 +456,7 @@ pub fn build(probes: &[ProbeRecord], config: Option<&Config>, opts: &Options) ->
                     .into_iter()
                     .map(|(key, ps)| Group {
                         key,
-                        figures: figures(&ps, config, opts.now),
+                        figures: figures(&ps, config, opts.now, &opts.own),
                     })
                     .collect(),
                 change,
@@ -535,8 +539,8 @@ impl SlaOutcome {
 }
 
 /// The SLA outcome of one probe at `now`.
-pub fn sla_outcome(p: &ProbeRecord, now: Timestamp) -> SlaOutcome {
-    let (Some(target), Some(obs)) = (p.sla_target_secs, readings::observation(p, now)) else {
+pub fn sla_outcome(p: &ProbeRecord, now: Timestamp, own: &OwnSide) -> SlaOutcome {
+    let (Some(target), Some(obs)) = (p.sla_target_secs, own.observation(p, now)) else {
         return SlaOutcome::NotApplicable;
     };
     let target = i64::try_from(target).unwrap_or(i64::MAX);
@@ -555,8 +559,9 @@ pub fn business_observation(
     p: &ProbeRecord,
     config: Option<&Config>,
     now: Timestamp,
+    own: &OwnSide,
 ) -> Option<Observation> {
-    let obs = readings::observation(p, now)?;
+    let obs = own.observation(p, now)?;
     let vendor = config?.vendor(&p.vendor)?;
     let filed = p.filed_at?;
     let end = filed
@@ -569,28 +574,25 @@ pub fn business_observation(
     })
 }
 
-fn figures(ps: &[&ProbeRecord], config: Option<&Config>, now: Timestamp) -> Figures {
+fn figures(ps: &[&ProbeRecord], config: Option<&Config>, now: Timestamp, own: &OwnSide) -> Figures {
     let count = |s: ProbeState| ps.iter().filter(|p| p.state == s).count();
-    let obs: Vec<Observation> = ps
-        .iter()
-        .filter_map(|p| readings::observation(p, now))
-        .collect();
+    let obs: Vec<Observation> = ps.iter().filter_map(|p| own.observation(p, now)).collect();
     let business: Option<Vec<Observation>> = ps
         .iter()
-        .filter(|p| readings::observation(p, now).is_some())
-        .map(|p| business_observation(p, config, now))
+        .filter(|p| own.observation(p, now).is_some())
+        .map(|p| business_observation(p, config, now, own))
         .collect();
     let acks: Vec<Observation> = ps
         .iter()
         .filter_map(|p| p.time_to_first_ack())
         .map(|d| Observation::answer(d.as_secs().max(0)))
         .collect();
-    let outcomes: Vec<SlaOutcome> = ps.iter().map(|p| sla_outcome(p, now)).collect();
+    let outcomes: Vec<SlaOutcome> = ps.iter().map(|p| sla_outcome(p, now, own)).collect();
     let n_of = |o: SlaOutcome| outcomes.iter().filter(|x| **x == o).count();
     let (met, breached) = (n_of(SlaOutcome::Met), n_of(SlaOutcome::Breached));
     let mut targets: Vec<u64> = ps
         .iter()
-        .filter(|p| readings::observation(p, now).is_some())
+        .filter(|p| own.observation(p, now).is_some())
         .filter_map(|p| p.sla_target_secs)
         .collect();
     targets.sort_unstable();

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use super::{Report, business_observation, sla_outcome};
 use crate::config::Config;
 use crate::model::ProbeRecord;
-use crate::readings;
+use crate::readings::own::OwnSide;
 
 /// The report as aligned plain text, calendar and business time labelled.
 pub fn table(report: &Report) -> String {
@@ -159,13 +159,18 @@ pub const CSV_HEADER: [&str; 22] = [
 /// One row per probe, RFC 4180 quoting, times in UTC (RFC 3339).
 /// `observed_secs` is the calendar time to the first human reply when
 /// `answered` is true, else the time watched so far (censored).
-pub fn csv(probes: &[&ProbeRecord], config: Option<&Config>, now: Timestamp) -> String {
+pub fn csv(
+    probes: &[&ProbeRecord],
+    config: Option<&Config>,
+    now: Timestamp,
+    own: &OwnSide,
+) -> String {
     let mut out = String::new();
     out.push_str(&CSV_HEADER.join(","));
     out.push_str("\r\n");
     for p in probes {
-        let obs = readings::observation(p, now);
-        let biz = business_observation(p, config, now);
+        let obs = own.observation(p, now);
+        let biz = business_observation(p, config, now, own);
         let ts = |t: Option<Timestamp>| t.map_or(String::new(), |t| t.to_string());
         let our_side = matches!(
             p.state,
@@ -194,7 +199,7 @@ pub fn csv(probes: &[&ProbeRecord], config: Option<&Config>, now: Timestamp) -> 
             p.time_to_first_ack()
                 .map_or(String::new(), |d| d.as_secs().to_string()),
             p.sla_target_secs.map_or(String::new(), |s| s.to_string()),
-            sla_outcome(p, now).as_str().to_string(),
+            sla_outcome(p, now, own).as_str().to_string(),
             our_side.to_string(),
             p.state_reason.clone().unwrap_or_default(),
             p.notes.join("; "),

@@ -271,6 +271,7 @@ fn week_report(by: Vec<Dim>) -> Report {
             vendor: None,
             by,
             now: read_at(),
+            own: OwnSide::default(),
         },
     )
 }
@@ -395,7 +396,7 @@ fn csv_has_one_row_per_probe() {
     let config = config();
     let probes = week47();
     let refs: Vec<&ProbeRecord> = probes.iter().collect();
-    let text = render::csv(&refs, Some(&config), read_at());
+    let text = render::csv(&refs, Some(&config), read_at(), &OwnSide::default());
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 1 + probes.len());
     assert!(lines[0].starts_with("id,vendor,probe"));
@@ -405,4 +406,54 @@ fn csv_has_one_row_per_probe() {
     assert!(row2.contains(",3600,breached,false,"), "{row2}");
     assert!(lines[6].contains(",not-filed,"), "{}", lines[6]);
     assert!(lines[6].contains(",true,smtp down,"), "{}", lines[6]);
+}
+
+#[test]
+fn a_pending_probe_is_censored_where_its_mailbox_was_last_read_not_at_now() {
+    // Filed Monday 10:00; the mailbox was last read completely at 12:00 and
+    // our IMAP has been down since. Censoring at `now` (Tuesday 10:00) would
+    // claim 24 h of silence we never saw; the report may claim 2 h.
+    let mut p = probe(
+        1,
+        "acme",
+        "2026-11-16T10:00:00Z",
+        Some(Window::BusinessHours),
+        Some(("p1", 3 * 3600)),
+        &[],
+        ProbeState::Filed,
+    );
+    p.watch_key = Some("imap:dana".into());
+    let now = ts("2026-11-17T10:00:00Z");
+    let cursors = std::collections::BTreeMap::from([(
+        "imap:dana".to_string(),
+        crate::store::Cursor {
+            position: serde_json::Value::Null,
+            caught_up_at: ts("2026-11-16T12:00:00Z"),
+        },
+    )]);
+    let own = OwnSide::new(&cursors, Vec::new());
+    let opts = |own: OwnSide| Options {
+        period: None,
+        previous: None,
+        vendor: None,
+        by: vec![],
+        now,
+        own,
+    };
+    let seen = build(&[p.clone()], None, &opts(own.clone()));
+    let naive = build(&[p.clone()], None, &opts(OwnSide::default()));
+    assert_eq!(
+        seen.vendors[0].overall.calendar.max,
+        Estimate::MoreThan(2 * 3600)
+    );
+    assert_eq!(
+        naive.vendors[0].overall.calendar.max,
+        Estimate::MoreThan(24 * 3600)
+    );
+    // Past its 3 h target by `now`, but we only watched 2 h: not a breach yet.
+    assert_eq!(sla_outcome(&p, now, &own), SlaOutcome::Open);
+    assert_eq!(
+        sla_outcome(&p, now, &OwnSide::default()),
+        SlaOutcome::Breached
+    );
 }
