@@ -61,7 +61,7 @@ const CASES: &[Case] = &[
         replace: "poll-intervall = \"1m\"",
         line: 2,
         col: 1,
-        message: "unknown key `poll-intervall`, expected one of poll-interval, missed-grace, filing-retry-window, state-dir",
+        message: "unknown key `poll-intervall`, expected one of poll-interval, missed-grace, filing-retry-window, state-dir, max-filings-per-hour",
     },
     Case {
         name: "unknown top-level key",
@@ -69,7 +69,7 @@ const CASES: &[Case] = &[
         replace: "enable = true\n\n[daemon]",
         line: 1,
         col: 1,
-        message: "unknown key `enable`, expected one of enabled, daemon, vendor, persona, probe",
+        message: "unknown key `enable`, expected one of enabled, daemon, vendor, persona, probe, metrics, report, digest",
     },
     Case {
         name: "unknown key in a server table",
@@ -209,11 +209,19 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "missing required key",
+        find: "schedule = \"0 30 2 * * *\"\n",
+        replace: "",
+        line: 26,
+        col: 1,
+        message: "missing key `schedule`",
+    },
+    Case {
+        name: "an email persona probing a vendor without addresses",
         find: "addresses = [\"support@acme.example\"]\n",
         replace: "",
-        line: 4,
-        col: 1,
-        message: "missing key `addresses`",
+        line: 28,
+        col: 11,
+        message: "persona `dana` files by email but vendor `acme` has no addresses",
     },
     Case {
         name: "unknown secret form",
