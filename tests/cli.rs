@@ -1124,3 +1124,39 @@ fn demo_refuses_a_directory_that_already_holds_a_store() {
     again.expect_code(2);
     assert!(again.stderr.contains("already holds a store"), "{again:?}");
 }
+
+#[test]
+fn output_into_a_pipe_that_closes_early_ends_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    // A hundred thousand fires: far more than a pipe holds, so the writer
+    // meets the closed pipe (as in `probe schedule ... | head -1`).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
+        .args([
+            "schedule",
+            "--cron",
+            "* * * * * *",
+            "--zone",
+            "UTC",
+            "--from",
+            "2026-11-23T00:00:00Z",
+            "--next",
+            "100000",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed here, when the taken stdout is dropped.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?} {stderr}",
+        out.status
+    );
+}

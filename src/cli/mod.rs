@@ -191,6 +191,9 @@ impl CliError {
 /// Parses the command line, runs the command, returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if prints_only(&cli.command) {
+        restore_default_sigpipe();
+    }
     init_logging(&cli.global, matches!(cli.command, Command::Daemon));
     // One crypto provider for the whole process (ring); see ARCHITECTURE.md.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -222,6 +225,33 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// Commands that only read and print (no network, no store writes that
+/// matter): their output may go to a pipe that closes early.
+fn prints_only(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Status
+            | Command::Show { .. }
+            | Command::Check
+            | Command::Schedule(_)
+            | Command::Classify(_)
+            | Command::Report(_)
+            | Command::Demo(_)
+    )
+}
+
+/// Lets `probe report | head` end quietly, as Unix tools do, instead of
+/// panicking in `println!` on a closed pipe. Only for [`prints_only`]
+/// commands: a command that talks to a server keeps Rust's default (SIGPIPE
+/// ignored, a broken connection is an error to record, not a sudden death).
+fn restore_default_sigpipe() {
+    // SAFETY: called once at start-up, before the runtime or any other
+    // thread exists; SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
