@@ -84,8 +84,12 @@ async fn measure(size: usize, user: &str) -> Vec<String> {
 
     // The first read: no checkpoint, replies awaited since yesterday.
     let since = Timestamp::now() - jiff::SignedDuration::from_hours(24);
+    // It reads in batches; like the daemon, go on while it says there is more.
     let t = Instant::now();
-    let first = channel.fetch(None, Some(since)).await.unwrap();
+    let mut first = channel.fetch(None, Some(since)).await.unwrap();
+    while first.more {
+        first = channel.fetch(Some(&first.position), None).await.unwrap();
+    }
     let first_read = t.elapsed().as_secs_f64();
     let mut position = first.position;
 
