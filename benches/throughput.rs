@@ -19,8 +19,22 @@
 //! a vendor twice, every probe recorded as filed has exactly one ticket or
 //! mail at its own vendor, nothing reached a vendor without a probe record,
 //! no vendor got more than its cap, and the refusals are recorded as cap
-//! refusals. Any failure panics with what it found. `BENCH_ROUNDS` (default
-//! 20) changes the probes per vendor.
+//! refusals. Any failure panics with what it found.
+//!
+//! Then both runs again under faults (unless `BENCH_FAULTS=0`):
+//!
+//! - **API**: each fake answers one create in 20 with 429 + `Retry-After: 1`
+//!   (not processed: retried), one with 500 (maybe processed: `uncertain`,
+//!   or repeated with the same key where the API has an idempotency header)
+//!   and processes one but answers after the 1 s timeout (`uncertain`, the
+//!   ticket exists; or repeated with the same key).
+//! - **SMTP**: a proxy in front of the submission port cuts one connection
+//!   in ten after a random number of the client's bytes (up to a whole
+//!   transaction): before the data it is a definite failure, retried; after
+//!   it the outcome is unknown (`uncertain`, never re-sent), and Postfix may
+//!   or may not have taken the message.
+//!
+//! `BENCH_ROUNDS` (default 20) changes the probes per vendor.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -31,16 +45,19 @@ mod fake_api;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{PersonaSpec, Table, describe, fmt_secs};
-use fake_api::{Fake, Flavor};
+use fake_api::{Fake, Fault, Flavor};
 use jiff::SignedDuration;
 use support_probe::clock::{Clock, SystemClock};
 use support_probe::engine::Engine;
 use support_probe::engine::draft_record;
 use support_probe::model::{Origin, ProbeRecord, ProbeState};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const BENCH: &str = "throughput";
 const VENDORS: usize = 50;
@@ -64,6 +81,8 @@ struct Run {
     received: BTreeMap<String, Vec<String>>,
     /// Per-ticket / per-mail cross-checks against the record (ticket id or Message-ID).
     mismatches: Vec<String>,
+    /// Median and p90 of one small store write transaction (a record rewritten), seconds.
+    commit: Option<(f64, f64)>,
 }
 
 fn main() {
@@ -85,8 +104,21 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let api = rt.block_on(api_run(rounds));
-    let smtp = rt.block_on(smtp_run(rounds));
+    let faults = std::env::var("BENCH_FAULTS").map_or(true, |v| v != "0");
+    let history: usize = std::env::var("BENCH_HISTORY")
+        .ok()
+        .map_or(100_000, |s| s.parse().expect("BENCH_HISTORY: a count"));
+    let mut runs = vec![
+        rt.block_on(api_run(rounds, false, 0)),
+        rt.block_on(smtp_run(rounds, false)),
+    ];
+    if history > 0 {
+        runs.push(rt.block_on(api_run(rounds, false, history)));
+    }
+    if faults {
+        runs.push(rt.block_on(api_run(rounds, true, 0)));
+        runs.push(rt.block_on(smtp_run(rounds, true)));
+    }
 
     let mut table = Table::new(
         BENCH,
@@ -100,17 +132,18 @@ fn main() {
             "channel",
             "probes decided",
             "filed",
+            "uncertain",
+            "not filed",
             "refused by cap",
-            "other",
             "wall time",
             "probes/s (all decided)",
             "filings/s (sent)",
-            "send latency median",
+            "filing latency (filed) median",
             "p90",
             "max",
         ],
     );
-    for run in [&api, &smtp] {
+    for run in &runs {
         table.row(row(run));
     }
     table.emit();
@@ -128,10 +161,26 @@ fn main() {
             "cap refusals recorded",
         ],
     );
-    for run in [&api, &smtp] {
+    for run in &runs {
         checks.row(verify(run, rounds));
     }
     checks.emit();
+
+    let mut store = Table::new(
+        BENCH,
+        "6c. Where a filing's time goes: one store write transaction (200 after each API run)",
+        &["run", "commit median", "p90"],
+    );
+    for run in &runs {
+        if let Some((median, p90)) = run.commit {
+            store.row(vec![
+                run.label.clone(),
+                fmt_latency(median),
+                fmt_latency(p90),
+            ]);
+        }
+    }
+    store.emit();
 }
 
 /// The table row of a run.
@@ -143,7 +192,8 @@ fn row(run: &Run) -> Vec<String> {
         .iter()
         .filter(|r| r.state == ProbeState::Skipped && is_cap_refusal(r))
         .count();
-    let other = run.probes - filed - refused;
+    let uncertain = count(ProbeState::Uncertain);
+    let not_filed = count(ProbeState::NotFiled);
     let latencies: Vec<f64> = run
         .records
         .iter()
@@ -164,8 +214,9 @@ fn row(run: &Run) -> Vec<String> {
         run.label.clone(),
         run.probes.to_string(),
         filed.to_string(),
+        uncertain.to_string(),
+        not_filed.to_string(),
         refused.to_string(),
-        other.to_string(),
         fmt_secs(secs),
         format!("{:.0}", run.probes as f64 / secs),
         format!("{:.0}", filed as f64 / secs),
@@ -200,7 +251,7 @@ fn verify(run: &Run, rounds: usize) -> Vec<String> {
     assert_eq!(
         run.records.len(),
         run.probes,
-        "{label}: the store holds other records than the planted ones"
+        "{label}: planted records missing from the store"
     );
     let by_token: BTreeMap<&str, &ProbeRecord> =
         run.records.iter().map(|r| (r.token.as_str(), r)).collect();
@@ -345,7 +396,7 @@ fn probe(v: usize, persona: &str, run: &str) -> String {
 /// Writes `rounds` planned records per vendor, all due now: round k of every
 /// vendor is due before round k+1 of any, so the filing interleaves vendors
 /// and the caps bite at the end of the run, for every vendor.
-fn plant(engine: &Engine, rounds: usize) {
+fn plant(engine: &Engine, rounds: usize) -> BTreeSet<String> {
     let config = engine.config();
     let start = SystemClock.now() - SignedDuration::from_secs(1);
     let mut recs = Vec::new();
@@ -373,6 +424,64 @@ fn plant(engine: &Engine, rounds: usize) {
         .store()
         .write(|tx| recs.iter().try_for_each(|r| tx.put(r)))
         .unwrap();
+    recs.iter().map(|r| r.id.to_string()).collect()
+}
+
+/// The records of the planted probes, as the store has them now.
+fn planted_records(engine: &Engine, planted: &BTreeSet<String>) -> Vec<ProbeRecord> {
+    engine
+        .store()
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter(|r| planted.contains(r.id.as_str()))
+        .collect()
+}
+
+/// Fills the store with `n` finished probes (unanswered, filed and censored)
+/// spread over the past year up to 8 days ago, round-robin over the
+/// vendors: a store that has run for a while. None counts against a cap.
+fn plant_history(engine: &Engine, n: usize) {
+    let started = Instant::now();
+    let config = engine.config();
+    let now = SystemClock.now();
+    let span = SignedDuration::from_hours(24 * 357).as_secs();
+    let mut recs = Vec::with_capacity(n);
+    for i in 0..n {
+        let v = i % VENDORS;
+        let p = config.probe(&format!("v{v:02}-probe")).unwrap();
+        let channel = engine.channel(&p.persona).unwrap();
+        let age = SignedDuration::from_hours(24 * 8)
+            + SignedDuration::from_secs(span * (n - i) as i64 / n as i64);
+        let fire = now - age;
+        let mut r = draft_record(
+            config,
+            p,
+            "UTC",
+            fire,
+            Origin::Schedule,
+            fire,
+            SignedDuration::ZERO,
+            Some(&**channel),
+        )
+        .unwrap();
+        r.state = ProbeState::Unanswered;
+        r.filing_started_at = Some(fire);
+        r.filed_at = Some(fire);
+        r.censored_at = Some(fire + SignedDuration::from_hours(48));
+        r.vendor_refs.push(format!("old-{i}"));
+        recs.push(r);
+    }
+    for chunk in recs.chunks(10_000) {
+        engine
+            .store()
+            .write(|tx| chunk.iter().try_for_each(|r| tx.put(r)))
+            .unwrap();
+    }
+    println!(
+        "{BENCH}: api: {n} past probes written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Files everything due, timed.
@@ -469,7 +578,7 @@ staff = [{{ field = "/from/kind", equals = ["agent"] }}]
 }
 
 /// The API run: one fake per vendor, the presets in turn.
-async fn api_run(rounds: usize) -> Run {
+async fn api_run(rounds: usize, faults: bool, history: usize) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let token = dir.path().join("api.token");
@@ -479,10 +588,21 @@ async fn api_run(rounds: usize) -> Run {
     for v in 0..VENDORS {
         let flavor = FLAVORS[v % FLAVORS.len()];
         let fake = Fake::start(flavor, Arc::clone(&clock), Vec::new()).await;
+        let mut api = api_table(flavor, &fake.base, &token);
+        if faults {
+            // A no-op "fault" keeps the others at their place in the queue.
+            let queue = (0..rounds * 2).map(|i| match i % 20 {
+                5 => Fault::Status(429, Some(1)),
+                10 => Fault::Status(500, None),
+                15 => Fault::Stall(Duration::from_millis(1500)),
+                _ => Fault::Stall(Duration::ZERO),
+            });
+            fake.with(|s| s.create_faults.extend(queue));
+            api = format!("timeout = \"1s\"\n{api}");
+        }
         text.push_str(&format!(
             "[[persona]]\nname = \"p{v:02}\"\ndisplay-name = \"Bench {v:02}\"\n\
-             address = \"p{v:02}@probe.test\"\n\n[persona.api]\n{}\n",
-            api_table(flavor, &fake.base, &token)
+             address = \"p{v:02}@probe.test\"\n\n[persona.api]\n{api}\n"
         ));
         fakes.push(fake);
     }
@@ -490,9 +610,13 @@ async fn api_run(rounds: usize) -> Run {
         text.push_str(&probe(v, &format!("p{v:02}"), "api"));
     }
     let engine = common::engine(&text, dir.path());
-    plant(&engine, rounds);
-    let elapsed = file_all(&engine, "api").await;
-    let records = engine.store().all().unwrap();
+    if history > 0 {
+        plant_history(&engine, history);
+    }
+    let planted = plant(&engine, rounds);
+    let elapsed = file_all(&engine, if faults { "api, faults" } else { "api" }).await;
+    let records = planted_records(&engine, &planted);
+    let commit = commit_time(&engine, &records);
     let by_token: BTreeMap<&str, &ProbeRecord> =
         records.iter().map(|r| (r.token.as_str(), r)).collect();
     let mut received: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -500,7 +624,8 @@ async fn api_run(rounds: usize) -> Run {
     for (v, fake) in fakes.iter().enumerate() {
         let vendor = format!("v{v:02}");
         let (tickets, creates) = fake.with(|s| (s.tickets.clone(), s.creates));
-        if creates != tickets.len() {
+        let keyed = tickets.iter().any(|t| t.idempotency_key.is_some());
+        if creates != tickets.len() && !(faults && keyed) {
             mismatches.push(format!(
                 "{vendor}: {creates} create requests for {} tickets",
                 tickets.len()
@@ -529,17 +654,40 @@ async fn api_run(rounds: usize) -> Run {
         }
     }
     Run {
-        label: "API fakes (Zendesk, JSM, GitHub, Slack, generic; 10 vendors each)".into(),
+        label: if faults {
+            "API fakes, with 429 / 500 / late answer on 3 creates in 20".into()
+        } else if history > 0 {
+            format!("API fakes, the store already holding {history} past probes")
+        } else {
+            "API fakes (Zendesk, JSM, GitHub, Slack, generic; 10 vendors each)".into()
+        },
         probes: VENDORS * rounds,
         elapsed,
         records,
         received,
         mismatches,
+        commit,
     }
 }
 
+/// Median and p90 of 200 small store write transactions, each rewriting one
+/// record unchanged, as each step of a filing does (the store's own cost).
+fn commit_time(engine: &Engine, records: &[ProbeRecord]) -> Option<(f64, f64)> {
+    let ids: Vec<_> = records.iter().take(200).map(|r| r.id.clone()).collect();
+    let times: Vec<f64> = ids
+        .iter()
+        .map(|id| {
+            let t = Instant::now();
+            engine.store().write(|tx| tx.update(id, |_| {})).unwrap();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    let (_, median, p90, _) = describe(&times);
+    Some((median, p90))
+}
+
 /// The SMTP run: the real Postfix submission port, two personas.
-async fn smtp_run(rounds: usize) -> Run {
+async fn smtp_run(rounds: usize, faults: bool) -> Run {
     let stack = common::support::MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let run = format!("run{:08x}", fastrand::u32(..));
@@ -565,14 +713,32 @@ async fn smtp_run(rounds: usize) -> Run {
         .split_once("[[persona]]")
         .map(|(_, rest)| format!("[[persona]]{rest}"))
         .unwrap();
-    let text = format!("{}{personas_and_probes}", head(true));
+    let mut text = format!("{}{personas_and_probes}", head(true));
+    let proxy = if faults {
+        let proxy = CutProxy::start(stack.smtp_submission_port, 10).await;
+        let from = format!("port = {}\n", stack.smtp_submission_port);
+        assert!(text.contains(&from));
+        text = text.replace(&from, &format!("port = {}\n", proxy.port));
+        Some(proxy)
+    } else {
+        None
+    };
     let engine = common::engine(&text, dir.path());
-    plant(&engine, rounds);
-    let elapsed = file_all(&engine, "smtp").await;
-    let records = engine.store().all().unwrap();
+    let planted = plant(&engine, rounds);
+    let elapsed = file_all(&engine, if faults { "smtp, faults" } else { "smtp" }).await;
+    if let Some(p) = &proxy {
+        println!(
+            "{BENCH}: smtp, faults: {} of {} connections cut",
+            p.cuts.load(Ordering::SeqCst),
+            p.connections.load(Ordering::SeqCst)
+        );
+    }
+    let records = planted_records(&engine, &planted);
+    // Uncertain ones may or may not be there; they are awaited by the
+    // mailbox no longer growing.
     let filed = records
         .iter()
-        .filter(|r| matches!(r.state, ProbeState::Filed | ProbeState::Uncertain))
+        .filter(|r| r.state == ProbeState::Filed)
         .count();
 
     // Postfix delivers after its 250: wait until the vendor's mailbox has at
@@ -638,11 +804,95 @@ async fn smtp_run(rounds: usize) -> Run {
             .push((*token).to_string());
     }
     Run {
-        label: "SMTP (Postfix submission, STARTTLS + AUTH)".into(),
+        label: match &proxy {
+            Some(p) => format!(
+                "SMTP, {} of {} connections cut at a random byte",
+                p.cuts.load(Ordering::SeqCst),
+                p.connections.load(Ordering::SeqCst)
+            ),
+            None => "SMTP (Postfix submission, STARTTLS + AUTH)".into(),
+        },
         probes: VENDORS * rounds,
         elapsed,
         records,
         received,
         mismatches,
+        commit: None,
+    }
+}
+
+/// A TCP proxy that cuts about one connection in `one_in` after a random
+/// number of the client's bytes, at most as many as a whole transaction
+/// took (learned from the connections it let through). The first
+/// connection always passes.
+struct CutProxy {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+    cuts: Arc<AtomicUsize>,
+}
+
+impl CutProxy {
+    async fn start(upstream: u16, one_in: u32) -> CutProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let cuts = Arc::new(AtomicUsize::new(0));
+        let whole = Arc::new(AtomicU64::new(0));
+        let rng = Arc::new(Mutex::new(fastrand::Rng::with_seed(6)));
+        let (conns, cut_count) = (Arc::clone(&connections), Arc::clone(&cuts));
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                conns.fetch_add(1, Ordering::SeqCst);
+                let typical = whole.load(Ordering::SeqCst);
+                let cut_at = {
+                    let mut rng = rng.lock().unwrap();
+                    (typical > 0 && rng.u32(..one_in) == 0).then(|| rng.u64(1..=typical))
+                };
+                let (whole, cut_count) = (Arc::clone(&whole), Arc::clone(&cut_count));
+                tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+                        return;
+                    };
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    let down = tokio::spawn(async move {
+                        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                        let _ = cw.shutdown().await;
+                    });
+                    let mut sent = 0u64;
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let n = match cut_at {
+                            Some(at) => n.min(usize::try_from(at - sent).unwrap()),
+                            None => n,
+                        };
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                        sent += n as u64;
+                        if cut_at == Some(sent) {
+                            // Both directions die here, as when a link drops.
+                            cut_count.fetch_add(1, Ordering::SeqCst);
+                            down.abort();
+                            return;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                    let _ = down.await;
+                    if cut_at.is_none() {
+                        whole.fetch_max(sent, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        CutProxy {
+            port,
+            connections,
+            cuts,
+        }
     }
 }
