@@ -168,7 +168,7 @@ fn main() {
 
     let mut store = Table::new(
         BENCH,
-        "6c. Where a filing's time goes: one store write transaction (200 after each API run)",
+        "6c. One small store write transaction (a record rewritten), 200 after each API run",
         &["run", "commit median", "p90"],
     );
     for run in &runs {
