@@ -52,10 +52,15 @@ use std::time::{Duration, Instant};
 use common::{PersonaSpec, Table, describe, fmt_secs};
 use fake_api::{Fake, Fault, Flavor};
 use jiff::SignedDuration;
+use support_probe::channel::{
+    Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FoundTicket, OpenTicket, Outgoing,
+};
 use support_probe::clock::{Clock, SystemClock};
+use support_probe::config;
 use support_probe::engine::Engine;
 use support_probe::engine::draft_record;
 use support_probe::model::{Origin, ProbeRecord, ProbeState};
+use support_probe::store::{Mode, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -83,6 +88,8 @@ struct Run {
     mismatches: Vec<String>,
     /// Median and p90 of one small store write transaction (a record rewritten), seconds.
     commit: Option<(f64, f64)>,
+    /// How long each `Channel::file` call took (every attempt), seconds.
+    sends: Vec<f64>,
 }
 
 fn main() {
@@ -166,21 +173,41 @@ fn main() {
     }
     checks.emit();
 
-    let mut store = Table::new(
+    let mut split = Table::new(
         BENCH,
-        "6c. One small store write transaction (a record rewritten), 200 after each API run",
-        &["run", "commit median", "p90"],
+        "6c. Where the time goes: the sends (`Channel::file`, every attempt) and the rest \
+         (store, engine), and one small store write transaction timed after each run",
+        &[
+            "run",
+            "sends",
+            "send median",
+            "p90",
+            "time in sends",
+            "the rest, per decided probe",
+            "one commit, median",
+            "p90",
+        ],
     );
     for run in &runs {
-        if let Some((median, p90)) = run.commit {
-            store.row(vec![
-                run.label.clone(),
-                fmt_latency(median),
-                fmt_latency(p90),
-            ]);
-        }
+        let in_sends: f64 = run.sends.iter().sum();
+        let (_, median, p90, _) = if run.sends.is_empty() {
+            (0.0, 0.0, 0.0, 0.0)
+        } else {
+            describe(&run.sends)
+        };
+        let (c_median, c_p90) = run.commit.unwrap_or_default();
+        split.row(vec![
+            run.label.clone(),
+            run.sends.len().to_string(),
+            fmt_latency(median),
+            fmt_latency(p90),
+            fmt_secs(in_sends),
+            fmt_latency((run.elapsed.as_secs_f64() - in_sends) / run.probes as f64),
+            fmt_latency(c_median),
+            fmt_latency(c_p90),
+        ]);
     }
-    store.emit();
+    split.emit();
 }
 
 /// The table row of a run.
@@ -609,7 +636,7 @@ async fn api_run(rounds: usize, faults: bool, history: usize) -> Run {
     for v in 0..VENDORS {
         text.push_str(&probe(v, &format!("p{v:02}"), "api"));
     }
-    let engine = common::engine(&text, dir.path());
+    let (engine, sends) = timed_engine(&text, dir.path());
     if history > 0 {
         plant_history(&engine, history);
     }
@@ -617,6 +644,7 @@ async fn api_run(rounds: usize, faults: bool, history: usize) -> Run {
     let elapsed = file_all(&engine, if faults { "api, faults" } else { "api" }).await;
     let records = planted_records(&engine, &planted);
     let commit = commit_time(&engine, &records);
+    let sends = sends.lock().unwrap().clone();
     let by_token: BTreeMap<&str, &ProbeRecord> =
         records.iter().map(|r| (r.token.as_str(), r)).collect();
     let mut received: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -667,12 +695,15 @@ async fn api_run(rounds: usize, faults: bool, history: usize) -> Run {
         received,
         mismatches,
         commit,
+        sends,
     }
 }
 
 /// Median and p90 of 200 small store write transactions, each rewriting one
 /// record unchanged, as each step of a filing does (the store's own cost).
 fn commit_time(engine: &Engine, records: &[ProbeRecord]) -> Option<(f64, f64)> {
+    // A moment for the disk to settle after the run's last commit.
+    std::thread::sleep(Duration::from_millis(500));
     let ids: Vec<_> = records.iter().take(200).map(|r| r.id.clone()).collect();
     let times: Vec<f64> = ids
         .iter()
@@ -723,7 +754,7 @@ async fn smtp_run(rounds: usize, faults: bool) -> Run {
     } else {
         None
     };
-    let engine = common::engine(&text, dir.path());
+    let (engine, sends) = timed_engine(&text, dir.path());
     let planted = plant(&engine, rounds);
     let elapsed = file_all(&engine, if faults { "smtp, faults" } else { "smtp" }).await;
     if let Some(p) = &proxy {
@@ -734,6 +765,8 @@ async fn smtp_run(rounds: usize, faults: bool) -> Run {
         );
     }
     let records = planted_records(&engine, &planted);
+    let commit = commit_time(&engine, &records);
+    let sends = sends.lock().unwrap().clone();
     // Uncertain ones may or may not be there; they are awaited by the
     // mailbox no longer growing.
     let filed = records
@@ -817,7 +850,8 @@ async fn smtp_run(rounds: usize, faults: bool) -> Run {
         records,
         received,
         mismatches,
-        commit: None,
+        commit,
+        sends,
     }
 }
 
@@ -894,5 +928,106 @@ impl CutProxy {
             connections,
             cuts,
         }
+    }
+}
+
+/// An engine on `text` (store in `dir/state`) whose channels time every
+/// `Channel::file` call; otherwise as `common::engine`.
+fn timed_engine(text: &str, dir: &Path) -> (Arc<Engine>, Arc<Mutex<Vec<f64>>>) {
+    let config = config::parse_str(text, &dir.join("probes.toml"))
+        .unwrap()
+        .config;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let names: Vec<&str> = config.personas.iter().map(|p| p.name.as_str()).collect();
+    let sends = Arc::new(Mutex::new(Vec::new()));
+    let channels: BTreeMap<String, Arc<dyn Channel>> =
+        support_probe::cli::wiring::channels(&config, &names, &clock)
+            .unwrap()
+            .into_iter()
+            .map(|(name, inner)| {
+                let timed: Arc<dyn Channel> = Arc::new(Timed {
+                    inner,
+                    sends: Arc::clone(&sends),
+                });
+                (name, timed)
+            })
+            .collect();
+    let store = Store::open(&dir.join("state"), Mode::Exclusive).unwrap();
+    let engine = Engine::new(Arc::new(config), Arc::new(store), clock, channels)
+        .unwrap()
+        .with_retry_pause(Duration::from_millis(200));
+    (Arc::new(engine), sends)
+}
+
+/// A channel that times `file` and passes everything through.
+#[derive(Debug)]
+struct Timed {
+    inner: Arc<dyn Channel>,
+    sends: Arc<Mutex<Vec<f64>>>,
+}
+
+#[async_trait::async_trait]
+impl Channel for Timed {
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+
+    fn watch_key(&self) -> String {
+        self.inner.watch_key()
+    }
+
+    async fn file(&self, probe: &Outgoing) -> FileOutcome {
+        let started = Instant::now();
+        let outcome = self.inner.file(probe).await;
+        self.sends
+            .lock()
+            .unwrap()
+            .push(started.elapsed().as_secs_f64());
+        outcome
+    }
+
+    async fn fetch(
+        &self,
+        position: Option<&serde_json::Value>,
+        since: Option<jiff::Timestamp>,
+    ) -> Result<Fetched, ChannelError> {
+        self.inner.fetch(position, since).await
+    }
+
+    fn longest_wait(&self, max: Duration) -> Duration {
+        self.inner.longest_wait(max)
+    }
+
+    async fn wait(
+        &self,
+        position: Option<&serde_json::Value>,
+        max: Duration,
+    ) -> Result<(), ChannelError> {
+        self.inner.wait(position, max).await
+    }
+
+    async fn fetch_open(
+        &self,
+        open: &[OpenTicket],
+        position: Option<&serde_json::Value>,
+        since: Option<jiff::Timestamp>,
+    ) -> Result<Fetched, ChannelError> {
+        self.inner.fetch_open(open, position, since).await
+    }
+
+    async fn find_filed(
+        &self,
+        token: &str,
+        since: jiff::Timestamp,
+    ) -> Result<Option<FoundTicket>, ChannelError> {
+        self.inner.find_filed(token, since).await
+    }
+
+    fn has_courtesy(&self) -> bool {
+        self.inner.has_courtesy()
+    }
+
+    async fn courtesy(&self, ticket: &str) -> Result<CourtesyDone, ChannelError> {
+        self.inner.courtesy(ticket).await
     }
 }
