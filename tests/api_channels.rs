@@ -464,8 +464,16 @@ async fn a_rate_limited_create_is_retried_by_the_engine_and_files_once() {
     let rig = rig(Flavor::Zendesk, script(Flavor::Zendesk)).await;
     rig.fake
         .with(|s| s.create_faults.push_back(Fault::Status(429, Some(1))));
+    let started = std::time::Instant::now();
     let report = rig.engine.run_now("acme-api").await.unwrap();
     assert_eq!(report.state, ProbeState::Filed, "{report:?}");
+    // The retry waited for the vendor's `Retry-After: 1`, not just the
+    // engine's own (much shorter) retry pause.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "retried after {:?}",
+        started.elapsed()
+    );
     // Two create requests reached the API; the refused one made nothing.
     assert_eq!(
         rig.fake

@@ -48,7 +48,14 @@ pub enum FileOutcome {
         ticket_ref: Option<String>,
     },
     /// Definitely not accepted. `retryable` for our outages and 4xx replies.
-    Rejected { reason: String, retryable: bool },
+    Rejected {
+        reason: String,
+        retryable: bool,
+        /// The vendor asked us to wait this long before trying again (HTTP
+        /// 429 `Retry-After`, Slack's `ratelimited`): a retry waits at
+        /// least this.
+        retry_after: Option<std::time::Duration>,
+    },
     /// It may or may not have been accepted (the connection died after the
     /// message was sent). Never retried automatically.
     Unknown { reason: String },

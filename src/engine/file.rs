@@ -189,8 +189,17 @@ impl Engine {
                 FileOutcome::Unknown { reason } => {
                     (ProbeState::Uncertain, Some(reason.clone()), false)
                 }
-                FileOutcome::Rejected { reason, retryable } => {
-                    let retry = *retryable && at.duration_since(started) < window;
+                FileOutcome::Rejected {
+                    reason,
+                    retryable,
+                    retry_after,
+                } => {
+                    // A retry the vendor asked us to hold off past the
+                    // window is not made: the probe is not filed.
+                    let wait = retry_after
+                        .and_then(|d| SignedDuration::try_from(d).ok())
+                        .unwrap_or_default();
+                    let retry = *retryable && at.duration_since(started) + wait < window;
                     (ProbeState::NotFiled, Some(reason.clone()), retry)
                 }
             };
@@ -255,6 +264,14 @@ impl Engine {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
+            // Never sooner than the vendor asked (HTTP 429 `Retry-After`).
+            let pause = match &outcome {
+                FileOutcome::Rejected {
+                    retry_after: Some(wait),
+                    ..
+                } => pause.max(*wait),
+                _ => pause,
+            };
             tracing::warn!(probe = %id, reason = reason.as_deref().unwrap_or(""), retry_in_ms = pause.as_millis(), "send failed, retrying");
             let stopping = tokio::select! {
                 _ = tokio::time::sleep(pause) => false,

@@ -283,6 +283,7 @@ impl Channel for Guarded {
                 return FileOutcome::Rejected {
                     reason: e.to_string(),
                     retryable: true,
+                    retry_after: None,
                 };
             }
         };
@@ -295,15 +296,15 @@ impl Channel for Guarded {
             FileOutcome::Rejected {
                 reason,
                 retryable: true,
+                retry_after: None,
             }
             | FileOutcome::Unknown { reason } => {
                 self.failed(OutageKind::Send, trial, started, reason);
             }
-            FileOutcome::Rejected {
-                retryable: false, ..
-            } => {
-                // A definite answer: the endpoint is reachable, the breaker
-                // learns nothing either way (a trial is handed back).
+            FileOutcome::Rejected { .. } => {
+                // A definite answer (a refusal, or the vendor asking us to
+                // slow down): the endpoint is reachable, the breaker learns
+                // nothing either way (a trial is handed back).
                 drop(trial);
             }
         }
@@ -404,6 +405,7 @@ mod tests {
                 FileOutcome::Rejected {
                     reason: "connection refused".into(),
                     retryable: true,
+                    retry_after: None,
                 }
             } else {
                 FileOutcome::Accepted {

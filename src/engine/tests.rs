@@ -340,6 +340,7 @@ async fn a_refusal_marked_not_retryable_is_not_filed_at_once() {
     *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Rejected {
         reason: "535 authentication failed".into(),
         retryable: false,
+        retry_after: None,
     });
     let report = r.engine.run_now("nightly").await.unwrap();
     assert_eq!(report.state, ProbeState::NotFiled);
@@ -432,6 +433,7 @@ async fn attempts_are_recorded_once_each_with_their_outcome() {
     *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Rejected {
         reason: "421 try later".into(),
         retryable: true,
+        retry_after: None,
     });
     // The retry window is one minute of the manual clock, which does not
     // move by itself: move it past the window from another task.

@@ -108,6 +108,7 @@ pub async fn send(
             return FileOutcome::Rejected {
                 reason,
                 retryable: false,
+                retry_after: None,
             };
         }
     };
@@ -155,6 +156,7 @@ pub async fn send_message(
                 phase_name(reached)
             ),
             retryable: true,
+            retry_after: None,
         },
     }
 }
@@ -196,12 +198,14 @@ fn judge(server: &Server, phase: u8, failure: &Failure) -> FileOutcome {
                     phase_name(phase)
                 ),
                 retryable: true,
+                retry_after: None,
             };
         }
         Failure::Setup(reason) => {
             return FileOutcome::Rejected {
                 reason: format!("{} while {}: {reason}", server.label(), phase_name(phase)),
                 retryable: false,
+                retry_after: None,
             };
         }
     };
@@ -213,6 +217,7 @@ fn judge(server: &Server, phase: u8, failure: &Failure) -> FileOutcome {
         FileOutcome::Rejected {
             reason: what,
             retryable: true,
+            retry_after: None,
         }
     } else {
         FileOutcome::Unknown {

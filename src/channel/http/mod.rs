@@ -586,14 +586,22 @@ impl HttpChannel {
             }
             let reason = fault.describe();
             return match fault {
-                Fault::Connect(_) | Fault::RateLimited(_) => FileOutcome::Rejected {
+                Fault::Connect(_) => FileOutcome::Rejected {
                     reason,
                     retryable: true,
+                    retry_after: None,
+                },
+                // Not processed; the engine waits at least as long as asked.
+                Fault::RateLimited(wait) => FileOutcome::Rejected {
+                    reason,
+                    retryable: true,
+                    retry_after: Some(wait.unwrap_or(Duration::ZERO)),
                 },
                 Fault::Refused(408, _) => FileOutcome::Unknown { reason },
                 Fault::Refused(..) => FileOutcome::Rejected {
                     reason,
                     retryable: false,
+                    retry_after: None,
                 },
                 Fault::Timeout | Fault::Server(..) => FileOutcome::Unknown {
                     reason: format!("{reason}: the ticket may or may not have been created"),
