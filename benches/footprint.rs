@@ -184,7 +184,10 @@ fn main() {
             per_minute.row(vec![
                 m.to_string(),
                 s.switches.saturating_sub(prev.switches).to_string(),
-                format!("{:.0}", s.cpu_ticks.saturating_sub(prev.cpu_ticks) as f64 / ticks * 1000.0),
+                format!(
+                    "{:.0}",
+                    s.cpu_ticks.saturating_sub(prev.cpu_ticks) as f64 / ticks * 1000.0
+                ),
             ]);
             prev = *s;
         }

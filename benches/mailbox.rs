@@ -32,7 +32,11 @@ async fn main() {
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .unwrap_or_else(|_| "1000,100000".into())
         .split(',')
-        .map(|s| s.trim().parse().expect("BENCH_SIZES: counts, comma separated"))
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("BENCH_SIZES: counts, comma separated")
+        })
         .collect();
     assert!(sizes.len() <= USERS.len(), "at most {} sizes", USERS.len());
     println!("{BENCH}: machine: {}", common::machine());
@@ -165,7 +169,11 @@ fn fill_maildir(stack_dir: &Path, user: &str, count: usize) {
 /// Waits until `user`'s Maildir holds `count` messages.
 fn wait_delivered(stack_dir: &Path, user: &str, count: usize) {
     let (local, domain) = user.split_once('@').unwrap();
-    let maildir = stack_dir.join("mail").join(domain).join(local).join("Maildir");
+    let maildir = stack_dir
+        .join("mail")
+        .join(domain)
+        .join(local)
+        .join("Maildir");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let n: usize = ["cur", "new"]
@@ -175,7 +183,10 @@ fn wait_delivered(stack_dir: &Path, user: &str, count: usize) {
         if n >= count {
             return;
         }
-        assert!(Instant::now() < deadline, "delivery to {user} did not arrive");
+        assert!(
+            Instant::now() < deadline,
+            "delivery to {user} did not arrive"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -43,7 +43,11 @@ async fn main() {
     let intervals: Vec<u64> = std::env::var("BENCH_INTERVALS")
         .unwrap_or_else(|_| "1,60,300".into())
         .split(',')
-        .map(|s| s.trim().parse().expect("BENCH_INTERVALS: seconds, comma separated"))
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("BENCH_INTERVALS: seconds, comma separated")
+        })
         .collect();
     let samples: usize = std::env::var("BENCH_SAMPLES")
         .ok()
@@ -52,7 +56,10 @@ async fn main() {
         .ok()
         .map_or_else(|| fastrand::u64(..), |s| s.parse().expect("BENCH_SEED"));
     fastrand::seed(seed);
-    println!("{BENCH}: seed {seed}, {samples} replies per run, machine: {}", common::machine());
+    println!(
+        "{BENCH}: seed {seed}, {samples} replies per run, machine: {}",
+        common::machine()
+    );
 
     let mut accuracy = Table::new(
         BENCH,

@@ -155,6 +155,9 @@ fn main() {
             fmt_secs(digest),
         ]);
         phases.row(in_process(&config, &state, n));
+        if n == *sizes.iter().max().unwrap() {
+            by_table(&state, n, bytes);
+        }
         growth.push((n, [week, whole, digest]));
         println!(
             "{n}: {} bytes/probe, week {week:.3} s, whole {whole:.3} s, digest {digest:.3} s",
@@ -256,7 +259,12 @@ fn write_store(state: &Path, templates: &[ProbeRecord], n: usize) {
                 let weeks = rng.i64(0..WEEKS);
                 let vendor = format!("{}-{}", t.vendor, rng.usize(0..VENDOR_COPIES));
                 let persona = PERSONAS[rng.usize(0..PERSONAS.len())].0.to_string();
-                clone_probe(t, SignedDuration::from_hours(24 * 7 * weeks), vendor, persona)
+                clone_probe(
+                    t,
+                    SignedDuration::from_hours(24 * 7 * weeks),
+                    vendor,
+                    persona,
+                )
             })
             .collect();
         store
@@ -393,6 +401,37 @@ fn in_process(config: &Path, state: &Path, n: usize) -> Vec<String> {
         fmt_secs(week_build),
         fmt_secs(whole_build),
     ]
+}
+
+/// Where the bytes go: per table, the key and value bytes stored and the
+/// pages its B-tree holds, per probe; the rest of the file is free or
+/// freed pages (redb does not shrink a file unless compacted).
+fn by_table(state: &Path, n: usize, file_bytes: u64) {
+    use redb::{ReadableDatabase, ReadableTableMetadata, TableHandle};
+    let db = redb::Database::open(state.join(support_probe::store::FILE_NAME)).unwrap();
+    let txn = db.begin_read().unwrap();
+    let mut t = Table::new(
+        BENCH,
+        &format!("Store bytes per probe by table, {n} probes"),
+        &["table", "keys + values", "B-tree pages (4 KiB each)"],
+    );
+    let per = |b: u64| format!("{:.0}", b as f64 / n as f64);
+    let (mut stored, mut paged) = (0, 0);
+    for handle in txn.list_tables().unwrap() {
+        let table = txn.open_untyped_table(handle.clone()).unwrap();
+        let st = table.stats().unwrap();
+        let pages = (st.leaf_pages() + st.branch_pages()) * 4096;
+        stored += st.stored_bytes();
+        paged += pages;
+        t.row(vec![
+            handle.name().to_string(),
+            per(st.stored_bytes()),
+            per(pages),
+        ]);
+    }
+    t.row(vec!["all tables".into(), per(stored), per(paged)]);
+    t.row(vec!["file".into(), String::new(), per(file_bytes)]);
+    t.emit();
 }
 
 /// The 1-, 5- and 15-minute load averages: the machine is shared.

@@ -174,9 +174,30 @@ pub fn engine(text: &str, dir: &Path) -> Arc<Engine> {
 /// Words that make each scripted reply's text its own: the canned-text rule
 /// ignores numbers and tokens, so replies must differ in words.
 const TOPICS: &[&str] = &[
-    "origin", "cache", "purge", "certificate", "edge", "routing", "stream", "manifest",
-    "segment", "player", "token", "quota", "bucket", "replica", "ingest", "transcode",
-    "latency", "firewall", "resolver", "gateway", "webhook", "invoice", "login", "export",
+    "origin",
+    "cache",
+    "purge",
+    "certificate",
+    "edge",
+    "routing",
+    "stream",
+    "manifest",
+    "segment",
+    "player",
+    "token",
+    "quota",
+    "bucket",
+    "replica",
+    "ingest",
+    "transcode",
+    "latency",
+    "firewall",
+    "resolver",
+    "gateway",
+    "webhook",
+    "invoice",
+    "login",
+    "export",
 ];
 
 /// A human reply from the vendor to our message `message_id`; `nonce` names
@@ -315,7 +336,11 @@ impl Table {
         out.push_str(&format!("| {} |\n", self.header.join(" | ")));
         out.push_str(&format!(
             "|{}|\n",
-            self.header.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+            self.header
+                .iter()
+                .map(|_| "---")
+                .collect::<Vec<_>>()
+                .join("|")
         ));
         for r in &self.rows {
             out.push_str(&format!("| {} |\n", r.join(" | ")));

@@ -52,8 +52,9 @@ pub async fn digest(g: &Global, args: DigestArgs) -> Result<ExitCode, CliError> 
     };
     let store = wiring::open_store(g, Some(&config))?;
     if let Some(path) = &args.preview {
-        let probes = store.all()?;
-        let d = digest::compose(&probes, &config, week, now).map_err(digest_error)?;
+        let span = digest::row_span(&config, week).map_err(digest_error)?;
+        let rows = store.reading_rows(Some(span))?;
+        let d = digest::compose_rows(&rows, &config, week, now).map_err(digest_error)?;
         let text_path = path.with_extension("txt");
         let write = |p: &PathBuf, body: String| {
             std::fs::write(p, body).map_err(|source| CliError::Io {

@@ -25,7 +25,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::model::{ProbeRecord, Window};
+use crate::model::{ProbeRecord, ReadingRow, Window};
 use crate::report::{self, Dim, IsoWeek, Options, Period, PeriodError, Report};
 
 pub use run::run;
@@ -81,11 +81,34 @@ pub fn compose(
     week: IsoWeek,
     now: Timestamp,
 ) -> Result<Digest, DigestError> {
+    let rows: Vec<ReadingRow> = probes.iter().map(ReadingRow::of).collect();
+    compose_rows(&rows, config, week, now)
+}
+
+/// The span of reading rows the digest of `week` needs: the week and the
+/// one before it, as `[from, until)`.
+pub fn row_span(config: &Config, week: IsoWeek) -> Result<(Timestamp, Timestamp), DigestError> {
     let tz = &config.report.zone;
     let period = Period::week(week, tz)?;
     let previous = period.previous(tz)?;
-    let report = report::build(
-        probes,
+    Ok((
+        previous.from.min(period.from),
+        period.until.max(previous.until),
+    ))
+}
+
+/// [`compose`] from reading rows (e.g. those of [`row_span`]).
+pub fn compose_rows(
+    rows: &[ReadingRow],
+    config: &Config,
+    week: IsoWeek,
+    now: Timestamp,
+) -> Result<Digest, DigestError> {
+    let tz = &config.report.zone;
+    let period = Period::week(week, tz)?;
+    let previous = period.previous(tz)?;
+    let report = report::build_rows(
+        rows,
         Some(config),
         &Options {
             period: Some(period),

@@ -38,6 +38,8 @@
 //!   for the global rate ceiling.
 //! - `control` (v2): operator flags such as pauses (see [`control`]).
 //! - `digests`: ISO week → JSON `DigestRecord` (see `store::digest`).
+//! - `readings` (v3): anchor second, probe id → the compact reading row
+//!   reports scan (see [`rows`]).
 //!
 //! Schema versions and their upgrades are in [`migrate`].
 
@@ -54,12 +56,13 @@ use crate::model::{ProbeId, ProbeRecord, ProbeState};
 mod control;
 mod digest;
 mod migrate;
+mod rows;
 
 pub use control::Pause;
 pub use digest::{BeginDigest, DigestRecord, DigestState};
 
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The database file's name inside the state directory.
 pub const FILE_NAME: &str = "probes.redb";
@@ -105,6 +108,8 @@ pub enum StoreError {
         what: String,
         source: serde_json::Error,
     },
+    #[error("a stored reading row is corrupt ({key})")]
+    CorruptRow { key: String },
 }
 
 macro_rules! redb_error_from {
@@ -374,12 +379,19 @@ impl WriteTx<'_> {
         v.map(|v| decode(id.as_str(), v.value())).transpose()
     }
 
-    /// Stores a probe and keeps the `active`, `by_message_id`, `by_token` and
-    /// `filings` indexes in step with it.
+    /// Stores a probe and keeps the `active`, `by_message_id`, `by_token`,
+    /// `filings` and `readings` tables in step with it.
     pub fn put(&mut self, rec: &ProbeRecord) -> Result<()> {
         let id = rec.id.as_str();
         let bytes = encode(id, rec)?;
-        self.txn.open_table(PROBES)?.insert(id, bytes.as_slice())?;
+        let mut probes = self.txn.open_table(PROBES)?;
+        let old_anchor = match probes.get(id)? {
+            Some(old) => Some(rows::stored_anchor(id, old.value())?),
+            None => None,
+        };
+        probes.insert(id, bytes.as_slice())?;
+        drop(probes);
+        self.put_row(old_anchor, rec)?;
         let mut active = self.txn.open_table(ACTIVE)?;
         if matches!(
             rec.state,

@@ -26,7 +26,6 @@ use jiff::Timestamp;
 use super::{Channel, ChannelError, Fetched, FileOutcome, Outgoing};
 use crate::clock::Clock;
 
-
 /// How long one IDLE lasts before it is renewed. The server tells us about
 /// new mail at once, so the poll interval does not apply; RFC 2177 asks
 /// clients to renew IDLE within 29 minutes so that servers do not drop them.
