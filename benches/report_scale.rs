@@ -119,9 +119,11 @@ fn main() {
         "Where the time goes (in process, one run)",
         &[
             "probes",
-            "open + read store",
+            "read week rows",
             "build week report",
+            "read all rows",
             "build whole report",
+            "(decode every full record)",
         ],
     );
     let mut growth: Vec<(usize, [f64; 3])> = Vec::new();
@@ -367,16 +369,14 @@ fn median_of(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
     describe(&xs).1
 }
 
-/// The phases of a report in process: reading every record, then building.
+/// The phases of a report in process, as the CLI runs them: reading the
+/// reading rows (of the week and the one before, or of every probe), then
+/// building the report; and, for comparison, decoding every full record.
 fn in_process(config: &Path, state: &Path, n: usize) -> Vec<String> {
     let config = support_probe::config::load(config).unwrap().config;
     let tz = &config.report.zone;
     let now = Timestamp::now();
-    let t = Instant::now();
     let store = Store::open(state, Mode::Shared).unwrap();
-    let all = store.all().unwrap();
-    let read = t.elapsed().as_secs_f64();
-    assert_eq!(all.len(), n);
     let week: IsoWeek = WEEK.parse().unwrap();
     let period = Period::week(week, tz).unwrap();
     let previous = period.previous(tz).unwrap();
@@ -388,18 +388,37 @@ fn in_process(config: &Path, state: &Path, n: usize) -> Vec<String> {
         now,
     };
     let t = Instant::now();
-    let r = report::build(&all, Some(&config), &opts(Some(period), Some(previous)));
+    let span = support_probe::digest::row_span(&config, week).unwrap();
+    let week_rows = store.reading_rows(Some(span)).unwrap();
+    let week_read = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let r = report::build_rows(
+        &week_rows,
+        Some(&config),
+        &opts(Some(period), Some(previous)),
+    );
     let week_build = t.elapsed().as_secs_f64();
     assert!(!r.vendors.is_empty());
     let t = Instant::now();
-    let r = report::build(&all, Some(&config), &opts(None, None));
+    let rows = store.reading_rows(None).unwrap();
+    let whole_read = t.elapsed().as_secs_f64();
+    assert_eq!(rows.len(), n);
+    let t = Instant::now();
+    let r = report::build_rows(&rows, Some(&config), &opts(None, None));
     let whole_build = t.elapsed().as_secs_f64();
     assert!(!r.vendors.is_empty());
+    drop(rows);
+    let t = Instant::now();
+    let all = store.all().unwrap();
+    let records = t.elapsed().as_secs_f64();
+    assert_eq!(all.len(), n);
     vec![
         n.to_string(),
-        fmt_secs(read),
+        format!("{} ({} rows)", fmt_secs(week_read), week_rows.len()),
         fmt_secs(week_build),
+        fmt_secs(whole_read),
         fmt_secs(whole_build),
+        fmt_secs(records),
     ]
 }
 
