@@ -9,8 +9,8 @@
 //! - a newer store is refused with [`StoreError::TooNew`]: this build does
 //!   not know what the newer one wrote, and must not rewrite it.
 //!
-//! Versions: 1 → 2 added `control` and `filings_by_time`; 2 → 3 added
-//! `readings` (see `rows`).
+//! Versions: 1 → 2 added `control` and `filings_by_time`; 2 → 3 deflated
+//! the records (see `codec`) and added `readings` (see `rows`).
 //!
 //! Adding a version: bump [`SCHEMA_VERSION`], append a step to [`STEPS`]
 //! that turns version N-1 into N, and add a test that builds an N-1 store.
@@ -40,8 +40,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         from: 2,
-        what: "add the readings table (a compact row per probe, ordered by period) for reports",
-        apply: super::rows::backfill,
+        what: "deflate the probe records and add the readings table (a compact row per probe, ordered by period) for reports",
+        apply: v2_to_v3,
     },
 ];
 
@@ -98,6 +98,33 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(CONTROL)?;
     txn.open_table(super::rows::READINGS)?;
     Ok(())
+}
+
+/// v2 → v3: every record re-stored deflated (`codec`), then a reading
+/// row for each (`rows`).
+fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
+    let ids: Vec<String> = {
+        let probes = txn.open_table(PROBES)?;
+        let mut out = Vec::new();
+        for row in probes.iter()? {
+            let (k, _) = row?;
+            out.push(k.value().to_string());
+        }
+        out
+    };
+    let mut probes = txn.open_table(PROBES)?;
+    for id in ids {
+        let rec: Option<crate::model::ProbeRecord> = probes
+            .get(id.as_str())?
+            .map(|v| super::codec::decode_record(&id, v.value()))
+            .transpose()?;
+        if let Some(rec) = rec {
+            let bytes = super::codec::encode_record(&id, &rec)?;
+            probes.insert(id.as_str(), bytes.as_slice())?;
+        }
+    }
+    drop(probes);
+    super::rows::backfill(txn)
 }
 
 /// v1 → v2: `filings` is keyed vendor first, which cannot answer "how many
@@ -214,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn a_v2_store_gets_a_reading_row_for_every_record() {
+    fn a_v2_store_is_deflated_and_gets_a_reading_row_for_every_record() {
         let dir = tempfile::tempdir().unwrap();
         let mut answered = planned("acme", "2026-11-02T11:30:00Z");
         answered.state = crate::model::ProbeState::Answered;
@@ -222,7 +249,8 @@ mod tests {
         answered.first_human_at = Some("2026-11-02T12:00:00Z".parse().unwrap());
         let waiting = planned("globex", "2026-11-03T09:00:00Z");
         {
-            // A v2 store: the records and indexes v2 wrote, no readings table.
+            // A v2 store: the indexes v2 wrote, the records as plain JSON,
+            // no readings table.
             let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
             store
                 .write(|tx| {
@@ -234,6 +262,13 @@ mod tests {
             let db = Database::create(dir.path().join(crate::store::FILE_NAME)).unwrap();
             let txn = db.begin_write().unwrap();
             assert!(txn.delete_table(super::super::rows::READINGS).unwrap());
+            {
+                let mut probes = txn.open_table(PROBES).unwrap();
+                for rec in [&answered, &waiting] {
+                    let json = serde_json::to_vec(rec).unwrap();
+                    probes.insert(rec.id.as_str(), json.as_slice()).unwrap();
+                }
+            }
             txn.open_table(META)
                 .unwrap()
                 .insert("schema_version", 2)
@@ -258,6 +293,16 @@ mod tests {
         let rows = store.reading_rows(None).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1], crate::model::ReadingRow::of(&filed));
+        assert_eq!(store.get(&answered.id).unwrap(), Some(answered.clone()));
+        drop(store);
+        // Every record is now stored deflated.
+        let db = Database::create(dir.path().join(crate::store::FILE_NAME)).unwrap();
+        let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+        let probes = txn.open_table(PROBES).unwrap();
+        for rec in [&answered, &filed] {
+            let v = probes.get(rec.id.as_str()).unwrap().unwrap();
+            assert_eq!(v.value()[0], 1, "{}", rec.id);
+        }
     }
 
     #[test]

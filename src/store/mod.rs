@@ -20,7 +20,8 @@
 //! `daemon`), not by the database lock.
 //!
 //! Tables (keys are strings; `\u{1f}` separates key parts):
-//! - `probes`: probe id → JSON [`ProbeRecord`].
+//! - `probes`: probe id → JSON [`ProbeRecord`], deflated since v3 (see
+//!   [`codec`]).
 //! - `active`: probe id → () for probes that still await something
 //!   (planned, filing, filed, uncertain).
 //! - `by_message_id`: Message-ID → probe id, for our own message and every
@@ -53,6 +54,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{ProbeId, ProbeRecord, ProbeState};
 
+mod codec;
 mod control;
 mod digest;
 mod migrate;
@@ -110,6 +112,11 @@ pub enum StoreError {
     },
     #[error("a stored reading row is corrupt ({key})")]
     CorruptRow { key: String },
+    #[error("a stored record is corrupt ({what}): {source}")]
+    Deflate {
+        what: String,
+        source: std::io::Error,
+    },
 }
 
 macro_rules! redb_error_from {
@@ -286,7 +293,7 @@ impl Store {
             let txn = db.begin_read()?;
             let t = txn.open_table(PROBES)?;
             t.get(id.as_str())?
-                .map(|v| decode(id.as_str(), v.value()))
+                .map(|v| codec::decode_record(id.as_str(), v.value()))
                 .transpose()
         })
     }
@@ -299,7 +306,7 @@ impl Store {
             let mut out = Vec::new();
             for row in t.iter()? {
                 let (k, v) = row?;
-                out.push(decode(k.value(), v.value())?);
+                out.push(codec::decode_record(k.value(), v.value())?);
             }
             Ok(out)
         })
@@ -315,7 +322,7 @@ impl Store {
             for row in active.iter()? {
                 let (k, _) = row?;
                 if let Some(v) = probes.get(k.value())? {
-                    out.push(decode(k.value(), v.value())?);
+                    out.push(codec::decode_record(k.value(), v.value())?);
                 }
             }
             Ok(out)
@@ -376,14 +383,15 @@ impl WriteTx<'_> {
     pub fn get(&self, id: &ProbeId) -> Result<Option<ProbeRecord>> {
         let t = self.txn.open_table(PROBES)?;
         let v = t.get(id.as_str())?;
-        v.map(|v| decode(id.as_str(), v.value())).transpose()
+        v.map(|v| codec::decode_record(id.as_str(), v.value()))
+            .transpose()
     }
 
     /// Stores a probe and keeps the `active`, `by_message_id`, `by_token`,
     /// `filings` and `readings` tables in step with it.
     pub fn put(&mut self, rec: &ProbeRecord) -> Result<()> {
         let id = rec.id.as_str();
-        let bytes = encode(id, rec)?;
+        let bytes = codec::encode_record(id, rec)?;
         let mut probes = self.txn.open_table(PROBES)?;
         let old_anchor = match probes.get(id)? {
             Some(old) => Some(rows::stored_anchor(id, old.value())?),

@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::Deserialize;
 
-use super::{PROBES, Result, SEP, Store, StoreError, WriteTx, decode};
+use super::{PROBES, Result, SEP, Store, StoreError, WriteTx};
 use crate::model::{ProbeId, ProbeRecord, ProbeState, ReadingRow, Window};
 
 pub(super) const READINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("readings");
@@ -66,9 +66,9 @@ struct Anchor {
     filed_at: Option<Timestamp>,
 }
 
-/// The anchor of a stored JSON record, read without decoding the rest.
+/// The anchor of a stored record, read without decoding the rest.
 pub(super) fn stored_anchor(id: &str, json: &[u8]) -> Result<Timestamp> {
-    let a: Anchor = decode(id, json)?;
+    let a: Anchor = super::codec::decode_record(id, json)?;
     Ok(a.filed_at.unwrap_or(a.due_at))
 }
 
@@ -107,7 +107,7 @@ pub(super) fn backfill(txn: &WriteTransaction) -> Result<()> {
     let probes = txn.open_table(PROBES)?;
     for entry in probes.iter()? {
         let (k, v) = entry?;
-        let rec: ProbeRecord = decode(k.value(), v.value())?;
+        let rec: ProbeRecord = super::codec::decode_record(k.value(), v.value())?;
         write_row(txn, None, &rec)?;
     }
     Ok(())
