@@ -16,20 +16,33 @@ use super::{ProbeId, ProbeRecord, ProbeState, Window};
 /// What one probe contributes to a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadingRow {
+    /// The probe id.
     pub id: ProbeId,
+    /// The vendor's name.
     pub vendor: Arc<str>,
     /// The `[[probe]]` name.
     pub probe: Arc<str>,
+    /// The persona that filed it.
     pub persona: Arc<str>,
+    /// The channel kind, e.g. `email`.
     pub channel: Arc<str>,
+    /// Where it stands.
     pub state: ProbeState,
+    /// When it was to be sent (after jitter).
     pub due_at: Timestamp,
+    /// When the vendor's side accepted it: the clock starts here.
     pub filed_at: Option<Timestamp>,
+    /// When it was filed relative to the vendor's calendar.
     pub window: Option<Window>,
+    /// How long a human reply is waited for.
     pub answer_within_secs: u64,
+    /// SLA target for its priority, if the vendor has one.
     pub sla_target_secs: Option<u64>,
+    /// The first automatic acknowledgement.
     pub first_ack_at: Option<Timestamp>,
+    /// The first human reply.
     pub first_human_at: Option<Timestamp>,
+    /// For unanswered probes: the instant the observation was censored.
     pub censored_at: Option<Timestamp>,
     /// Why it is in this state, in words.
     pub state_reason: Option<String>,
