@@ -52,9 +52,10 @@ pub async fn digest(g: &Global, args: DigestArgs) -> Result<ExitCode, CliError> 
     };
     let store = wiring::open_store(g, Some(&config))?;
     if let Some(path) = &args.preview {
-        let probes = store.all()?;
+        let span = digest::row_span(&config, week).map_err(digest_error)?;
+        let rows = store.reading_rows(Some(span))?;
         let own = crate::readings::own::OwnSide::from_store(&store)?;
-        let d = digest::compose(&probes, &config, week, now, &own).map_err(digest_error)?;
+        let d = digest::compose_rows(&rows, &config, week, now, &own).map_err(digest_error)?;
         let text_path = path.with_extension("txt");
         let write = |p: &PathBuf, body: String| {
             std::fs::write(p, body).map_err(|source| CliError::Io {

@@ -86,7 +86,6 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
     let clock = SystemClock;
     let (period, previous) = period(&args, &settings, &clock)?;
     let store = wiring::open_store(g, config.as_ref())?;
-    let all = store.all()?;
     let opts = Options {
         period,
         previous,
@@ -95,8 +94,16 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
         now: clock.now(),
         own: OwnSide::from_store(&store)?,
     };
+    // Figures come from the compact reading rows of the period and the one
+    // before it; the CSV lists every field of each probe, so it reads the
+    // full records.
+    let span = opts.period.as_ref().map(|p| match &opts.previous {
+        Some(prev) => (p.from.min(prev.from), p.until.max(prev.until)),
+        None => (p.from, p.until),
+    });
     match g.format {
         Format::Csv => {
+            let all = store.all()?;
             let rows: Vec<&ProbeRecord> = all
                 .iter()
                 .filter(|p| opts.vendor.as_deref().is_none_or(|v| p.vendor == v))
@@ -112,11 +119,17 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
                 report::render::csv(&rows, config.as_ref(), opts.now, &opts.own)
             );
         }
-        Format::Json => print_json(&report::build(&all, config.as_ref(), &opts)),
-        Format::Table => print!(
-            "{}",
-            report::render::table(&report::build(&all, config.as_ref(), &opts))
-        ),
+        Format::Json => {
+            let rows = store.reading_rows(span)?;
+            print_json(&report::build_rows(&rows, config.as_ref(), &opts))
+        }
+        Format::Table => {
+            let rows = store.reading_rows(span)?;
+            print!(
+                "{}",
+                report::render::table(&report::build_rows(&rows, config.as_ref(), &opts))
+            )
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -25,7 +25,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::model::{ProbeRecord, Window};
+use crate::model::{ProbeRecord, ReadingRow, Window};
 use crate::readings::{
     self,
     own::{Downtime, OwnSide},
@@ -89,12 +89,36 @@ pub fn compose(
     now: Timestamp,
     own: &OwnSide,
 ) -> Result<Digest, DigestError> {
+    let rows: Vec<ReadingRow> = probes.iter().map(ReadingRow::of).collect();
+    compose_rows(&rows, config, week, now, own)
+}
+
+/// The span of reading rows the digest of `week` needs: the week and the
+/// one before it, as `[from, until)`.
+pub fn row_span(config: &Config, week: IsoWeek) -> Result<(Timestamp, Timestamp), DigestError> {
+    let tz = &config.report.zone;
+    let period = Period::week(week, tz)?;
+    let previous = period.previous(tz)?;
+    Ok((
+        previous.from.min(period.from),
+        period.until.max(previous.until),
+    ))
+}
+
+/// [`compose`] from reading rows (e.g. those of [`row_span`]).
+pub fn compose_rows(
+    rows: &[ReadingRow],
+    config: &Config,
+    week: IsoWeek,
+    now: Timestamp,
+    own: &OwnSide,
+) -> Result<Digest, DigestError> {
     let tz = &config.report.zone;
     let period = Period::week(week, tz)?;
     let downtime = readings::own::downtime(own.outages(), period.from, period.until.min(now));
     let previous = period.previous(tz)?;
-    let report = report::build(
-        probes,
+    let report = report::build_rows(
+        rows,
         Some(config),
         &Options {
             period: Some(period),
@@ -105,7 +129,6 @@ pub fn compose(
             own: own.clone(),
         },
     );
-
     let headline = headline(&report);
     Ok(Digest {
         week,

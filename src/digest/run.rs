@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{DigestError, compose, mail, schedule};
+use super::{DigestError, mail, schedule};
 use crate::channel::FileOutcome;
 use crate::clock::Clock;
 use crate::config::{Config, DigestSettings};
@@ -60,9 +60,9 @@ pub async fn send_week(
         return Ok(SendResult::AlreadyDone(r));
     }
     let outcome = async {
-        let probes = store.all()?;
+        let rows = store.reading_rows(Some(super::row_span(config, week)?))?;
         let own = crate::readings::own::OwnSide::from_store(store)?;
-        let digest = compose(&probes, config, week, now, &own)?;
+        let digest = super::compose_rows(&rows, config, week, now, &own)?;
         mail::send(&digest, config, settings, clock).await
     }
     .await;

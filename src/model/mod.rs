@@ -7,6 +7,7 @@
 //! migration.
 
 mod id;
+mod row;
 
 use std::collections::BTreeSet;
 
@@ -16,6 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 pub use id::{ProbeId, ProbeIdError};
+pub use row::ReadingRow;
 
 /// The class of a message that arrived on a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::model::{ProbeRecord, ProbeState, Window};
+use crate::model::{ProbeRecord, ProbeState, ReadingRow, Window};
 
 pub mod own;
 
@@ -33,20 +33,50 @@ pub fn km_median(obs: &[Observation]) -> Median {
 
 /// The observation a probe contributes at `now`, if it enters latency figures.
 pub fn observation(p: &ProbeRecord, now: Timestamp) -> Option<Observation> {
-    let filed = p.filed_at?;
-    match p.state {
+    observe(
+        p.state,
+        p.filed_at,
+        p.time_to_first_human(),
+        p.censored_at,
+        p.answer_deadline(),
+        now,
+    )
+}
+
+/// [`observation`] of a probe's reading row: the same figure.
+pub fn row_observation(p: &ReadingRow, now: Timestamp) -> Option<Observation> {
+    observe(
+        p.state,
+        p.filed_at,
+        p.time_to_first_human(),
+        p.censored_at,
+        p.answer_deadline(),
+        now,
+    )
+}
+
+fn observe(
+    state: ProbeState,
+    filed_at: Option<Timestamp>,
+    to_first_human: Option<jiff::SignedDuration>,
+    censored_at: Option<Timestamp>,
+    deadline: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<Observation> {
+    let filed = filed_at?;
+    match state {
         ProbeState::Answered => Some(Observation {
-            secs: p.time_to_first_human()?.as_secs().max(0),
+            secs: to_first_human?.as_secs().max(0),
             answered: true,
         }),
         ProbeState::Unanswered => Some(Observation {
-            secs: p.censored_at?.duration_since(filed).as_secs().max(0),
+            secs: censored_at?.duration_since(filed).as_secs().max(0),
             answered: false,
         }),
         ProbeState::Filed => {
             // Still waiting: censored now, or at the deadline if that passed
             // (the daemon has not closed it yet).
-            let until = p.answer_deadline().map_or(now, |d| d.min(now));
+            let until = deadline.map_or(now, |d| d.min(now));
             Some(Observation {
                 secs: until.duration_since(filed).as_secs().max(0),
                 answered: false,

@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use super::{Observation, observation};
-use crate::model::{ProbeRecord, ProbeState};
+use super::{Observation, observation, row_observation};
+use crate::model::{ProbeRecord, ProbeState, ReadingRow};
 use crate::store::{Cursor, Outage, OutageKind, Store, StoreError};
 
 /// What we know about our own side; see the module doc.
@@ -71,6 +71,22 @@ impl OwnSide {
             (Some(map), Some(key)) => map.get(key).copied(),
             _ => Some(now),
         }
+    }
+
+    /// [`OwnSide::observation`] for a reading row.
+    pub fn row_observation(&self, p: &ReadingRow, now: Timestamp) -> Option<Observation> {
+        if p.state != ProbeState::Filed {
+            return row_observation(p, now);
+        }
+        let read = match (&self.caught_up, &p.watch_key) {
+            (Some(map), Some(key)) => map.get(&**key).copied()?,
+            _ => now,
+        }
+        .min(now);
+        if read < p.filed_at? {
+            return None;
+        }
+        row_observation(p, read)
     }
 
     /// The observation `p` contributes at `now` under rule 3.

@@ -24,6 +24,11 @@
 //! Probes belong to a period by the instant they were filed (or were due,
 //! for those never filed), and are read with all the evidence known at
 //! `now`: a reply that came after the period ended still counts.
+//!
+//! Reports are built from [`ReadingRow`]s — the store keeps one per probe,
+//! ordered by that instant, so a weekly report reads two weeks of small
+//! rows ([`build_rows`]); [`build`] takes full records and reads the same
+//! rows out of them. Each probe's observations are computed once per report.
 
 pub mod km;
 pub mod period;
@@ -35,7 +40,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::model::{ProbeRecord, ProbeState, Window};
+use crate::model::{ProbeRecord, ProbeState, ReadingRow, Window};
 use crate::readings::own::OwnSide;
 use km::{Estimate, Interval, Observation};
 pub use period::{IsoWeek, Period, PeriodError};
@@ -329,19 +334,15 @@ pub struct ProbeLine {
 }
 
 impl ProbeLine {
-    fn of(p: &ProbeRecord) -> ProbeLine {
+    fn of(p: &ReadingRow) -> ProbeLine {
         ProbeLine {
             id: p.id.to_string(),
-            vendor: p.vendor.clone(),
-            probe: p.probe.clone(),
+            vendor: p.vendor.to_string(),
+            probe: p.probe.to_string(),
             state: p.state,
-            at: p.filed_at.unwrap_or(p.due_at),
+            at: p.anchor(),
             window: p.window,
-            last_reply_subject: p
-                .messages
-                .iter()
-                .max_by_key(|m| m.at)
-                .and_then(|m| m.subject.clone()),
+            last_reply_subject: p.last_reply_subject.clone(),
             reason: p.state_reason.clone(),
         }
     }
@@ -379,59 +380,85 @@ pub struct Report {
     pub our_side: OurSide,
 }
 
-/// The instant a probe belongs to a period by.
-fn anchor(p: &ProbeRecord) -> Timestamp {
-    p.filed_at.unwrap_or(p.due_at)
+/// One probe with what it contributes, computed once per report.
+struct Item<'a> {
+    p: &'a ReadingRow,
+    /// Calendar time to first human reply, or censored.
+    obs: Option<Observation>,
+    /// The same in business time (only computed when `obs` is).
+    biz: Option<Observation>,
+    sla: SlaOutcome,
 }
 
-fn in_period(p: &ProbeRecord, period: Option<&Period>) -> bool {
-    p.state != ProbeState::Planned && period.is_none_or(|per| per.contains(anchor(p)))
+impl<'a> Item<'a> {
+    fn of(p: &'a ReadingRow, config: Option<&Config>, opts: &Options) -> Item<'a> {
+        let obs = opts.own.row_observation(p, opts.now);
+        Item {
+            p,
+            obs,
+            biz: obs.and_then(|o| business_of(&p.vendor, p.filed_at, o, config)),
+            sla: sla_of(p.sla_target_secs, obs),
+        }
+    }
+}
+
+fn in_period(p: &ReadingRow, period: Option<&Period>) -> bool {
+    p.state != ProbeState::Planned && period.is_none_or(|per| per.contains(p.anchor()))
 }
 
 /// Builds a report from every probe record; `config` supplies calendars
 /// (business time) and persona regions.
 pub fn build(probes: &[ProbeRecord], config: Option<&Config>, opts: &Options) -> Report {
-    let selected: Vec<&ProbeRecord> = probes
+    let rows: Vec<ReadingRow> = probes.iter().map(ReadingRow::of).collect();
+    build_rows(&rows, config, opts)
+}
+
+/// Builds a report from reading rows. Rows outside the period (and the
+/// previous one) are ignored, so passing more than needed is harmless.
+pub fn build_rows(rows: &[ReadingRow], config: Option<&Config>, opts: &Options) -> Report {
+    let wanted = |p: &&ReadingRow| opts.vendor.as_deref().is_none_or(|v| &*p.vendor == v);
+    let selected: Vec<Item> = rows
         .iter()
-        .filter(|p| opts.vendor.as_deref().is_none_or(|v| p.vendor == v))
+        .filter(wanted)
         .filter(|p| in_period(p, opts.period.as_ref()))
+        .map(|p| Item::of(p, config, opts))
         .collect();
-    let before: Vec<&ProbeRecord> = match &opts.previous {
-        Some(prev) => probes
+    let before: Vec<Item> = match &opts.previous {
+        Some(prev) => rows
             .iter()
-            .filter(|p| opts.vendor.as_deref().is_none_or(|v| p.vendor == v))
+            .filter(wanted)
             .filter(|p| in_period(p, Some(prev)))
+            .map(|p| Item::of(p, config, opts))
             .collect(),
         None => Vec::new(),
     };
-    let mut by_vendor: BTreeMap<&str, Vec<&ProbeRecord>> = BTreeMap::new();
-    for p in &selected {
-        by_vendor.entry(p.vendor.as_str()).or_default().push(p);
+    let mut by_vendor: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
+    for i in &selected {
+        by_vendor.entry(&*i.p.vendor).or_default().push(i);
     }
     let vendors = by_vendor
         .into_iter()
         .map(|(vendor, ps)| {
-            let overall = figures(&ps, config, opts.now, &opts.own);
-            let mut groups: BTreeMap<BTreeMap<Dim, String>, Vec<&ProbeRecord>> = BTreeMap::new();
-            for p in &ps {
-                groups.entry(key(p, &opts.by, config)).or_default().push(p);
+            let overall = figures(&ps);
+            let mut groups: BTreeMap<BTreeMap<Dim, String>, Vec<&Item>> = BTreeMap::new();
+            for i in &ps {
+                groups
+                    .entry(key(i.p, &opts.by, config))
+                    .or_default()
+                    .push(i);
             }
             let calendar_median = |inside: bool| {
                 let obs: Vec<Observation> = ps
                     .iter()
-                    .filter(|p| p.window.is_some())
-                    .filter(|p| (p.window == Some(Window::BusinessHours)) == inside)
-                    .filter_map(|p| opts.own.observation(p, opts.now))
+                    .filter(|i| i.p.window.is_some())
+                    .filter(|i| (i.p.window == Some(Window::BusinessHours)) == inside)
+                    .filter_map(|i| i.obs)
                     .collect();
                 km::median(&obs)
             };
             let change = opts.previous.as_ref().map(|_| {
-                let old: Vec<&ProbeRecord> = before
-                    .iter()
-                    .copied()
-                    .filter(|p| p.vendor == vendor)
-                    .collect();
-                let was = figures(&old, config, opts.now, &opts.own);
+                let old: Vec<&Item> = before.iter().filter(|i| &*i.p.vendor == vendor).collect();
+                let was = figures(&old);
                 Change {
                     median_secs: match (
                         overall.calendar.median.exact_secs(),
@@ -456,7 +483,7 @@ pub fn build(probes: &[ProbeRecord], config: Option<&Config>, opts: &Options) ->
                     .into_iter()
                     .map(|(key, ps)| Group {
                         key,
-                        figures: figures(&ps, config, opts.now, &opts.own),
+                        figures: figures(&ps),
                     })
                     .collect(),
                 change,
@@ -466,8 +493,8 @@ pub fn build(probes: &[ProbeRecord], config: Option<&Config>, opts: &Options) ->
     let list = |state: ProbeState| -> Vec<ProbeLine> {
         let mut v: Vec<ProbeLine> = selected
             .iter()
-            .filter(|p| p.state == state)
-            .map(|p| ProbeLine::of(p))
+            .filter(|i| i.p.state == state)
+            .map(|i| ProbeLine::of(i.p))
             .collect();
         v.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
         v
@@ -484,30 +511,30 @@ pub fn build(probes: &[ProbeRecord], config: Option<&Config>, opts: &Options) ->
             not_filed: list(ProbeState::NotFiled),
             skipped: selected
                 .iter()
-                .filter(|p| p.state == ProbeState::Skipped)
+                .filter(|i| i.p.state == ProbeState::Skipped)
                 .count(),
             uncertain: list(ProbeState::Uncertain),
         },
     }
 }
 
-fn key(p: &ProbeRecord, by: &[Dim], config: Option<&Config>) -> BTreeMap<Dim, String> {
+fn key(p: &ReadingRow, by: &[Dim], config: Option<&Config>) -> BTreeMap<Dim, String> {
     by.iter()
         .map(|d| {
             let v = match d {
                 Dim::Window => p.window.map_or("not filed", Window::as_str).to_string(),
-                Dim::Channel => p.channel.clone(),
-                Dim::Persona => p.persona.clone(),
-                Dim::Region => region(p, config),
+                Dim::Channel => p.channel.to_string(),
+                Dim::Persona => p.persona.to_string(),
+                Dim::Region => region(&p.persona, config),
             };
             (*d, v)
         })
         .collect()
 }
 
-fn region(p: &ProbeRecord, config: Option<&Config>) -> String {
+fn region(persona: &str, config: Option<&Config>) -> String {
     config
-        .and_then(|c| c.persona(&p.persona))
+        .and_then(|c| c.persona(persona))
         .and_then(|per| per.region.clone())
         .unwrap_or_else(|| "-".to_string())
 }
@@ -540,7 +567,11 @@ impl SlaOutcome {
 
 /// The SLA outcome of one probe at `now`.
 pub fn sla_outcome(p: &ProbeRecord, now: Timestamp, own: &OwnSide) -> SlaOutcome {
-    let (Some(target), Some(obs)) = (p.sla_target_secs, own.observation(p, now)) else {
+    sla_of(p.sla_target_secs, own.observation(p, now))
+}
+
+fn sla_of(target: Option<u64>, obs: Option<Observation>) -> SlaOutcome {
+    let (Some(target), Some(obs)) = (target, obs) else {
         return SlaOutcome::NotApplicable;
     };
     let target = i64::try_from(target).unwrap_or(i64::MAX);
@@ -562,8 +593,17 @@ pub fn business_observation(
     own: &OwnSide,
 ) -> Option<Observation> {
     let obs = own.observation(p, now)?;
-    let vendor = config?.vendor(&p.vendor)?;
-    let filed = p.filed_at?;
+    business_of(&p.vendor, p.filed_at, obs, config)
+}
+
+fn business_of(
+    vendor: &str,
+    filed_at: Option<Timestamp>,
+    obs: Observation,
+    config: Option<&Config>,
+) -> Option<Observation> {
+    let vendor = config?.vendor(vendor)?;
+    let filed = filed_at?;
     let end = filed
         .checked_add(jiff::SignedDuration::from_secs(obs.secs))
         .ok()?;
@@ -574,33 +614,32 @@ pub fn business_observation(
     })
 }
 
-fn figures(ps: &[&ProbeRecord], config: Option<&Config>, now: Timestamp, own: &OwnSide) -> Figures {
-    let count = |s: ProbeState| ps.iter().filter(|p| p.state == s).count();
-    let obs: Vec<Observation> = ps.iter().filter_map(|p| own.observation(p, now)).collect();
+fn figures(ps: &[&Item]) -> Figures {
+    let count = |s: ProbeState| ps.iter().filter(|i| i.p.state == s).count();
+    let obs: Vec<Observation> = ps.iter().filter_map(|i| i.obs).collect();
     let business: Option<Vec<Observation>> = ps
         .iter()
-        .filter(|p| own.observation(p, now).is_some())
-        .map(|p| business_observation(p, config, now, own))
+        .filter(|i| i.obs.is_some())
+        .map(|i| i.biz)
         .collect();
     let acks: Vec<Observation> = ps
         .iter()
-        .filter_map(|p| p.time_to_first_ack())
+        .filter_map(|i| i.p.time_to_first_ack())
         .map(|d| Observation::answer(d.as_secs().max(0)))
         .collect();
-    let outcomes: Vec<SlaOutcome> = ps.iter().map(|p| sla_outcome(p, now, own)).collect();
-    let n_of = |o: SlaOutcome| outcomes.iter().filter(|x| **x == o).count();
+    let n_of = |o: SlaOutcome| ps.iter().filter(|i| i.sla == o).count();
     let (met, breached) = (n_of(SlaOutcome::Met), n_of(SlaOutcome::Breached));
     let mut targets: Vec<u64> = ps
         .iter()
-        .filter(|p| own.observation(p, now).is_some())
-        .filter_map(|p| p.sla_target_secs)
+        .filter(|i| i.obs.is_some())
+        .filter_map(|i| i.p.sla_target_secs)
         .collect();
     targets.sort_unstable();
     targets.dedup();
     Figures {
         filed: ps
             .iter()
-            .filter(|p| p.state.may_have_reached_vendor())
+            .filter(|i| i.p.state.may_have_reached_vendor())
             .count(),
         answered: count(ProbeState::Answered),
         pending: count(ProbeState::Filed),

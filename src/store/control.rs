@@ -245,7 +245,9 @@ impl WriteTx<'_> {
                 let probes = self.txn.open_table(PROBES)?;
                 let v = probes.get(id.as_str())?;
                 match v {
-                    Some(v) => decode::<crate::model::ProbeRecord>(&id, v.value())?,
+                    Some(v) => {
+                        super::codec::decode_record::<crate::model::ProbeRecord>(&id, v.value())?
+                    }
                     None => continue,
                 }
             };

@@ -9,6 +9,9 @@
 //! - a newer store is refused with [`StoreError::TooNew`]: this build does
 //!   not know what the newer one wrote, and must not rewrite it.
 //!
+//! Versions: 1 → 2 added `control` and `filings_by_time`; 2 → 3 deflated
+//! the records (see `codec`) and added `readings` (see `rows`).
+//!
 //! Adding a version: bump [`SCHEMA_VERSION`], append a step to [`STEPS`]
 //! that turns version N-1 into N, and add a test that builds an N-1 store.
 
@@ -29,11 +32,18 @@ struct Step {
 }
 
 /// The upgrades, in order. `STEPS[i].from == i + 1`.
-const STEPS: &[Step] = &[Step {
-    from: 1,
-    what: "add the control table (pause flags) and a time-ordered index of filings for the global rate ceiling",
-    apply: v1_to_v2,
-}];
+const STEPS: &[Step] = &[
+    Step {
+        from: 1,
+        what: "add the control table (pause flags) and a time-ordered index of filings for the global rate ceiling",
+        apply: v1_to_v2,
+    },
+    Step {
+        from: 2,
+        what: "deflate the probe records and add the readings table (a compact row per probe, ordered by period) for reports",
+        apply: v2_to_v3,
+    },
+];
 
 /// Brings the store in `db` to [`SCHEMA_VERSION`], or refuses a newer one.
 /// Returns the version found before (None for a new file).
@@ -86,7 +96,35 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(PLANS)?;
     txn.open_table(CURSORS)?;
     txn.open_table(CONTROL)?;
+    txn.open_table(super::rows::READINGS)?;
     Ok(())
+}
+
+/// v2 → v3: every record re-stored deflated (`codec`), then a reading
+/// row for each (`rows`).
+fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
+    let ids: Vec<String> = {
+        let probes = txn.open_table(PROBES)?;
+        let mut out = Vec::new();
+        for row in probes.iter()? {
+            let (k, _) = row?;
+            out.push(k.value().to_string());
+        }
+        out
+    };
+    let mut probes = txn.open_table(PROBES)?;
+    for id in ids {
+        let rec: Option<crate::model::ProbeRecord> = probes
+            .get(id.as_str())?
+            .map(|v| super::codec::decode_record(&id, v.value()))
+            .transpose()?;
+        if let Some(rec) = rec {
+            let bytes = super::codec::encode_record(&id, &rec)?;
+            probes.insert(id.as_str(), bytes.as_slice())?;
+        }
+    }
+    drop(probes);
+    super::rows::backfill(txn)
 }
 
 /// v1 → v2: `filings` is keyed vendor first, which cannot answer "how many
@@ -200,6 +238,71 @@ mod tests {
         let again = Store::open(dir.path(), Mode::Shared).unwrap();
         assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
         assert_eq!(again.write(|tx| tx.filings_since_all(hour_ago)).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_v2_store_is_deflated_and_gets_a_reading_row_for_every_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut answered = planned("acme", "2026-11-02T11:30:00Z");
+        answered.state = crate::model::ProbeState::Answered;
+        answered.filed_at = Some("2026-11-02T11:31:02.5Z".parse().unwrap());
+        answered.first_human_at = Some("2026-11-02T12:00:00Z".parse().unwrap());
+        let waiting = planned("globex", "2026-11-03T09:00:00Z");
+        {
+            // A v2 store: the indexes v2 wrote, the records as plain JSON,
+            // no readings table.
+            let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+            store
+                .write(|tx| {
+                    tx.put(&answered)?;
+                    tx.put(&waiting)
+                })
+                .unwrap();
+            drop(store);
+            let db = Database::create(dir.path().join(crate::store::FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            assert!(txn.delete_table(super::super::rows::READINGS).unwrap());
+            {
+                let mut probes = txn.open_table(PROBES).unwrap();
+                for rec in [&answered, &waiting] {
+                    let json = serde_json::to_vec(rec).unwrap();
+                    probes.insert(rec.id.as_str(), json.as_slice()).unwrap();
+                }
+            }
+            txn.open_table(META)
+                .unwrap()
+                .insert("schema_version", 2)
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let rows = store.reading_rows(None).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                crate::model::ReadingRow::of(&answered),
+                crate::model::ReadingRow::of(&waiting)
+            ]
+        );
+        // The backfilled rows are kept in step by later writes.
+        let mut filed = waiting.clone();
+        filed.state = crate::model::ProbeState::Filed;
+        filed.filed_at = Some("2026-11-04T09:00:00Z".parse().unwrap());
+        store.write(|tx| tx.put(&filed)).unwrap();
+        let rows = store.reading_rows(None).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1], crate::model::ReadingRow::of(&filed));
+        assert_eq!(store.get(&answered.id).unwrap(), Some(answered.clone()));
+        drop(store);
+        // Every record is now stored deflated.
+        let db = Database::create(dir.path().join(crate::store::FILE_NAME)).unwrap();
+        let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+        let probes = txn.open_table(PROBES).unwrap();
+        for rec in [&answered, &filed] {
+            let v = probes.get(rec.id.as_str()).unwrap().unwrap();
+            assert_eq!(v.value()[0], 1, "{}", rec.id);
+        }
     }
 
     #[test]

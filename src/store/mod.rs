@@ -20,7 +20,8 @@
 //! `daemon`), not by the database lock.
 //!
 //! Tables (keys are strings; `\u{1f}` separates key parts):
-//! - `probes`: probe id → JSON [`ProbeRecord`].
+//! - `probes`: probe id → JSON [`ProbeRecord`], deflated since v3 (see
+//!   [`codec`]).
 //! - `active`: probe id → () for probes that still await something
 //!   (planned, filing, filed, uncertain).
 //! - `by_message_id`: Message-ID → probe id, for our own message and every
@@ -40,6 +41,8 @@
 //! - `digests`: ISO week → JSON `DigestRecord` (see `store::digest`).
 //! - `outages`: our own downtime per endpoint (see [`outages`]), created on
 //!   first write.
+//! - `readings` (v3): anchor second, probe id → the compact reading row
+//!   reports scan (see [`rows`]).
 //!
 //! Schema versions and their upgrades are in [`migrate`].
 
@@ -53,17 +56,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{ProbeId, ProbeRecord, ProbeState};
 
+mod codec;
 mod control;
 mod digest;
 mod migrate;
 mod outages;
+mod rows;
 
 pub use control::Pause;
 pub use digest::{BeginDigest, DigestRecord, DigestState};
 pub use outages::{Outage, OutageKind};
 
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The database file's name inside the state directory.
 pub const FILE_NAME: &str = "probes.redb";
@@ -108,6 +113,13 @@ pub enum StoreError {
     Corrupt {
         what: String,
         source: serde_json::Error,
+    },
+    #[error("a stored reading row is corrupt ({key})")]
+    CorruptRow { key: String },
+    #[error("a stored record is corrupt ({what}): {source}")]
+    Deflate {
+        what: String,
+        source: std::io::Error,
     },
 }
 
@@ -285,7 +297,7 @@ impl Store {
             let txn = db.begin_read()?;
             let t = txn.open_table(PROBES)?;
             t.get(id.as_str())?
-                .map(|v| decode(id.as_str(), v.value()))
+                .map(|v| codec::decode_record(id.as_str(), v.value()))
                 .transpose()
         })
     }
@@ -298,7 +310,7 @@ impl Store {
             let mut out = Vec::new();
             for row in t.iter()? {
                 let (k, v) = row?;
-                out.push(decode(k.value(), v.value())?);
+                out.push(codec::decode_record(k.value(), v.value())?);
             }
             Ok(out)
         })
@@ -314,7 +326,7 @@ impl Store {
             for row in active.iter()? {
                 let (k, _) = row?;
                 if let Some(v) = probes.get(k.value())? {
-                    out.push(decode(k.value(), v.value())?);
+                    out.push(codec::decode_record(k.value(), v.value())?);
                 }
             }
             Ok(out)
@@ -375,15 +387,23 @@ impl WriteTx<'_> {
     pub fn get(&self, id: &ProbeId) -> Result<Option<ProbeRecord>> {
         let t = self.txn.open_table(PROBES)?;
         let v = t.get(id.as_str())?;
-        v.map(|v| decode(id.as_str(), v.value())).transpose()
+        v.map(|v| codec::decode_record(id.as_str(), v.value()))
+            .transpose()
     }
 
-    /// Stores a probe and keeps the `active`, `by_message_id`, `by_token` and
-    /// `filings` indexes in step with it.
+    /// Stores a probe and keeps the `active`, `by_message_id`, `by_token`,
+    /// `filings` and `readings` tables in step with it.
     pub fn put(&mut self, rec: &ProbeRecord) -> Result<()> {
         let id = rec.id.as_str();
-        let bytes = encode(id, rec)?;
-        self.txn.open_table(PROBES)?.insert(id, bytes.as_slice())?;
+        let bytes = codec::encode_record(id, rec)?;
+        let mut probes = self.txn.open_table(PROBES)?;
+        let old_anchor = match probes.get(id)? {
+            Some(old) => Some(rows::stored_anchor(id, old.value())?),
+            None => None,
+        };
+        probes.insert(id, bytes.as_slice())?;
+        drop(probes);
+        self.put_row(old_anchor, rec)?;
         let mut active = self.txn.open_table(ACTIVE)?;
         if matches!(
             rec.state,
