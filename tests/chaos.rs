@@ -40,38 +40,9 @@ const VENDORS: [(&str, &str, u32, u32); 3] = [
 ];
 
 fn config_text(stack: &MailStack, dir: &Path, run: &str, enabled: bool) -> String {
-    let pw = dir.join("dana.pw");
-    std::fs::write(&pw, stack.password("dana@probe.test")).unwrap();
     let mut out = format!(
-        r#"
-enabled = {enabled}
-
-[daemon]
-filing-retry-window = "2s"
-
-[[persona]]
-name = "dana"
-display-name = "Dana Probe"
-address = "dana@probe.test"
-[persona.smtp]
-host = "127.0.0.1"
-port = {sub}
-security = "starttls"
-username = "dana@probe.test"
-password = {{ file = "{pw}" }}
-ca-file = "{ca}"
-[persona.imap]
-host = "127.0.0.1"
-port = {imaps}
-security = "tls"
-username = "dana@probe.test"
-password = {{ file = "{pw}" }}
-ca-file = "{ca}"
-"#,
-        sub = stack.smtp_submission_port,
-        imaps = stack.imaps_port,
-        pw = pw.display(),
-        ca = stack.ca_file.display(),
+        "\nenabled = {enabled}\n\n[daemon]\nfiling-retry-window = \"2s\"\n{}",
+        support::config::dana_persona(stack, dir)
     );
     for (name, address, day, week) in VENDORS {
         out.push_str(&format!(

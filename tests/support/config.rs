@@ -37,17 +37,48 @@ subject = "Support test {token}"
 body = "Hello, this is a scheduled support-response test."
 "#;
 
+/// The `[[persona]]` block of dana: STARTTLS submission and IMAPS on the
+/// stack, her password in a file under `dir`.
+pub fn dana_persona(stack: &MailStack, dir: &Path) -> String {
+    let pw = dir.join("dana@probe.test.pw");
+    std::fs::write(&pw, stack.password("dana@probe.test")).unwrap();
+    format!(
+        r#"
+[[persona]]
+name = "dana"
+display-name = "Dana Probe"
+address = "dana@probe.test"
+[persona.smtp]
+host = "127.0.0.1"
+port = {sub}
+security = "starttls"
+username = "dana@probe.test"
+password = {{ file = "{pw}" }}
+ca-file = "{ca}"
+[persona.imap]
+host = "127.0.0.1"
+port = {imaps}
+security = "tls"
+username = "dana@probe.test"
+password = {{ file = "{pw}" }}
+ca-file = "{ca}"
+"#,
+        sub = stack.smtp_submission_port,
+        imaps = stack.imaps_port,
+        pw = pw.display(),
+        ca = stack.ca_file.display(),
+    )
+}
+
 /// A config for the stack: persona dana (STARTTLS submission, IMAPS) and
 /// eve (implicit-TLS SMTP, IMAP with STARTTLS); vendor acme (a helpdesk
 /// at support@vendor.test), vendor gone (an address that bounces).
 pub fn config_text(stack: &MailStack, dir: &Path, probes: &str) -> String {
-    let pw = |user: &str| {
-        let path = dir.join(format!("{user}.pw"));
-        std::fs::write(&path, stack.password(user)).unwrap();
-        path.display().to_string()
-    };
-    let (dana, eve) = (pw("dana@probe.test"), pw("eve@probe.test"));
+    let eve = dir.join("eve@probe.test.pw");
+    std::fs::write(&eve, stack.password("eve@probe.test")).unwrap();
+    let eve = eve.display();
     let ca = stack.ca_file.display();
+    let dana = dana_persona(stack, dir);
     format!(
         r#"
 [daemon]
@@ -62,26 +93,7 @@ caps = {{ per-day = 2, per-week = 10 }}
 [[vendor]]
 name = "gone"
 addresses = ["nobody@gone.test"]
-
-[[persona]]
-name = "dana"
-display-name = "Dana Probe"
-address = "dana@probe.test"
-[persona.smtp]
-host = "127.0.0.1"
-port = {sub}
-security = "starttls"
-username = "dana@probe.test"
-password = {{ file = "{dana}" }}
-ca-file = "{ca}"
-[persona.imap]
-host = "127.0.0.1"
-port = {imaps}
-security = "tls"
-username = "dana@probe.test"
-password = {{ file = "{dana}" }}
-ca-file = "{ca}"
-
+{dana}
 [[persona]]
 name = "eve"
 display-name = "Eve Probe"
@@ -103,9 +115,7 @@ ca-file = "{ca}"
 
 {probes}
 "#,
-        sub = stack.smtp_submission_port,
         smtps = stack.smtp_tls_port,
-        imaps = stack.imaps_port,
         imap = stack.imap_port,
     )
 }
