@@ -55,7 +55,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{PersonaSpec, Table, describe, fmt_secs};
-use fake_api::{Fake, Fault, Flavor};
+use fake_api::{Fake, Fault, Flavor, HELPY_SPEC};
 use jiff::SignedDuration;
 use support_probe::channel::{
     Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FoundTicket, OpenTicket, Outgoing,
@@ -575,36 +575,7 @@ auth = "header:X-Helpy-Key"
 token = {{ file = "{token}" }}
 params = {{ me = "cust-1" }}
 
-[persona.api.spec]
-ticket-id = "/data/ticket_id"
-ticket-created = {{ pointer = "/data/opened", format = "epoch-seconds" }}
-idempotency-header = "Idempotency-Key"
-
-[persona.api.spec.create]
-method = "POST"
-url = "/v1/tickets"
-body = {{ title = "{{subject}}", text = "{{body}}" }}
-
-[persona.api.spec.list]
-items = "/posts"
-pagination = {{ type = "page", param = "page", size-param = "per", size = 2 }}
-
-[persona.api.spec.list.request]
-url = "/v1/tickets/{{ticket}}/posts"
-query = {{ per = "2" }}
-
-[persona.api.spec.message]
-id = "/post_id"
-author = "/from/id"
-body = "/content"
-created = {{ pointer = "/at", format = "epoch-seconds" }}
-
-[persona.api.spec.authors]
-default = "other"
-us = [{{ field = "/from/id", equals = ["{{me}}"] }}]
-bot = [{{ field = "/from/kind", equals = ["robot"] }}]
-staff = [{{ field = "/from/kind", equals = ["agent"] }}]
-"#
+{HELPY_SPEC}"#
         ),
     }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fake_api::{Fake, Fault, Flavor, Line, Who};
+use fake_api::{Fake, Fault, Flavor, HELPY_SPEC, Line, Who};
 use jiff::{SignedDuration, Timestamp};
 use support_probe::channel::Channel;
 use support_probe::channel::http::{HttpChannel, NoHook, build, presets};
@@ -111,36 +111,7 @@ token = {{ env = "SP_TEST_TOKEN" }}
 params = {{ me = "cust-1" }}
 closing-message = "{CLOSING}"
 
-[persona.api.spec]
-ticket-id = "/data/ticket_id"
-ticket-created = {{ pointer = "/data/opened", format = "epoch-seconds" }}
-idempotency-header = "Idempotency-Key"
-
-[persona.api.spec.create]
-method = "POST"
-url = "/v1/tickets"
-body = {{ title = "{{subject}}", text = "{{body}}" }}
-
-[persona.api.spec.list]
-items = "/posts"
-pagination = {{ type = "page", param = "page", size-param = "per", size = 2 }}
-
-[persona.api.spec.list.request]
-url = "/v1/tickets/{{ticket}}/posts"
-query = {{ per = "2" }}
-
-[persona.api.spec.message]
-id = "/post_id"
-author = "/from/id"
-body = "/content"
-created = {{ pointer = "/at", format = "epoch-seconds" }}
-
-[persona.api.spec.authors]
-default = "other"
-us = [{{ field = "/from/id", equals = ["{{me}}"] }}]
-bot = [{{ field = "/from/kind", equals = ["robot"] }}]
-staff = [{{ field = "/from/kind", equals = ["agent"] }}]
-
+{HELPY_SPEC}
 [persona.api.spec.close]
 method = "POST"
 url = "/v1/tickets/{{ticket}}/posts"

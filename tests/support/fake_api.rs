@@ -768,3 +768,38 @@ fn other(
         ),
     }
 }
+
+/// How the fake's made-up "Helpy" API is described to the generic channel,
+/// in config alone (`[persona.api.spec]` and its tables): what a user writes
+/// for an API without a preset. Shared by the tests and the throughput
+/// benchmark.
+pub const HELPY_SPEC: &str = r#"[persona.api.spec]
+ticket-id = "/data/ticket_id"
+ticket-created = { pointer = "/data/opened", format = "epoch-seconds" }
+idempotency-header = "Idempotency-Key"
+
+[persona.api.spec.create]
+method = "POST"
+url = "/v1/tickets"
+body = { title = "{subject}", text = "{body}" }
+
+[persona.api.spec.list]
+items = "/posts"
+pagination = { type = "page", param = "page", size-param = "per", size = 2 }
+
+[persona.api.spec.list.request]
+url = "/v1/tickets/{ticket}/posts"
+query = { per = "2" }
+
+[persona.api.spec.message]
+id = "/post_id"
+author = "/from/id"
+body = "/content"
+created = { pointer = "/at", format = "epoch-seconds" }
+
+[persona.api.spec.authors]
+default = "other"
+us = [{ field = "/from/id", equals = ["{me}"] }]
+bot = [{ field = "/from/kind", equals = ["robot"] }]
+staff = [{ field = "/from/kind", equals = ["agent"] }]
+"#;
