@@ -55,7 +55,7 @@ pub fn classify_api(msg: &ApiMessage, facts: &MessageFacts, ctx: &Context<'_>) -
             Class::Automated
         }
     };
-    Classification { class, reasons }
+    Classification::new(class, reasons)
 }
 
 /// The facts the engine needs from an API message: its author as the
@@ -92,8 +92,8 @@ mod tests {
             overrides: Vec::new(),
         };
         let ctx = Context {
-            rules: &rules,
             canned_match: canned,
+            ..Context::new(&rules)
         };
         classify_api(m, &api_facts(m), &ctx).class
     }

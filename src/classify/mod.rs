@@ -59,7 +59,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::model::{Class, Helpdesk};
+use crate::model::{Class, Confidence, Helpdesk, MessageRecord};
 
 pub use api::{api_facts, classify_api};
 pub use canned::fingerprint;
@@ -257,12 +257,35 @@ impl std::fmt::Display for OverrideField {
 }
 
 /// What the classifier knows beyond the message itself.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     /// The vendor's rules.
     pub rules: &'a Rules,
     /// Set by the engine when this message's fingerprint equals one recorded earlier for the same vendor
     /// on a *different* probe: that probe's id. Means the text is canned.
     pub canned_match: Option<&'a str>,
+    /// Our own addresses on this probe (the persona's), lowercase: a
+    /// helpdesk that names the originator of a mail names us on the mail
+    /// our own message triggered.
+    pub our_addresses: &'a [String],
+    /// Time from filing to this message, when known.
+    pub since_filing: Option<jiff::SignedDuration>,
+    /// The messages already recorded on the same probe (the same ticket),
+    /// oldest first.
+    pub thread: &'a [MessageRecord],
+}
+
+impl<'a> Context<'a> {
+    /// A context with nothing known beyond the vendor's rules.
+    pub fn new(rules: &'a Rules) -> Context<'a> {
+        Context {
+            rules,
+            canned_match: None,
+            our_addresses: &[],
+            since_filing: None,
+            thread: &[],
+        }
+    }
 }
 
 /// The classifier's verdict with the evidence, in words.
@@ -270,13 +293,28 @@ pub struct Context<'a> {
 pub struct Classification {
     /// The class.
     pub class: Class,
+    /// How sure the evidence makes it.
+    pub confidence: Confidence,
     /// Why, in words a user understands; never empty.
     pub reasons: Vec<String>,
+    /// The machine markers seen (see [`MessageRecord::markers`]).
+    pub markers: Vec<String>,
 }
 
 impl Classification {
     fn new(class: Class, reasons: Vec<String>) -> Self {
-        Classification { class, reasons }
+        Classification {
+            class,
+            confidence: Confidence::Likely,
+            reasons,
+            markers: Vec::new(),
+        }
+    }
+
+    /// The same verdict with another confidence.
+    pub(crate) fn with(mut self, confidence: Confidence) -> Self {
+        self.confidence = confidence;
+        self
     }
 }
 

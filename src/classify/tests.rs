@@ -23,8 +23,8 @@ fn run(facts: &MessageFacts, rules: &Rules, canned: Option<&str>) -> Classificat
     classify(
         facts,
         &Context {
-            rules,
             canned_match: canned,
+            ..Context::new(rules)
         },
     )
 }

@@ -73,10 +73,7 @@ pub fn classify(g: &Global, args: ClassifyArgs) -> Result<ExitCode, CliError> {
                 let facts = classify::parse(&raw);
                 let c = classify::classify(
                     &facts,
-                    &Context {
-                        rules: &rules,
-                        canned_match: None,
-                    },
+                    &Context::new(&rules),
                 );
                 Verdict {
                     file: file.clone(),

@@ -166,6 +166,14 @@ impl Engine {
         Ok(None)
     }
 
+    /// The persona's own addresses for a probe, lowercase.
+    fn our_addresses(&self, rec: &ProbeRecord) -> Vec<String> {
+        self.config
+            .persona(&rec.persona)
+            .map(|p| vec![p.address.to_lowercase()])
+            .unwrap_or_default()
+    }
+
     fn ingest_one(
         &self,
         tx: &mut WriteTx<'_>,
@@ -230,9 +238,14 @@ impl Engine {
             overrides: Vec::new(),
         };
         let rules = self.rules.get(&rec.vendor).unwrap_or(&default_rules);
+        let our_addresses = self.our_addresses(&rec);
+        let since_filing = rec.filed_at.map(|f| message.at.duration_since(f));
         let ctx = Context {
             rules,
             canned_match: canned_on.as_ref().map(ProbeId::as_str),
+            our_addresses: &our_addresses,
+            since_filing,
+            thread: &rec.messages,
         };
         let verdict = match &message.api {
             Some(api) => classify::classify_api(api, &facts, &ctx),
@@ -300,12 +313,14 @@ impl Engine {
             from: facts.from_addr.clone(),
             subject: facts.subject.clone(),
             class: verdict.class,
+            confidence: verdict.confidence,
             reasons: verdict.reasons,
             relabel: None,
             matched_by,
             fingerprint,
             vendor_refs: refs,
             notes,
+            markers: verdict.markers,
         });
         rec.recompute();
         tx.put(&rec)?;

@@ -72,6 +72,44 @@ impl std::fmt::Display for Class {
     }
 }
 
+/// How sure the classifier is of a message's class. A reading that rests on
+/// an `unsure` class is flagged wherever the reading is shown, and the
+/// message is listed by `probe review`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    /// Decided by structure or by an explicit rule: a delivery report, a
+    /// user's override or relabel, a ticket API's author role.
+    Certain,
+    /// Decided by markers and wording that agree.
+    #[default]
+    Likely,
+    /// The evidence is thin or conflicting: a person should look.
+    Unsure,
+}
+
+impl Confidence {
+    /// All levels, most sure first.
+    pub const ALL: [Confidence; 3] = [Confidence::Certain, Confidence::Likely, Confidence::Unsure];
+
+    /// The name used in JSON output and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Certain => "certain",
+            Confidence::Likely => "likely",
+            Confidence::Unsure => "unsure",
+        }
+    }
+}
+
+impl std::fmt::Display for Confidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The helpdesk software a vendor runs, when known. It changes which
 /// classification evidence can be trusted (Zendesk marks every mail as
 /// auto-submitted, human answers included).
@@ -282,6 +320,10 @@ pub struct MessageRecord {
     pub subject: Option<String>,
     /// The classifier's verdict.
     pub class: Class,
+    /// How sure the classifier was of `class` (records from before
+    /// confidences were kept read as `likely`).
+    #[serde(default)]
+    pub confidence: Confidence,
     pub reasons: Vec<String>,
     /// A user's correction, if any; readings use it instead of `class`.
     pub relabel: Option<Relabel>,
@@ -292,9 +334,24 @@ pub struct MessageRecord {
     pub vendor_refs: Vec<String>,
     /// Doubts about this message's timing or matching, in words.
     pub notes: Vec<String>,
+    /// The machine markers the classifier saw (lowercase header names, or
+    /// `header=value`), so later messages of the same ticket can be told
+    /// apart from this one.
+    #[serde(default)]
+    pub markers: Vec<String>,
 }
 
 impl MessageRecord {
+    /// How sure the reading may be of this message's class: a person's
+    /// relabel is certain.
+    pub fn effective_confidence(&self) -> Confidence {
+        if self.relabel.is_some() {
+            Confidence::Certain
+        } else {
+            self.confidence
+        }
+    }
+
     /// The class readings use: the user's correction if there is one.
     pub fn effective_class(&self) -> Class {
         self.relabel.as_ref().map_or(self.class, |r| r.class)
@@ -470,12 +527,14 @@ mod tests {
             from: None,
             subject: None,
             class,
+            confidence: Confidence::Likely,
             reasons: vec![],
             relabel: None,
             matched_by: MatchedBy::Token,
             fingerprint: None,
             vendor_refs: vec![],
             notes: vec![],
+            markers: vec![],
         }
     }
 

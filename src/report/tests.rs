@@ -74,12 +74,14 @@ fn msg(at: Timestamp, class: Class, subject: &str) -> MessageRecord {
         from: None,
         subject: Some(subject.into()),
         class,
+        confidence: Default::default(),
         reasons: vec![],
         relabel: None,
         matched_by: MatchedBy::Token,
         fingerprint: None,
         vendor_refs: vec![],
         notes: vec![],
+        markers: vec![],
     }
 }
 

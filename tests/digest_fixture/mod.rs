@@ -86,12 +86,14 @@ fn msg(n: u32, at: Timestamp, class: Class, subject: &str) -> MessageRecord {
         from: Some("support@vendor.test".into()),
         subject: Some(subject.into()),
         class,
+        confidence: Default::default(),
         reasons: vec![],
         relabel: None,
         matched_by: MatchedBy::Token,
         fingerprint: None,
         vendor_refs: vec![],
         notes: vec![],
+        markers: vec![],
     }
 }
 
