@@ -48,6 +48,7 @@ mod api;
 mod autoreply;
 mod bounce;
 mod canned;
+mod guard;
 mod parse;
 mod refs;
 mod wording;
@@ -63,6 +64,7 @@ use crate::model::{Class, Confidence, Helpdesk, MessageRecord};
 
 pub use api::{api_facts, classify_api};
 pub use canned::fingerprint;
+pub use guard::{classify_guarded, parse_guarded};
 pub use parse::parse;
 pub use refs::ticket_refs;
 

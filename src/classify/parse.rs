@@ -40,6 +40,68 @@ pub fn parse(raw: &[u8]) -> MessageFacts {
     facts
 }
 
+/// What a plain scan of the raw bytes finds, for a message the parser could
+/// not read: probe tokens and ids anywhere, and the top-level `Message-ID`,
+/// `In-Reply-To`, `References`, `From` and `Subject` lines as written.
+pub(crate) fn fallback_facts(raw: &[u8]) -> MessageFacts {
+    let mut scan = Scan::default();
+    scan.bytes(raw);
+    let head_end = raw
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map_or(raw.len(), |i| i + 1);
+    let head = String::from_utf8_lossy(raw.get(..head_end).unwrap_or(raw));
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, v)) = headers.last_mut() {
+                v.push(' ');
+                v.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+        if headers.len() >= HEADER_CAP {
+            break;
+        }
+    }
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let id_list = |name: &str| -> Vec<String> {
+        get(name)
+            .map(|v| {
+                v.split_whitespace()
+                    .map(clean_id)
+                    .filter(|id| !id.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let from = get("from").unwrap_or_default();
+    let from_addr = from
+        .rsplit_once('<')
+        .map_or(from.as_str(), |(_, a)| a)
+        .trim_end_matches('>')
+        .trim()
+        .to_lowercase();
+    MessageFacts {
+        message_id: get("message-id").map(|v| clean_id(&v)).filter(|s| !s.is_empty()),
+        in_reply_to: id_list("in-reply-to"),
+        references: id_list("references"),
+        from_addr: Some(from_addr).filter(|a| a.contains('@')),
+        subject: get("subject"),
+        probe_tokens: scan.tokens,
+        probe_ids: scan.ids,
+        headers,
+        ..MessageFacts::default()
+    }
+}
+
 /// The facts mail-parser's view of the top-level message gives directly.
 fn facts_from_message(msg: &Message<'_>) -> MessageFacts {
     let headers = top_headers(msg);
