@@ -22,7 +22,7 @@ pub fn classify_api(msg: &ApiMessage, facts: &MessageFacts, ctx: &Context<'_>) -
         return c;
     }
     let mut reasons = vec![msg.role_reason.clone()];
-    let wording = ack_wording(&msg.body);
+    let wording = ack_wording(&super::lexicon::normalize(&msg.body));
     let class = match msg.role {
         AuthorRole::Bot => match wording {
             Some(w) => {
@@ -88,7 +88,7 @@ mod tests {
 
     fn class(m: &ApiMessage, canned: Option<&str>) -> Class {
         let rules = Rules {
-            helpdesk: Helpdesk::Generic,
+            helpdesk: Helpdesk::generic(),
             overrides: Vec::new(),
         };
         let ctx = Context {

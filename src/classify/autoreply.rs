@@ -1,14 +1,11 @@
 //! Machine markers (RFC 3834 and common practice), the per-helpdesk stamps that
-//! make some of them meaningless, and out-of-office detection.
+//! make some of them meaningless, and out-of-office detection in every
+//! language of the phrase files.
 
-use super::{Classification, MessageFacts, bounce, find, shorten, wording};
-use crate::model::{Class, Helpdesk};
-
-super::regexes! {
-    OOO_SUBJECT = r"(?i)(out of (the )?office|abwesenheitsnotiz|abwesenheit|i am out of the office|vacation (reply|response|notice)|absence|absent du bureau|fuera de la oficina)";
-    AUTO_SUBJECT = r"(?i)^\s*(automatic reply|auto[ -]?reply|autoreply|auto|automatische antwort|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica)\s*:";
-    OOO_BODY = r"(?i)(out of (the )?office|on (annual |parental |sick |maternity |paternity )?leave|on (vacation|holiday|holidays)|away from (my desk|the office|work)|(limited|no) access to (my )?e-?mail|i will (be back|return)|i('m| am) (currently )?(away|travell?ing|off)|returning on|back in the office|abwesend|nicht im b[üu]ro|im urlaub|au bureau|en cong[ée]s|absent)";
-}
+use super::helpdesk::{Def, first_word};
+use super::lexicon::{Cat, LEXICON, normalize};
+use super::{Classification, MessageFacts, bounce, shorten, wording};
+use crate::model::{Class, Confidence};
 
 /// One machine marker found in the headers, with a description for the reasons.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,13 +34,35 @@ impl Marker {
             _ => false,
         }
     }
+
+    /// Whether this marker is one that helpdesks and mailing software also
+    /// put on mail a person wrote (`Precedence: bulk/list`, `X-Loop`,
+    /// `List-*`, `X-Auto-Response-Suppress`), as opposed to one that says the
+    /// message itself was generated (`Auto-Submitted`, `X-Autoreply`, a mail
+    /// system's sender, an empty return path).
+    pub(crate) fn is_weak(&self) -> bool {
+        match self.header {
+            "precedence" => matches!(self.value.as_str(), "bulk" | "list"),
+            "x-loop" | "list-id" | "list-unsubscribe" | "x-auto-response-suppress" => true,
+            _ => false,
+        }
+    }
 }
 
-/// The machine markers of a message, each flagged when it is a stamp of `helpdesk`.
-pub(crate) fn machine_markers(facts: &MessageFacts, helpdesk: Helpdesk) -> Vec<Marker> {
+/// The machine markers of a message, each flagged when it is a stamp of
+/// `helpdesk` or of this ticket (`thread_stamps`: markers an earlier message
+/// of the same ticket that was a person's answer also carried).
+pub(crate) fn machine_markers(
+    facts: &MessageFacts,
+    helpdesk: Option<&Def>,
+    thread_stamps: &[String],
+) -> Vec<Marker> {
     let mut out = Vec::new();
     let mut push = |header: &'static str, text: String, value: &str| {
-        let stamp = is_stamp(helpdesk, header, value);
+        let stamp = helpdesk.is_some_and(|d| d.is_stamp(header, value))
+            || thread_stamps
+                .iter()
+                .any(|m| m == &marker_key(header, value));
         out.push(Marker {
             header,
             text,
@@ -53,11 +72,7 @@ pub(crate) fn machine_markers(facts: &MessageFacts, helpdesk: Helpdesk) -> Vec<M
     };
     for (name, value) in &facts.headers {
         let v = value.trim();
-        let first = v
-            .split([';', ' '])
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let first = first_word(v);
         let shown = format!("{}: {}", display_name(name), shorten(v, 60));
         match name.as_str() {
             "auto-submitted" if first != "no" && !first.is_empty() => {
@@ -69,6 +84,8 @@ pub(crate) fn machine_markers(facts: &MessageFacts, helpdesk: Helpdesk) -> Vec<M
             "x-auto-response-suppress" => push("x-auto-response-suppress", shown, &first),
             "x-autoreply" => push("x-autoreply", shown, &first),
             "x-autorespond" => push("x-autorespond", shown, &first),
+            "x-autoreply-from" => push("x-autoreply", shown, &first),
+            "x-mail-autoreply" => push("x-autoreply", shown, &first),
             "x-loop" => push("x-loop", shown, &first),
             "list-id" => push("list-id", shown, &first),
             "list-unsubscribe" => push("list-unsubscribe", shown, &first),
@@ -87,6 +104,16 @@ pub(crate) fn machine_markers(facts: &MessageFacts, helpdesk: Helpdesk) -> Vec<M
         );
     }
     out
+}
+
+/// How a marker is kept on a [`crate::model::MessageRecord`]: `header` or
+/// `header=value`.
+pub(crate) fn marker_key(header: &str, value: &str) -> String {
+    if value.is_empty() {
+        header.to_string()
+    } else {
+        format!("{header}={value}")
+    }
 }
 
 /// The header name as usually written, for reasons.
@@ -110,33 +137,8 @@ fn display_name(name: &str) -> String {
     }
 }
 
-/// Whether `helpdesk` puts this header (with this first value word) on every
-/// mail it sends, agent answers included.
-pub(crate) fn is_stamp(helpdesk: Helpdesk, header: &str, value: &str) -> bool {
-    match helpdesk {
-        Helpdesk::Zendesk | Helpdesk::Freshdesk => {
-            (header == "auto-submitted" && value == "auto-generated")
-                || header == "x-auto-response-suppress"
-        }
-        Helpdesk::Jsm => {
-            (header == "precedence" && value == "bulk")
-                || (header == "auto-submitted" && value == "auto-generated")
-        }
-        Helpdesk::Salesforce | Helpdesk::Helpscout | Helpdesk::Zoho | Helpdesk::Generic => false,
-    }
-}
-
-/// Whether `helpdesk` stamps machine markers on every mail, so that only the
-/// wording can tell an acknowledgement from an agent's answer.
-pub(crate) fn stamps_every_mail(helpdesk: Helpdesk) -> bool {
-    matches!(
-        helpdesk,
-        Helpdesk::Zendesk | Helpdesk::Freshdesk | Helpdesk::Jsm
-    )
-}
-
-/// The helpdesk's stamps, in words, for a reason that says they were ignored.
-pub(crate) fn stamp_note(helpdesk: Helpdesk, markers: &[Marker]) -> Option<String> {
+/// The stamps that were ignored, in words, for a reason.
+pub(crate) fn stamp_note(name: &str, markers: &[Marker]) -> Option<String> {
     let stamps: Vec<&str> = markers
         .iter()
         .filter(|m| m.stamp)
@@ -146,8 +148,7 @@ pub(crate) fn stamp_note(helpdesk: Helpdesk, markers: &[Marker]) -> Option<Strin
         return None;
     }
     Some(format!(
-        "{} puts {} on every mail, agent answers included, so {} not used",
-        helpdesk_name(helpdesk),
+        "{name} puts {} on every mail, agent answers included, so {} not used",
         stamps.join(" and "),
         if stamps.len() == 1 {
             "it was"
@@ -157,52 +158,46 @@ pub(crate) fn stamp_note(helpdesk: Helpdesk, markers: &[Marker]) -> Option<Strin
     ))
 }
 
-/// The helpdesk's product name.
-pub(crate) fn helpdesk_name(helpdesk: Helpdesk) -> &'static str {
-    match helpdesk {
-        Helpdesk::Zendesk => "Zendesk",
-        Helpdesk::Freshdesk => "Freshdesk",
-        Helpdesk::Jsm => "Jira Service Management",
-        Helpdesk::Salesforce => "Salesforce",
-        Helpdesk::Helpscout => "Help Scout",
-        Helpdesk::Zoho => "Zoho Desk",
-        Helpdesk::Generic => "the vendor's mail system",
-    }
-}
-
 /// Row 3 of the decision table: out-of-office replies.
 pub(crate) fn classify_out_of_office(
     facts: &MessageFacts,
+    own: &str,
     markers: &[Marker],
 ) -> Option<Classification> {
-    let subject = facts.subject.as_deref().unwrap_or_default();
-    let own = super::canned::own_text(&facts.body_text);
-    let absence = find(&OOO_BODY, &own).or_else(|| find(&OOO_BODY, subject));
-    if let Some(hit) = find(&OOO_SUBJECT, subject) {
+    let subject = normalize(facts.subject.as_deref().unwrap_or_default());
+    let absence = LEXICON
+        .find(Cat::OooBody, own)
+        .or_else(|| LEXICON.find(Cat::OooBody, &subject));
+    if let Some(hit) = LEXICON.find(Cat::OooSubject, &subject) {
         return Some(out_of_office(format!(
-            "the subject says {:?}",
-            shorten(hit, 40)
+            "the subject says {:?} ({})",
+            shorten(hit.phrase, 40),
+            hit.lang
         )));
     }
-    if let Some(prefix) = find(&AUTO_SUBJECT, subject) {
-        let prefix = shorten(prefix, 40);
+    if let Some(prefix) = LEXICON.find(Cat::AutoSubject, &subject) {
+        let p = shorten(prefix.phrase, 40);
         if let Some(word) = absence {
             return Some(out_of_office(format!(
-                "the subject starts {prefix:?} and the text says {:?}",
-                shorten(word, 40)
+                "the subject starts {p:?} and the text says {:?} ({})",
+                shorten(word.phrase, 40),
+                word.lang
             )));
         }
-        if let Some(ack) = wording::ack_wording(&own) {
+        if let Some(ack) = wording::ack_wording(own) {
             return Some(Classification::new(
                 Class::Ack,
                 vec![format!(
-                    "the subject starts {prefix:?} and the text is an acknowledgement ({:?}), not an absence notice",
-                    shorten(ack.phrase, 60)
+                    "the subject starts {p:?} ({}) and the text is an acknowledgement ({:?}, {}), not an absence notice",
+                    prefix.lang,
+                    shorten(&ack.phrase, 60),
+                    ack.lang
                 )],
             ));
         }
         return Some(out_of_office(format!(
-            "the subject starts {prefix:?} (an automatic reply)"
+            "the subject starts {p:?} ({}), an automatic reply",
+            prefix.lang
         )));
     }
     let auto_reply = markers
@@ -210,13 +205,14 @@ pub(crate) fn classify_out_of_office(
         .find(|m| !m.stamp && m.suggests_auto_reply())?;
     let word = absence?;
     Some(out_of_office(format!(
-        "{} and the text says {:?}",
+        "{} and the text says {:?} ({})",
         auto_reply.text,
-        shorten(word, 40)
+        shorten(word.phrase, 40),
+        word.lang
     )))
 }
 
 /// An out-of-office classification with one reason.
 fn out_of_office(reason: String) -> Classification {
-    Classification::new(Class::OutOfOffice, vec![reason])
+    Classification::new(Class::OutOfOffice, vec![reason]).with(Confidence::Likely)
 }

@@ -2,6 +2,7 @@
 //! with everything that differs between two copies of a template removed
 //! (quotes, numbers, ids, dates, names, addresses, probe tokens).
 
+use super::lexicon::{Cat, LEXICON, normalize};
 use super::{MessageFacts, is_match};
 
 /// Fewer words than this left after normalizing: too short to call canned.
@@ -136,6 +137,7 @@ fn is_separator(lines: &[&str], i: usize) -> bool {
     let next = |n: usize| lines.iter().skip(i + 1).take(n);
     is_match(&ON_WROTE, line)
         || is_match(&ORIGINAL_MESSAGE, line)
+        || (!line.trim().is_empty() && LEXICON.has(Cat::QuoteHeader, &normalize(line)))
         || (is_match(&ON_START, line) && next(2).any(|l| is_match(&WROTE_END, l)))
         || (is_match(&OUTLOOK_RULE, line) && next(2).any(|l| is_match(&FROM_LINE, l)))
         || (is_match(&FROM_LINE, line) && next(4).any(|l| is_match(&SENT_LINE, l)))

@@ -49,6 +49,8 @@ mod autoreply;
 mod bounce;
 mod canned;
 mod guard;
+mod helpdesk;
+mod lexicon;
 mod parse;
 mod refs;
 mod wording;
@@ -65,6 +67,19 @@ use crate::model::{Class, Confidence, Helpdesk, MessageRecord};
 pub use api::{api_facts, classify_api};
 pub use canned::fingerprint;
 pub use guard::{classify_guarded, parse_guarded};
+pub use helpdesk::{helpdesk_ids, helpdesks};
+pub use lexicon::languages;
+
+/// Problems loading the classifier's data files (`data/lang/*.toml`,
+/// `data/helpdesks.toml`), as `file: problem`. Empty in a sound build: the
+/// tests require it; `probe check` prints any.
+pub fn data_problems() -> Vec<String> {
+    lexicon::problems()
+        .iter()
+        .chain(helpdesk::problems())
+        .cloned()
+        .collect()
+}
 pub use parse::parse;
 pub use refs::ticket_refs;
 
@@ -130,6 +145,8 @@ pub struct MessageFacts {
     pub probe_ids: Vec<String>,
     /// The delivery status report, standard or inferred.
     pub dsn: Option<Dsn>,
+    /// What the message's structure says about it, independent of language.
+    pub structure: Structure,
     /// Ticket references in the subject, see [`ticket_refs`].
     pub ticket_refs: Vec<String>,
     /// The helpdesk detected from the headers.
@@ -154,6 +171,34 @@ impl MessageFacts {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// Evidence in a message's structure, which no language changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Structure {
+    /// The `report-type` of a top-level `multipart/report` (lowercase), or
+    /// the kind of its `message/*` report part: `delivery-status`,
+    /// `feedback-report` (RFC 5965 abuse reports), `disposition-notification`
+    /// (RFC 8098 read receipts).
+    pub report_type: Option<String>,
+    /// Whether a `message/rfc822`, `message/global`, `text/rfc822-headers`
+    /// or `message/global-headers` part returns a message (or its headers).
+    pub returned_message: bool,
+    /// Whether the returned message is ours (it carries our `X-Support-Probe`
+    /// header or a probe token in its headers).
+    pub returns_ours: bool,
+    /// Whether our own `X-Support-Probe` header appears as a raw header line
+    /// in the text: mail systems quote the headers of what they return;
+    /// people's mail programs do not.
+    pub quotes_our_headers: bool,
+    /// Whether the text carries the raw headers of a returned message
+    /// (`Received:`, `Return-Path:`, `Message-ID:` lines, possibly quoted
+    /// with `>`): mail systems return them; people's mail programs quote
+    /// only From, Sent, To and Subject.
+    pub returned_headers: bool,
+    /// SMTP reply codes with enhanced status codes in the text, e.g.
+    /// `550 5.1.1` (at most a few).
+    pub smtp_codes: Vec<String>,
 }
 
 /// A delivery status report: what happened to our message on its way to the vendor.
@@ -322,7 +367,22 @@ impl Classification {
 
 /// Classifies one message, following the decision table in the module doc.
 pub fn classify(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
-    if let Some(c) = bounce::classify_dsn(facts) {
+    let mut c = decide(facts, ctx);
+    let helpdesk = facts
+        .helpdesk
+        .as_ref()
+        .and_then(|h| helpdesk::REGISTRY.get(h))
+        .or_else(|| helpdesk::REGISTRY.get(&ctx.rules.helpdesk));
+    c.markers = autoreply::machine_markers(facts, helpdesk, &[])
+        .iter()
+        .map(|m| autoreply::marker_key(m.header, &m.value))
+        .collect();
+    c
+}
+
+/// The decision table, first row that applies.
+fn decide(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
+    if let Some(c) = bounce::classify_report(facts) {
         return c;
     }
     if let Some(c) = apply_overrides(facts, &ctx.rules.overrides) {
@@ -334,9 +394,18 @@ pub fn classify(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
             vec!["no sender address (From): not a message a person wrote".to_string()],
         );
     }
-    let helpdesk = facts.helpdesk.unwrap_or(ctx.rules.helpdesk);
-    let markers = autoreply::machine_markers(facts, helpdesk);
-    if let Some(c) = autoreply::classify_out_of_office(facts, &markers) {
+    // The helpdesk its own stamps show; else the one configured for the vendor.
+    let detected = facts
+        .helpdesk
+        .as_ref()
+        .and_then(|h| helpdesk::REGISTRY.get(h));
+    let configured = helpdesk::REGISTRY.get(&ctx.rules.helpdesk);
+    let def = detected.or(configured);
+    let stamps = thread_stamps(ctx.thread);
+    let markers = autoreply::machine_markers(facts, def, &stamps);
+    let own = canned::own_text(&facts.body_text);
+    let own_norm = lexicon::normalize(&own);
+    if let Some(c) = autoreply::classify_out_of_office(facts, &own_norm, &markers) {
         return c;
     }
     if let Some(probe) = ctx.canned_match {
@@ -347,7 +416,44 @@ pub fn classify(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
             )],
         );
     }
-    wording::classify_by_wording(facts, helpdesk, &markers)
+    let mut c = wording::classify_by_wording(
+        facts,
+        &wording::Evidence {
+            own: &own,
+            own_norm: &own_norm,
+            helpdesk: def,
+            markers: &markers,
+            since_filing_secs: ctx.since_filing.map(|d| d.as_secs()),
+            our_addresses: ctx.our_addresses,
+        },
+    );
+    if let Some(d) = detected.filter(|d| configured.is_none_or(|c| c.id != d.id)) {
+        c.reasons
+            .insert(0, format!("recognised {} by its own headers", d.name));
+    }
+    if markers.iter().any(|m| m.stamp) && !stamps.is_empty() {
+        c.reasons.push(format!(
+            "markers an earlier answer of this ticket by a person also carried were not used ({})",
+            stamps.join(", ")
+        ));
+    }
+    c
+}
+
+/// Markers that an earlier message of the same ticket carried although it
+/// was a person's answer: on this ticket they prove nothing.
+fn thread_stamps(thread: &[MessageRecord]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in thread.iter().filter(|m| {
+        m.effective_class() == Class::Human && m.effective_confidence() != Confidence::Unsure
+    }) {
+        for k in &m.markers {
+            if !out.contains(k) {
+                out.push(k.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The first override that matches, as a classification.

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Message, MessageParser, PartType};
 
-use super::{MessageFacts, bounce, refs};
+use super::{MessageFacts, bounce, helpdesk, is_match, refs};
 use crate::model::{Helpdesk, ProbeId};
 
 /// The most body text kept, in bytes.
@@ -22,16 +22,36 @@ const MAX_DEPTH: usize = 8;
 pub fn parse(raw: &[u8]) -> MessageFacts {
     let msg = MessageParser::default().parse(raw);
     let mut facts = msg.as_ref().map(facts_from_message).unwrap_or_default();
+    if facts.from_addr.is_none()
+        && let Some(from) = facts.header("from")
+    {
+        // mail-parser gives up on some From lines real mail systems write;
+        // the address in angle brackets (or a bare one) is still there.
+        facts.from_addr = address_in(from);
+    }
+    facts.helpdesk = helpdesk::REGISTRY
+        .detect(&facts)
+        .map(|d| Helpdesk::new(&d.id));
     let mut scan = Scan::default();
     scan.bytes(raw);
     if let Some(subject) = &facts.subject {
         scan.text(subject);
     }
     scan.text(&facts.body_text);
+    let body_ids = scan.ids.len();
     if let Some(msg) = &msg {
         scan.message_parts(msg, 0);
         facts.dsn = bounce::standard_dsn(msg);
+        facts.structure = bounce::structure(msg);
+        facts.structure.returns_ours = scan.returned_ours;
     }
+    // Our header below the top-level headers: quoted or returned by a mail
+    // system (at the top it would be our own probe looping back).
+    facts.structure.quotes_our_headers = scan.quoted_header
+        || facts.structure.returns_ours
+        || (body_ids > 0 && facts.header("x-support-probe").is_none());
+    facts.structure.smtp_codes = bounce::smtp_codes(&facts.body_text);
+    facts.structure.returned_headers = bounce::returned_headers_in_text(&facts.body_text);
     facts.probe_tokens = scan.tokens;
     facts.probe_ids = scan.ids;
     if facts.dsn.is_none() {
@@ -90,7 +110,9 @@ pub(crate) fn fallback_facts(raw: &[u8]) -> MessageFacts {
         .trim()
         .to_lowercase();
     MessageFacts {
-        message_id: get("message-id").map(|v| clean_id(&v)).filter(|s| !s.is_empty()),
+        message_id: get("message-id")
+            .map(|v| clean_id(&v))
+            .filter(|s| !s.is_empty()),
         in_reply_to: id_list("in-reply-to"),
         references: id_list("references"),
         from_addr: Some(from_addr).filter(|a| a.contains('@')),
@@ -102,12 +124,27 @@ pub(crate) fn fallback_facts(raw: &[u8]) -> MessageFacts {
     }
 }
 
+/// The address of a `From:` value: in angle brackets, else a bare one.
+fn address_in(value: &str) -> Option<String> {
+    let inner = match value.rsplit_once('<') {
+        Some((_, rest)) => rest.split('>').next().unwrap_or_default(),
+        None => value
+            .split_whitespace()
+            .find(|w| w.contains('@'))
+            .unwrap_or_default(),
+    };
+    let addr = inner
+        .trim()
+        .trim_matches(['"', '\'', '(', ')'])
+        .to_lowercase();
+    (addr.contains('@') && !addr.starts_with('@')).then_some(addr)
+}
+
 /// The facts mail-parser's view of the top-level message gives directly.
 fn facts_from_message(msg: &Message<'_>) -> MessageFacts {
     let headers = top_headers(msg);
     let from = msg.from().and_then(|a| a.first());
     let subject = msg.subject().map(str::to_string);
-    let helpdesk = detect_helpdesk(&headers);
     MessageFacts {
         message_id: msg.message_id().map(clean_id).filter(|s| !s.is_empty()),
         in_reply_to: ids(msg.in_reply_to()),
@@ -138,7 +175,6 @@ fn facts_from_message(msg: &Message<'_>) -> MessageFacts {
             .find(|(n, _)| n == "return-path")
             .is_some_and(|(_, v)| v.split_whitespace().collect::<String>() == "<>"),
         body_text: body_text(msg),
-        helpdesk,
         headers,
         ..MessageFacts::default()
     }
@@ -259,6 +295,10 @@ static PROBE_ID_RAW: std::sync::LazyLock<Option<regex::bytes::Regex>> =
 struct Scan {
     tokens: Vec<String>,
     ids: Vec<String>,
+    /// A returned (attached) message carried a probe id or token.
+    returned_ours: bool,
+    /// A text part had our `X-Support-Probe` header as a raw line.
+    quoted_header: bool,
 }
 
 impl Scan {
@@ -301,10 +341,32 @@ impl Scan {
         }
         for part in &msg.parts {
             match &part.body {
-                PartType::Text(t) | PartType::Html(t) => self.text(t),
-                PartType::Binary(b) | PartType::InlineBinary(b) => self.bytes(b),
+                PartType::Text(t) | PartType::Html(t) => {
+                    let before = self.ids.len();
+                    self.text(t);
+                    if self.ids.len() > before || is_match(&PROBE_ID, t) {
+                        self.quoted_header = true;
+                    }
+                }
+                PartType::Binary(b) | PartType::InlineBinary(b) => {
+                    let before = (self.ids.len(), self.tokens.len());
+                    self.bytes(b);
+                    if bounce::is_returned_part(part)
+                        && (self.ids.len(), self.tokens.len()) != before
+                    {
+                        self.returned_ours = true;
+                    }
+                }
                 PartType::Message(m) => {
+                    let before = (self.ids.len(), self.tokens.len());
                     self.bytes(m.raw_message());
+                    if (self.ids.len(), self.tokens.len()) != before
+                        || PROBE_ID_RAW
+                            .as_ref()
+                            .is_some_and(|re| re.is_match(m.raw_message()))
+                    {
+                        self.returned_ours = true;
+                    }
                     self.message_parts(m, depth + 1);
                 }
                 PartType::Multipart(_) => {}
@@ -325,34 +387,5 @@ impl Scan {
                 self.ids.push(id);
             }
         }
-    }
-}
-
-/// The helpdesk whose marks the headers carry, if any.
-pub(crate) fn detect_helpdesk(headers: &[(String, String)]) -> Option<Helpdesk> {
-    let has = |name: &str| headers.iter().any(|(n, _)| n == name);
-    let has_prefix = |prefix: &str| headers.iter().any(|(n, _)| n.starts_with(prefix));
-    let value_has = |name: &str, needle: &str| {
-        headers
-            .iter()
-            .any(|(n, v)| n == name && v.to_ascii_lowercase().contains(needle))
-    };
-    if has_prefix("x-zendesk-")
-        || value_has("x-mailer", "zendesk")
-        || value_has("message-id", "zendesk.com")
-    {
-        Some(Helpdesk::Zendesk)
-    } else if has("x-fd-email-category") || value_has("message-id", "freshdesk.com") {
-        Some(Helpdesk::Freshdesk)
-    } else if has("x-jira-fingerprint") || value_has("message-id", "@atlassian.jira") {
-        Some(Helpdesk::Jsm)
-    } else if has_prefix("x-sfdc-") {
-        Some(Helpdesk::Salesforce)
-    } else if has_prefix("x-helpscout-") || value_has("message-id", "helpscout.net") {
-        Some(Helpdesk::Helpscout)
-    } else if has_prefix("x-zohodesk-") || value_has("message-id", "zohodesk") {
-        Some(Helpdesk::Zoho)
-    } else {
-        None
     }
 }

@@ -39,7 +39,6 @@ fn patterns_compile() {
         parse::PATTERNS,
         bounce::PATTERNS,
         canned::PATTERNS,
-        autoreply::PATTERNS,
         wording::PATTERNS,
         refs::PATTERNS,
     ];
@@ -82,7 +81,7 @@ fn every_fixture_gets_the_class_its_name_says() {
 #[test]
 fn zendesk_human_reply_is_human_unless_the_text_is_canned() {
     let facts = parse(&fixture("human--zendesk-agent-reply.eml"));
-    assert_eq!(facts.helpdesk, Some(Helpdesk::Zendesk));
+    assert_eq!(facts.helpdesk, Some(Helpdesk::new("zendesk")));
     assert!(
         facts
             .header("auto-submitted")
@@ -91,7 +90,7 @@ fn zendesk_human_reply_is_human_unless_the_text_is_canned() {
     for rules in [
         generic(),
         Rules {
-            helpdesk: Helpdesk::Zendesk,
+            helpdesk: Helpdesk::new("zendesk"),
             overrides: vec![],
         },
     ] {
@@ -123,7 +122,7 @@ Hi, the cache setting is under Admin, Storage, Purge. Turn it off and the export
     assert_eq!(facts.helpdesk, None);
     assert_eq!(run(&facts, &generic(), None).class, Class::Automated);
     let zendesk = Rules {
-        helpdesk: Helpdesk::Zendesk,
+        helpdesk: Helpdesk::new("zendesk"),
         overrides: vec![],
     };
     assert_eq!(run(&facts, &zendesk, None).class, Class::Human);
@@ -156,7 +155,7 @@ Your request has been resolved. How would you rate our support?\r\n";
 fn overrides_apply_in_order_after_bounces() {
     let facts = parse(&fixture("human--generic-reply-quoting-probe.eml"));
     let rules = Rules {
-        helpdesk: Helpdesk::Generic,
+        helpdesk: Helpdesk::generic(),
         overrides: vec![
             Override {
                 field: OverrideField::Header("user-agent".into()),
@@ -536,7 +535,11 @@ fn plausible_headers() -> impl Strategy<Value = Vec<u8>> {
 fn exercise(raw: &[u8]) {
     let facts = parse(raw);
     let _ = fingerprint(&facts, &["Sam Example", ""]);
-    for helpdesk in [Helpdesk::Generic, Helpdesk::Zendesk, Helpdesk::Jsm] {
+    for helpdesk in [
+        Helpdesk::generic(),
+        Helpdesk::new("zendesk"),
+        Helpdesk::new("jsm"),
+    ] {
         let rules = Rules {
             helpdesk,
             overrides: vec![],

@@ -1,21 +1,20 @@
-//! What the text says: acknowledgement wording (strong and weak), notification
-//! wording, how much other text there is, Jira comment notices, and the
-//! decision for rows 5 to 8 of the decision table.
+//! What the text says, in every language of the phrase files:
+//! acknowledgement wording (strong and weak), notification wording, how much
+//! other text there is, helpdesk notices of an agent's comment, and the
+//! decision for rows 5 to 8 of the decision table, with its confidence.
 
-use super::autoreply::{Marker, helpdesk_name, stamp_note, stamps_every_mail};
-use super::canned::{own_text, words};
-use super::{Classification, MessageFacts, SUBSTANTIVE_WORDS, find, is_match, shorten};
-use crate::model::{Class, Helpdesk};
+use super::autoreply::{Marker, stamp_note};
+use super::helpdesk::Def;
+use super::lexicon::{Cat, LEXICON, normalize, word_count};
+use super::{Classification, MessageFacts, SUBSTANTIVE_WORDS, shorten};
+use crate::model::{Class, Confidence};
 
 super::regexes! {
-    STRONG_ACK = r"(?i)(this is an? (automated|automatic|auto-generated|computer-generated)|automatic(ally)?[- ]generated|auto-generated (e-?mail|message|response|reply|notification)|(automated|automatic) (response|reply|acknowledge?ment|confirmation|message|notification|e-?mail)|(please )?do not reply (to|directly to) this|(has|have) been received and (is|are) being (reviewed|processed)|(ticket|case|request) (has been|was) (created|opened|logged|raised)|your (request|ticket|case)\s*\(?\s*#?\s*[\w-]*\s*\)?\s*has been (received|created|opened|logged)|we would like to acknowledge that we have received|(e-?mail|message) (is|was) sent automatically|(reply|response) (is|was) generated automatically|will send you a personal response|this mailbox is not monitored|diese nachricht wurde automatisch|automatisch (erstellt|generiert)|ceci est un message automatique)";
-    WEAK_ACK = r"(?i)(we('ve| have)? (received|got) your (request|e-?mail|message|inquiry|enquiry|ticket|case|query)|(thank you|thanks) for (contacting|reaching out|writing to|getting in touch|your (e-?mail|message|request|inquiry|enquiry))|(we|someone|one of our \w+|a member of our (support )?team|an? (agent|representative|engineer|specialist)) (will|'ll|shall) (get back|respond|reply|be in touch|contact you|follow up)|we('ll| will) (get back to you|respond|reply|be in touch)|your (ticket|case|request) (number|id|reference) is|(ticket|case|request) (number|id|reference)\s*:|wir haben ihre (anfrage|nachricht|e-mail) erhalten|nous avons (bien )?re[çc]u votre)";
-    NOTIFICATION = r"(?i)(how would you rate|how did we do|(we.d|we would) love to hear|tell us (what you think|how we did)|your feedback|rate (your|our|the) (support|experience|service|conversation)|satisfaction survey|customer satisfaction|(your|this) (request|ticket|case) (has been|was) (solved|resolved|closed|marked as)|changed the status|status (changed|updated) to|unsubscribe|newsletter)";
-    BOILERPLATE = r"(?i)(to add (additional )?comments|reply to this (e-?mail|message)|view (the |your )?(request|ticket|case)|turn off this request|this is shared with|powered by|sent you this message|this (e-?mail|message) is a service from|thank you for your patience|in the meantime|help ?cent(er|re)|knowledge ?base|business hours|status (page|of (the|your) (ticket|request))|please visit|regards|sincerely|cheers|best wishes|mit freundlichen|viele gr[üu][ßs]e|cordialement|^\s*(hi|hello|hey|dear|hallo|guten (tag|morgen)|bonjour)\b[^.!?]{0,40}$)";
     URL = r"(?i)\b(https?://|www\.)\S+";
-    JSM_COMMENT = r"(?m)^\s*(.{1,80}?) commented:\s*$";
-    AUTOMATION_NAME = r"(?i)(automation|jira|system|bot\b|no-?reply|service management)";
 }
+
+/// A reply this soon after filing is almost always a machine's.
+const TOO_FAST_SECS: i64 = 60;
 
 /// Whether acknowledgement wording is a machine describing itself or words a
 /// person might also write.
@@ -28,25 +27,25 @@ pub(crate) enum Strength {
 }
 
 /// Acknowledgement wording found in a text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct AckWording<'t> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AckWording {
     pub strength: Strength,
-    pub phrase: &'t str,
+    /// The words found (normalized).
+    pub phrase: String,
+    /// The language whose phrase file has them.
+    pub lang: &'static str,
 }
 
-/// The strongest acknowledgement wording in `text`.
-pub(crate) fn ack_wording(text: &str) -> Option<AckWording<'_>> {
-    find(&STRONG_ACK, text)
-        .map(|phrase| AckWording {
-            strength: Strength::Strong,
-            phrase,
+/// The strongest acknowledgement wording in `norm` (a [`normalize`]d text).
+pub(crate) fn ack_wording(norm: &str) -> Option<AckWording> {
+    let hit = |cat, strength| {
+        LEXICON.find(cat, norm).map(|h| AckWording {
+            strength,
+            phrase: h.phrase.to_string(),
+            lang: h.lang,
         })
-        .or_else(|| {
-            find(&WEAK_ACK, text).map(|phrase| AckWording {
-                strength: Strength::Weak,
-                phrase,
-            })
-        })
+    };
+    hit(Cat::AckStrong, Strength::Strong).or_else(|| hit(Cat::AckWeak, Strength::Weak))
 }
 
 /// How many words of the message's own text are left once acknowledgement,
@@ -56,54 +55,103 @@ pub(crate) fn substantive_words(own: &str) -> usize {
         Some(re) => re.replace_all(own, " "),
         None => own.into(),
     };
-    own.split(['.', '!', '?', ',', ';', '\n'])
-        .filter(|s| {
-            !is_match(&STRONG_ACK, s)
-                && !is_match(&WEAK_ACK, s)
-                && !is_match(&NOTIFICATION, s)
-                && !is_match(&BOILERPLATE, s)
-        })
-        .map(|s| words(s).iter().filter(|w| w.chars().count() > 1).count())
-        .sum()
+    own.split([
+        '.', '!', '?', ',', ';', '\n', '。', '！', '？', '，', '；', '、', '؟', '،',
+    ])
+    .map(normalize)
+    .filter(|s| {
+        !s.is_empty()
+            && !LEXICON.has(Cat::AckStrong, s)
+            && !LEXICON.has(Cat::AckWeak, s)
+            && !LEXICON.has(Cat::Notification, s)
+            && !LEXICON.has(Cat::Boilerplate, s)
+    })
+    .map(|s| word_count(&s))
+    .sum()
 }
 
-/// The person a Jira Service Management notice says commented, unless it is an
-/// automation account.
-fn jsm_commenter(own: &str) -> Option<&str> {
-    let caps = JSM_COMMENT.as_ref()?.captures(own)?;
+/// The person a helpdesk notice says commented, unless it is an automation
+/// account.
+fn agent_commenter<'t>(def: &Def, own: &'t str) -> Option<&'t str> {
+    let caps = def.agent_notice.as_ref()?.captures(own)?;
     let name = caps.get(1)?.as_str().trim();
-    (!is_match(&AUTOMATION_NAME, name)).then_some(name)
+    let automation = def
+        .automation_names
+        .as_ref()
+        .is_some_and(|re| re.is_match(name));
+    (!automation).then_some(name)
+}
+
+/// What rows 5 to 8 need to know about a message besides its facts.
+pub(crate) struct Evidence<'a> {
+    /// The message's own text (quotes removed), as written.
+    pub own: &'a str,
+    /// The same, [`normalize`]d.
+    pub own_norm: &'a str,
+    /// The helpdesk that sent it, if known.
+    pub helpdesk: Option<&'a Def>,
+    /// Its machine markers.
+    pub markers: &'a [Marker],
+    /// Seconds from filing to this message.
+    pub since_filing_secs: Option<i64>,
+    /// Our own addresses, lowercase.
+    pub our_addresses: &'a [String],
+}
+
+impl Evidence<'_> {
+    fn helpdesk_name(&self) -> &str {
+        self.helpdesk
+            .map_or("the vendor's mail system", |d| d.name.as_str())
+    }
 }
 
 /// Rows 5 to 8 of the decision table: machine markers and wording.
-pub(crate) fn classify_by_wording(
-    facts: &MessageFacts,
-    helpdesk: Helpdesk,
-    markers: &[Marker],
-) -> Classification {
-    let own = own_text(&facts.body_text);
-    let mut reasons: Vec<String> = stamp_note(helpdesk, markers).into_iter().collect();
-    if helpdesk == Helpdesk::Jsm
-        && let Some(name) = jsm_commenter(&own)
+pub(crate) fn classify_by_wording(facts: &MessageFacts, ev: &Evidence<'_>) -> Classification {
+    let name = ev.helpdesk_name().to_string();
+    let mut reasons: Vec<String> = stamp_note(&name, ev.markers).into_iter().collect();
+    if let Some(def) = ev.helpdesk
+        && let Some(who) = agent_commenter(def, ev.own)
     {
         reasons.push(format!(
-            "a Jira Service Management notice of a comment by {name:?}: Jira sends agents' comments as bulk mail too"
+            "a {name} notice of a comment by {who:?}: {name} sends agents' comments as bulk mail too"
         ));
         return Classification::new(Class::Human, reasons);
     }
-    let ack = ack_wording(&own);
-    let live: Vec<&Marker> = markers.iter().filter(|m| !m.stamp).collect();
+    let ack = ack_wording(ev.own_norm);
+    let subject = normalize(facts.subject.as_deref().unwrap_or_default());
+    let notification = LEXICON
+        .find(Cat::Notification, ev.own_norm)
+        .or_else(|| LEXICON.find(Cat::Notification, &subject))
+        .map(|h| (h.phrase.to_string(), h.lang));
+    let other = substantive_words(ev.own);
+
+    // Per-ticket evidence of the helpdesk: markers only its automatic mails
+    // carry, and the header that names who caused the mail.
+    let machine_only = ev.helpdesk.and_then(|d| d.machine_only_marker(facts));
+    let originator = originator(facts, ev);
+
+    let mut live: Vec<String> = ev
+        .markers
+        .iter()
+        .filter(|m| !m.stamp)
+        .map(|m| m.text.clone())
+        .collect();
+    if let Some(m) = &machine_only {
+        live.push(format!("{m}, which {name} puts only on its automatic mail"));
+    }
+    if let Some(Originator::Us(value)) = &originator {
+        live.push(format!(
+            "{value}: {name} says our own message caused this mail"
+        ));
+    }
     if !live.is_empty() {
-        let evidence = live
-            .iter()
-            .map(|m| m.text.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let evidence = live.join(", ");
         return match ack {
             Some(a) => {
                 reasons.push(format!(
-                    "machine-sent ({evidence}) with acknowledgement wording {:?}",
-                    shorten(a.phrase, 60)
+                    "machine-sent ({evidence}) with acknowledgement wording {:?} ({})",
+                    shorten(&a.phrase, 60),
+                    a.lang
                 ));
                 Classification::new(Class::Ack, reasons)
             }
@@ -111,28 +159,107 @@ pub(crate) fn classify_by_wording(
                 reasons.push(format!(
                     "machine-sent ({evidence}) and no acknowledgement wording"
                 ));
-                Classification::new(Class::Automated, reasons)
+                let only_weak = machine_only.is_none()
+                    && !matches!(originator, Some(Originator::Us(_)))
+                    && ev.markers.iter().filter(|m| !m.stamp).all(Marker::is_weak);
+                let c = Classification::new(Class::Automated, reasons);
+                if only_weak && notification.is_none() && other >= SUBSTANTIVE_WORDS {
+                    let mut c = c.with(Confidence::Unsure);
+                    c.reasons.push(format!(
+                        "but {other} words of other text: a helpdesk that marks every mail this way would make a person's answer look like this"
+                    ));
+                    c
+                } else {
+                    c
+                }
             }
         };
     }
-    if stamps_every_mail(helpdesk) {
-        let subject = facts.subject.as_deref().unwrap_or_default();
-        stamped(&own, subject, helpdesk, ack, reasons)
+    if let Some(Originator::Other(value)) = &originator {
+        reasons.push(format!(
+            "{value}: {name} names someone other than us as its author"
+        ));
+    }
+    let stamped = ev.helpdesk.is_some_and(Def::stamps_every_mail) || originator.is_some();
+    let c = if stamped {
+        by_stamped_wording(ack, notification, other, &name, reasons)
     } else {
-        by_wording_alone(ack, reasons)
+        by_wording_alone(ack, notification, other, reasons)
+    };
+    if c.class == Class::Human {
+        human_confidence(c, ev, originator.is_some())
+    } else {
+        c
+    }
+}
+
+/// What a helpdesk's originator header says.
+enum Originator {
+    /// Our own address: our message caused this mail.
+    Us(String),
+    /// Someone else: a person at the vendor acted.
+    Other(String),
+}
+
+/// The helpdesk's originator header, compared with our addresses.
+fn originator(facts: &MessageFacts, ev: &Evidence<'_>) -> Option<Originator> {
+    let header = ev.helpdesk?.originator.as_deref()?;
+    let value = facts.header(header)?.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let shown = format!("{header}: {}", shorten(value, 60));
+    let lower = value.to_lowercase();
+    if ev.our_addresses.iter().any(|a| lower.contains(a.as_str())) {
+        Some(Originator::Us(shown))
+    } else {
+        Some(Originator::Other(shown))
+    }
+}
+
+/// How sure a "human" verdict is: unsure when it came too soon after
+/// filing, or when the text is in no language the classifier has phrases
+/// for (its wording could not have been recognised).
+fn human_confidence(c: Classification, ev: &Evidence<'_>, originator: bool) -> Classification {
+    let mut c = c;
+    if let Some(secs) = ev.since_filing_secs
+        && (0..TOO_FAST_SECS).contains(&secs)
+    {
+        c.reasons.push(format!(
+            "unsure: it came {secs} s after filing, sooner than people answer"
+        ));
+        return c.with(Confidence::Unsure);
+    }
+    match LEXICON.known_language(ev.own_norm) {
+        Some(lang) => {
+            c.reasons.push(format!(
+                "the text is in a language the classifier knows ({lang})"
+            ));
+            c.with(if originator {
+                Confidence::Certain
+            } else {
+                Confidence::Likely
+            })
+        }
+        None if originator => c.with(Confidence::Likely),
+        None => {
+            c.reasons.push(
+                "unsure: the text is too short or in a language the classifier has no phrases for, so machine wording could not be recognised"
+                    .to_string(),
+            );
+            c.with(Confidence::Unsure)
+        }
     }
 }
 
 /// Row 7: a helpdesk whose stamps were ignored, so the wording decides.
-fn stamped(
-    own: &str,
-    subject: &str,
-    helpdesk: Helpdesk,
-    ack: Option<AckWording<'_>>,
+fn by_stamped_wording(
+    ack: Option<AckWording>,
+    notification: Option<(String, &'static str)>,
+    other: usize,
+    name: &str,
     mut reasons: Vec<String>,
 ) -> Classification {
-    let other = substantive_words(own);
-    let name = helpdesk_name(helpdesk);
     if reasons.is_empty() {
         reasons.push(format!(
             "sent through {name}, whose headers do not tell agents from automations, so the wording decides"
@@ -141,28 +268,30 @@ fn stamped(
     match ack {
         Some(a) if a.strength == Strength::Strong => {
             reasons.push(format!(
-                "the text says it is automatic: {:?}",
-                shorten(a.phrase, 60)
+                "the text says it is automatic: {:?} ({})",
+                shorten(&a.phrase, 60),
+                a.lang
             ));
             return Classification::new(Class::Ack, reasons);
         }
         Some(a) if other < SUBSTANTIVE_WORDS => {
             reasons.push(format!(
-                "acknowledgement wording {:?} and only {other} words of other text",
-                shorten(a.phrase, 60)
+                "acknowledgement wording {:?} ({}) and only {other} words of other text",
+                shorten(&a.phrase, 60),
+                a.lang
             ));
             return Classification::new(Class::Ack, reasons);
         }
         Some(a) => reasons.push(format!(
-            "acknowledgement wording {:?}, but {other} words of other text, so read as a person's answer",
-            shorten(a.phrase, 60)
+            "acknowledgement wording {:?} ({}), but {other} words of other text, so read as a person's answer",
+            shorten(&a.phrase, 60),
+            a.lang
         )),
         None => {
-            let notification = find(&NOTIFICATION, own).or_else(|| find(&NOTIFICATION, subject));
-            if let Some(n) = notification.filter(|_| other < SUBSTANTIVE_WORDS) {
+            if let Some((n, lang)) = notification.filter(|_| other < SUBSTANTIVE_WORDS) {
                 reasons.push(format!(
-                    "a {name} notification ({:?}) with only {other} words of other text",
-                    shorten(n, 60)
+                    "a {name} notification ({:?}, {lang}) with only {other} words of other text",
+                    shorten(&n, 60)
                 ));
                 return Classification::new(Class::Automated, reasons);
             }
@@ -175,16 +304,37 @@ fn stamped(
 }
 
 /// Row 8: no machine marker at all.
-fn by_wording_alone(ack: Option<AckWording<'_>>, mut reasons: Vec<String>) -> Classification {
+fn by_wording_alone(
+    ack: Option<AckWording>,
+    notification: Option<(String, &'static str)>,
+    other: usize,
+    mut reasons: Vec<String>,
+) -> Classification {
     match ack {
         Some(a) if a.strength == Strength::Strong => {
             reasons.push(format!(
-                "no machine headers, but the text says it is automatic: {:?}",
-                shorten(a.phrase, 60)
+                "no machine headers, but the text says it is automatic: {:?} ({})",
+                shorten(&a.phrase, 60),
+                a.lang
             ));
             Classification::new(Class::Ack, reasons)
         }
+        Some(a) if other == 0 => {
+            reasons.push(format!(
+                "no machine headers, but nothing besides acknowledgement wording {:?} ({})",
+                shorten(&a.phrase, 60),
+                a.lang
+            ));
+            Classification::new(Class::Ack, reasons).with(Confidence::Unsure)
+        }
         _ => {
+            if let Some((n, lang)) = notification.filter(|_| other == 0) {
+                reasons.push(format!(
+                    "no machine headers, but nothing besides notification wording {:?} ({lang})",
+                    shorten(&n, 60)
+                ));
+                return Classification::new(Class::Automated, reasons).with(Confidence::Unsure);
+            }
             reasons.push(
                 "no machine headers (Auto-Submitted, Precedence, List-*, X-Autoreply, ...) and no automatic wording: written by a person"
                     .to_string(),

@@ -18,7 +18,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::error::{Reporter, humanize};
 use super::{Security, TokenIn};
-use crate::model::{Class, Helpdesk};
+use crate::model::Class;
 
 /// The top-level keys, in the order the documentation lists them.
 const TOP_LEVEL_KEYS: [&str; 8] = [
@@ -81,8 +81,7 @@ pub(super) struct RawDigest {
 pub(super) struct RawVendor {
     pub name: Spanned<String>,
     pub addresses: Option<Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
-    pub helpdesk: Helpdesk,
+    pub helpdesk: Option<Spanned<String>>,
     pub caps: Option<Spanned<RawCaps>>,
     pub business_hours: Option<RawBusinessHours>,
     pub sla: Option<BTreeMap<String, Spanned<String>>>,

@@ -28,7 +28,7 @@ use super::{
     Caps, Config, DaemonSettings, DigestSettings, ImapServer, Override, OverrideField, Persona,
     Probe, ReportSettings, Security, Server, Vendor,
 };
-use crate::model::{BusinessCalendar, WeekdayKey};
+use crate::model::{BusinessCalendar, Helpdesk, WeekdayKey};
 
 const DAY: Duration = Duration::from_secs(86_400);
 const MAX_ANSWER_WITHIN: Duration = Duration::from_secs(90 * 86_400);
@@ -189,7 +189,7 @@ fn vendor(rep: &mut Reporter<'_>, raw: RawVendor) -> Vendor {
     Vendor {
         name: raw.name.into_inner(),
         addresses,
-        helpdesk: raw.helpdesk,
+        helpdesk: raw.helpdesk.map(|h| helpdesk(rep, &h)).unwrap_or_default(),
         caps: raw.caps.map(|c| caps(rep, c)).unwrap_or_default(),
         calendar: raw
             .business_hours
@@ -201,6 +201,25 @@ fn vendor(rep: &mut Reporter<'_>, raw: RawVendor) -> Vendor {
             .filter_map(|o| override_rule(rep, o))
             .collect(),
     }
+}
+
+/// A configured `helpdesk =`: `generic` or the id of a helpdesk the
+/// classifier recognises (see `data/helpdesks.toml`).
+fn helpdesk(rep: &mut Reporter<'_>, raw: &Spanned<String>) -> Helpdesk {
+    let id = raw.get_ref();
+    let known = crate::classify::helpdesk_ids();
+    if id == Helpdesk::GENERIC || known.contains(&id.as_str()) {
+        return Helpdesk::new(id);
+    }
+    rep.error(
+        raw.span().start,
+        format!(
+            "unknown value `{id}`, expected one of {}, {}",
+            known.join(", "),
+            Helpdesk::GENERIC
+        ),
+    );
+    Helpdesk::generic()
 }
 
 fn caps(rep: &mut Reporter<'_>, raw: Spanned<RawCaps>) -> Caps {

@@ -234,7 +234,7 @@ impl Engine {
             .find(|(p, _)| *p != rec.id)
             .map(|(p, _)| p.clone());
         let default_rules = classify::Rules {
-            helpdesk: crate::model::Helpdesk::Generic,
+            helpdesk: crate::model::Helpdesk::generic(),
             overrides: Vec::new(),
         };
         let rules = self.rules.get(&rec.vendor).unwrap_or(&default_rules);

@@ -67,7 +67,7 @@ pub enum EngineError {
 /// The classifier's rules for a vendor, from its config.
 pub fn rules_for(vendor: &crate::config::Vendor) -> classify::Rules {
     classify::Rules {
-        helpdesk: vendor.helpdesk,
+        helpdesk: vendor.helpdesk.clone(),
         overrides: vendor.overrides.clone(),
     }
 }

@@ -110,34 +110,43 @@ impl std::fmt::Display for Confidence {
     }
 }
 
-/// The helpdesk software a vendor runs, when known. It changes which
-/// classification evidence can be trusted (Zendesk marks every mail as
-/// auto-submitted, human answers included).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Helpdesk {
-    Zendesk,
-    Freshdesk,
-    Jsm,
-    Salesforce,
-    Helpscout,
-    Zoho,
-    #[default]
-    Generic,
+/// The helpdesk software a vendor runs, when known: the id of an entry of
+/// `data/helpdesks.toml` (`zendesk`, `rt`, ...), or `generic`. It changes
+/// which classification evidence can be trusted (Zendesk marks every mail as
+/// auto-submitted, human answers included). Which ids exist is the
+/// classifier's data; the config checks a configured one against it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Helpdesk(String);
+
+impl Default for Helpdesk {
+    fn default() -> Self {
+        Helpdesk::generic()
+    }
 }
 
 impl Helpdesk {
-    /// The name used in config files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Helpdesk::Zendesk => "zendesk",
-            Helpdesk::Freshdesk => "freshdesk",
-            Helpdesk::Jsm => "jsm",
-            Helpdesk::Salesforce => "salesforce",
-            Helpdesk::Helpscout => "helpscout",
-            Helpdesk::Zoho => "zoho",
-            Helpdesk::Generic => "generic",
-        }
+    /// The id of "no known helpdesk".
+    pub const GENERIC: &'static str = "generic";
+
+    /// A helpdesk by id (lowercased).
+    pub fn new(id: &str) -> Helpdesk {
+        Helpdesk(id.trim().to_ascii_lowercase())
+    }
+
+    /// No known helpdesk.
+    pub fn generic() -> Helpdesk {
+        Helpdesk(Self::GENERIC.to_string())
+    }
+
+    /// Whether this is no known helpdesk.
+    pub fn is_generic(&self) -> bool {
+        self.0 == Self::GENERIC
+    }
+
+    /// The id, as written in config files.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
