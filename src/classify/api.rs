@@ -14,7 +14,7 @@
 use super::wording::{Strength, ack_wording};
 use super::{Classification, Context, MessageFacts, apply_overrides};
 use crate::channel::{ApiMessage, AuthorRole};
-use crate::model::Class;
+use crate::model::{Class, Confidence};
 
 /// Classifies one API message; see the module doc.
 pub fn classify_api(msg: &ApiMessage, facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
@@ -23,6 +23,7 @@ pub fn classify_api(msg: &ApiMessage, facts: &MessageFacts, ctx: &Context<'_>) -
     }
     let mut reasons = vec![msg.role_reason.clone()];
     let wording = ack_wording(&super::lexicon::normalize(&msg.body));
+    let mut confidence = Confidence::Certain;
     let class = match msg.role {
         AuthorRole::Bot => match wording {
             Some(w) => {
@@ -35,6 +36,7 @@ pub fn classify_api(msg: &ApiMessage, facts: &MessageFacts, ctx: &Context<'_>) -
             }
         },
         AuthorRole::Staff => {
+            confidence = Confidence::Likely;
             if let Some(other) = ctx.canned_match {
                 reasons.push(format!(
                     "but the same text arrived on probe {other}: a canned macro, not an answer"
@@ -47,6 +49,8 @@ pub fn classify_api(msg: &ApiMessage, facts: &MessageFacts, ctx: &Context<'_>) -
                 ));
                 Class::Ack
             } else {
+                // The API says a staff member wrote it.
+                confidence = Confidence::Certain;
                 Class::Human
             }
         }
@@ -55,7 +59,7 @@ pub fn classify_api(msg: &ApiMessage, facts: &MessageFacts, ctx: &Context<'_>) -
             Class::Automated
         }
     };
-    Classification::new(class, reasons)
+    Classification::new(class, reasons).with(confidence)
 }
 
 /// The facts the engine needs from an API message: its author as the

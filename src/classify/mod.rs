@@ -1,48 +1,68 @@
 //! The email classifier: turns one raw inbound message into [`MessageFacts`]
-//! (ids, addresses, timestamps, probe tokens, delivery reports, ticket
-//! references, helpdesk) and decides its [`Class`] with reasons a user can read.
+//! (ids, addresses, timestamps, probe tokens, delivery reports, structure,
+//! ticket references, helpdesk) and decides its [`Class`] with a
+//! [`Confidence`] and reasons a user can read.
+//!
+//! # Order of evidence
+//!
+//! Structure before wording, and wording only from the data files:
+//!
+//! 1. **Structure, in no language** ([`bounce`]): RFC 3464 delivery reports;
+//!    `multipart/report` feedback (abuse) reports and read receipts;
+//!    returned messages (`message/rfc822`, `text/rfc822-headers`) and raw
+//!    returned headers in the text; our own `X-Support-Probe` header quoted
+//!    back; SMTP reply and enhanced status codes (`550 5.1.1`); mail-system
+//!    senders (`MAILER-DAEMON`, `postmaster`, an empty `From` address) and an
+//!    empty return path. A report is never `human`.
+//! 2. **The user's overrides** (`[[vendor.override]]`): certain.
+//! 3. **The helpdesk**, recognised from its own stamps ([`helpdesk`],
+//!    `data/helpdesks.toml`) or configured: the markers it puts on every mail
+//!    are ignored; markers only its automatic mails carry, and its
+//!    originator header (RT's `X-RT-Originator`: us on the autoreply, the
+//!    agent on an answer), decide instead. Per ticket, markers that an
+//!    earlier answer by a person also carried are ignored too.
+//! 4. **Wording** in every language of `data/lang/*.toml` ([`lexicon`]),
+//!    after RFC 2047 and charset decoding, NFKC, lowercasing: out-of-office,
+//!    acknowledgements (strong: a machine describing itself; weak: what a
+//!    person may also write, counted only with little other text),
+//!    notifications, and the canned-text rule across probes.
 //!
 //! # Decision table
 //!
-//! The first row that applies decides. "Stamps" are the headers a helpdesk puts
-//! on *every* mail it sends, agent answers included, so they say nothing about
-//! who wrote a message: Zendesk and Freshdesk stamp `Auto-Submitted:
-//! auto-generated` and `X-Auto-Response-Suppress`; Jira Service Management
-//! stamps `Precedence: bulk` (and, as a precaution, its `Auto-Submitted:
-//! auto-generated` is treated the same way). The helpdesk
-//! is the one detected from the headers, else the vendor's configured one.
+//! The first row that applies decides. "Stamps" are the markers a helpdesk
+//! puts on *every* mail it sends, agent answers included, so they say nothing
+//! about who wrote a message.
 //!
-//! | # | evidence | class |
-//! |---|----------|-------|
-//! | 1 | RFC 3464 delivery report: any recipient `Action: failed` / only `delayed` / only delivered, relayed or expanded | bounce / delay / automated |
-//! | 1 | non-standard report: sent by MAILER-DAEMON, postmaster or with `Return-Path: <>`, plus failure markers (subject, 5.x.x code, "could not be delivered", ...) or delay markers ("(Delay)", "will retry", 4.x.x code, ...) | bounce / delay |
-//! | 2 | the first per-vendor override whose pattern matches its field | the override's class |
-//! | 2 | no sender address at all (no usable `From:`) | automated |
-//! | 3 | out-of-office subject ("Out of Office", "Abwesenheitsnotiz", ...) | out-of-office |
-//! | 3 | auto-reply subject ("Automatic reply:", "Auto:", "Automatische Antwort", ...): with absence wording, or with no acknowledgement wording | out-of-office |
-//! | 3 | auto-reply subject with acknowledgement wording and no absence wording | ack |
-//! | 3 | an auto-responder marker that is not a stamp (`X-Autoreply`, `X-Autorespond`, `Auto-Submitted`, `X-Auto-Response-Suppress`, `Precedence: auto_reply/junk`, `Return-Path: <>`), plus absence wording | out-of-office |
-//! | 4 | the engine found the same fingerprint on another probe of this vendor | ack (canned) |
-//! | 5 | Jira Service Management mail announcing "<name> commented:" by someone other than an automation account | human |
-//! | 6 | machine markers left after removing stamps (`Auto-Submitted` ≠ `no`, `Precedence: bulk/junk/list/auto_reply`, `X-Auto-Response-Suppress`, `X-Autoreply`, `X-Autorespond`, `X-Loop`, `List-Id`, `List-Unsubscribe`, mail-system sender, `Return-Path: <>`) with acknowledgement wording | ack |
-//! | 6 | such markers without acknowledgement wording | automated |
-//! | 7 | stamping helpdesk, no other marker: strong acknowledgement wording, or weak wording and little other text | ack |
-//! | 7 | stamping helpdesk, no other marker: notification wording (survey, status change) and little other text | automated |
-//! | 7 | stamping helpdesk, anything else | human |
-//! | 8 | no machine marker: strong acknowledgement wording | ack |
-//! | 8 | no machine marker, no strong wording | human |
+//! | # | evidence | class | confidence |
+//! |---|----------|-------|------------|
+//! | 1 | RFC 3464 report: any recipient `Action: failed` / only `delayed` / only delivered | bounce / delay / automated | certain |
+//! | 1 | feedback report (RFC 5965), read receipt (RFC 8098), other `multipart/report` | automated | certain / likely |
+//! | 1 | a mail system's report (sender, empty return path, returned message or headers, or bounce wording in both subject and text naming the recipient) with failure or delay wording or codes | bounce / delay | certain with a status code, else likely |
+//! | 2 | the first per-vendor override whose pattern matches | the override's class | certain |
+//! | 2 | no sender address at all | automated | likely |
+//! | 3 | out-of-office subject, auto-reply subject prefix (with absence or no acknowledgement wording), or an auto-responder marker with absence wording | out-of-office | likely |
+//! | 3 | auto-reply subject prefix with acknowledgement wording | ack | likely |
+//! | 4 | the engine found the same fingerprint on another probe of this vendor | ack (canned) | likely |
+//! | 5 | a helpdesk notice naming the agent who commented (Jira's "<name> commented:") | human | per row 8 |
+//! | 6 | machine markers left after removing stamps, a marker only the helpdesk's automatic mail carries, or an originator header naming us: with acknowledgement wording | ack | likely |
+//! | 6 | the same without acknowledgement wording | automated | likely; unsure when only list-style markers and much other text |
+//! | 7 | stamping helpdesk (or an originator header naming someone else): strong acknowledgement wording, or weak wording and little other text | ack | likely |
+//! | 7 | the same: notification wording and little other text | automated | likely |
+//! | 7 | the same, anything else | human | per row 8 |
+//! | 8 | no machine marker: strong acknowledgement wording | ack | likely |
+//! | 8 | no machine marker: nothing but weak acknowledgement or notification wording | ack / automated | unsure |
+//! | 8 | no machine marker, no such wording | human | likely in a language the phrase files know (certain with an originator naming the agent); unsure in an unknown language, or within 60 s of filing |
 //!
-//! *Strong* acknowledgement wording is a machine describing itself ("this is an
-//! automated response", "your request (#123) has been received and is being
-//! reviewed", "a ticket has been created", "please do not reply to this
-//! email"): people do not write that. *Weak* wording is what a person may also
-//! write ("thank you for contacting us", "we will get back to you"). A person who
-//! writes "thank you for contacting us, the fix is ..." must not be taken for an
-//! acknowledgement, so weak wording only counts when the text left after removing
-//! acknowledgement, boilerplate, greeting and sign-off sentences has fewer than
-//! [`SUBSTANTIVE_WORDS`] words. The canned-text rule (row 4) is the backstop: an
-//! acknowledgement read as human on the first probe becomes an ack as soon as the
-//! same text arrives on a second probe.
+//! *Strong* acknowledgement wording is a machine describing itself ("this is
+//! an automated response", "此邮件为系统自动发送"): people do not write that.
+//! *Weak* wording is what a person may also write ("thank you for contacting
+//! us"), so it only counts when the text left after removing acknowledgement,
+//! boilerplate, greeting and sign-off sentences has fewer than
+//! [`SUBSTANTIVE_WORDS`] words (Chinese and Japanese counted at two
+//! characters a word). The canned-text rule (row 4) is the backstop.
+//!
+//! A message the parser or classifier panics on is caught at
+//! [`parse_guarded`] / [`classify_guarded`] and read as `human`, `unsure`.
 
 mod api;
 mod autoreply;
@@ -462,16 +482,19 @@ fn apply_overrides(facts: &MessageFacts, overrides: &[Override]) -> Option<Class
         let hit = override_field_values(facts, &o.field)
             .into_iter()
             .find(|v| o.pattern.is_match(v))?;
-        Some(Classification::new(
-            o.class,
-            vec![format!(
-                "vendor override: {} {:?} matches /{}/, so {}",
-                o.field,
-                shorten(&hit, 80),
-                o.pattern.as_str(),
-                o.class
-            )],
-        ))
+        Some(
+            Classification::new(
+                o.class,
+                vec![format!(
+                    "vendor override: {} {:?} matches /{}/, so {}",
+                    o.field,
+                    shorten(&hit, 80),
+                    o.pattern.as_str(),
+                    o.class
+                )],
+            )
+            .with(Confidence::Certain),
+        )
     })
 }
 

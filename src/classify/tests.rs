@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 
 use super::*;
-use crate::model::{Class, Helpdesk};
+use crate::model::{Class, Confidence, Helpdesk};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mail");
 
@@ -566,4 +566,158 @@ proptest! {
         raw.extend_from_slice(&tail);
         exercise(&raw);
     }
+}
+
+// ---- Structure before wording, confidence, per-ticket evidence ----
+
+fn classify_raw(raw: &str) -> Classification {
+    run(&parse(raw.as_bytes()), &generic(), None)
+}
+
+#[test]
+fn an_abuse_feedback_report_is_certainly_automated_never_human() {
+    let c = classify_raw(
+        "From: abuse@isp.example\r\nTo: dana@probe.test\r\nSubject: complaint about message\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report for an email message received from IP 192.0.2.1.\r\n\
+--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: SomeGenerator/1.0\r\nVersion: 1\r\n\r\n\
+--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: dana@probe.test\r\nX-Support-Probe: 01JD0000000000000000000000\r\n\r\n--b--\r\n",
+    );
+    assert_eq!(c.class, Class::Automated, "{:?}", c.reasons);
+    assert_eq!(c.confidence, Confidence::Certain);
+    assert!(c.reasons[0].contains("feedback"), "{:?}", c.reasons);
+}
+
+#[test]
+fn a_read_receipt_is_automated() {
+    let c = classify_raw(
+        "From: Li <li@vendor.example>\r\nSubject: Read: Scheduled test\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=disposition-notification; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nYour message was read on Monday.\r\n\
+--b\r\nContent-Type: message/disposition-notification\r\n\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n\r\n--b--\r\n",
+    );
+    assert_eq!(c.class, Class::Automated, "{:?}", c.reasons);
+    assert_eq!(c.confidence, Confidence::Certain);
+}
+
+#[test]
+fn returned_headers_and_an_empty_from_address_make_a_bounce() {
+    let c = classify_raw(
+        "From: \"Jetmail System\" <>\r\nSubject: Mail Error\r\n\r\n\
+Your mail could not be sent to user@vendor.example.\r\n\r\n\
+Received: from mx.probe.test by mx.vendor.example\r\nMessage-ID: <x@probe.test>\r\n\r\nold text\r\n",
+    );
+    assert_eq!(c.class, Class::Bounce, "{:?}", c.reasons);
+}
+
+#[test]
+fn smtp_codes_and_returned_headers_are_facts_people_mail_lacks() {
+    let f = parse(
+        b"From: MAILER-DAEMON@mx.example\r\nSubject: x\r\n\r\n<a@b.example>: host said: 550-5.1.1 no such user\r\n\
+> Received: from a by b\r\n> Message-ID: <m@b>\r\n",
+    );
+    assert_eq!(f.structure.smtp_codes, vec!["550 5.1.1".to_string()]);
+    assert!(f.structure.returned_headers);
+    let person = parse(
+        b"From: Ann <ann@x.example>\r\nSubject: Re: test\r\n\r\nFixed.\r\n\r\nFrom: Dana\r\nSent: Monday\r\nTo: support\r\nSubject: test\r\n",
+    );
+    assert!(!person.structure.returned_headers);
+    assert!(person.structure.smtp_codes.is_empty());
+}
+
+#[test]
+fn a_person_in_an_unknown_language_is_human_but_unsure() {
+    // Swahili: no phrase file knows it, and nothing marks it as a machine's.
+    let c = classify_raw(
+        "From: Juma <juma@vendor.example>\r\nSubject: Re: test\r\n\r\n\
+Habari, tatizo la seva limerekebishwa leo asubuhi. Tafadhali jaribu tena.\r\n",
+    );
+    assert_eq!(c.class, Class::Human);
+    assert_eq!(c.confidence, Confidence::Unsure, "{:?}", c.reasons);
+    let c = classify_raw(
+        "From: Sam <sam@vendor.example>\r\nSubject: Re: test\r\n\r\n\
+Hi Dana, the edge node in Singapore had a stale config; we purged it at 03:10 and your stream should play again. Could you retry and tell us?\r\n",
+    );
+    assert_eq!(c.class, Class::Human);
+    assert_eq!(c.confidence, Confidence::Likely, "{:?}", c.reasons);
+}
+
+#[test]
+fn a_human_looking_reply_within_a_minute_of_filing_is_unsure() {
+    let facts = parse(
+        b"From: Sam <sam@vendor.example>\r\nSubject: Re: test\r\n\r\n\
+Hi Dana, the edge node in Singapore had a stale config; we purged it and your stream should play again.\r\n",
+    );
+    let rules = generic();
+    let c = classify(
+        &facts,
+        &Context {
+            since_filing: Some(jiff::SignedDuration::from_secs(12)),
+            ..Context::new(&rules)
+        },
+    );
+    assert_eq!(c.class, Class::Human);
+    assert_eq!(c.confidence, Confidence::Unsure);
+    assert!(c.reasons.iter().any(|r| r.contains("12 s after filing")));
+}
+
+#[test]
+fn markers_an_earlier_human_answer_of_the_ticket_carried_prove_nothing() {
+    let raw = b"From: Sam <support@vendor.example>\r\nPrecedence: bulk\r\nSubject: Re: test\r\n\r\n\
+Hi Dana, we checked the origin logs: the 502s came from a certificate that expired at 02:00. It is renewed now; please retry.\r\n";
+    let facts = parse(raw);
+    let rules = generic();
+    let alone = classify(&facts, &Context::new(&rules));
+    assert_eq!(alone.class, Class::Automated, "{:?}", alone.reasons);
+    assert_eq!(alone.confidence, Confidence::Unsure, "{:?}", alone.reasons);
+    assert_eq!(alone.markers, vec!["precedence=bulk".to_string()]);
+
+    let earlier = crate::model::MessageRecord {
+        key: "k1".into(),
+        message_id: None,
+        at: ts("2026-12-01T10:00:00Z"),
+        time_source: crate::model::TimeSource::ImapInternaldate,
+        date_header: None,
+        received_header: None,
+        from: None,
+        subject: None,
+        class: Class::Automated,
+        confidence: Confidence::Unsure,
+        reasons: vec![],
+        relabel: Some(crate::model::Relabel {
+            class: Class::Human,
+            at: ts("2026-12-01T11:00:00Z"),
+        }),
+        matched_by: crate::model::MatchedBy::Token,
+        fingerprint: None,
+        vendor_refs: vec![],
+        notes: vec![],
+        markers: vec!["precedence=bulk".into()],
+    };
+    let thread = [earlier];
+    let c = classify(
+        &facts,
+        &Context {
+            thread: &thread,
+            ..Context::new(&rules)
+        },
+    );
+    assert_eq!(c.class, Class::Human, "{:?}", c.reasons);
+}
+
+#[test]
+fn legacy_charsets_are_decoded_before_matching() {
+    // GB2312 base64 body and an RFC 2047 GB2312 subject, no RFC 3834 headers.
+    let c = classify_raw(
+        "From: =?GB2312?B?v823/tbQ0MQ=?= <support@cdn.example.cn>\r\n\
+Subject: =?GB2312?B?19S2r7vYuLQ6?= Scheduled support-response test\r\nMIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=GB2312\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+xPq6w6OsxPq1xNPKvP7S0crVtb2jrM7Sw8e74dTaMbj2uaTX98jVxNq72Li0xPqho7TL08q8/s6qz7XNs9fUtq+3osvNo6zH687w1rG907vYuLShow==\r\n",
+    );
+    assert_eq!(c.class, Class::Ack, "{:?}", c.reasons);
+    assert!(
+        c.reasons.iter().any(|r| r.contains("zh-CN")),
+        "{:?}",
+        c.reasons
+    );
 }
