@@ -28,12 +28,15 @@ const MIN_PERCENT: usize = 98;
 /// Files in the corpus that are not delivery reports, with why: they are left
 /// out. Each was decided by reading the message.
 const NOT_BOUNCES: &[(&str, &str)] = &[
+    // A person's reply, not a bounce: Outlook 2003 mail from a hotel's
+    // reservations desk answering a booking thread.
     (
         "groupwise_03.txt",
         "a person's reply (Outlook, \"RE: Vuille - (PO28169) - IND\") from a hotel's \
          reservations desk, quoting a forwarded booking; flufl.bounce keeps it only to \
          check that its GroupWise detector finds no address in it",
     ),
+    // An auto-reply acknowledgement (an `ack`), not a bounce.
     (
         "qmail_08.txt",
         "an automatic acknowledgement (\"Auto reply\", Precedence: auto_reply, \"Gracias \
