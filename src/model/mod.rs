@@ -301,6 +301,8 @@ pub enum MatchedBy {
     VendorRef,
     /// The channel itself knows the ticket (ticket APIs, the demo).
     Channel,
+    /// It matched no probe; a person attached it (`probe attach`).
+    Attached,
 }
 
 /// A user's correction of a message's class; the original class is kept.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{ProbeId, ProbeRecord, ProbeState, Window};
+use super::{Confidence, MessageRecord, ProbeId, ProbeRecord, ProbeState, Window};
 
 /// What one probe contributes to a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +51,9 @@ pub struct ReadingRow {
     pub state_reason: Option<String>,
     /// The subject of the last message that came back (vendor-supplied text).
     pub last_reply_subject: Option<String>,
+    /// The reading rests on a message classified `unsure`
+    /// ([`ProbeRecord::rests_on_unsure`]).
+    pub unsure: bool,
 }
 
 impl ReadingRow {
@@ -78,6 +81,7 @@ impl ReadingRow {
                 .iter()
                 .max_by_key(|m| m.at)
                 .and_then(|m| m.subject.clone()),
+            unsure: p.rests_on_unsure(),
         }
     }
 
@@ -101,5 +105,166 @@ impl ReadingRow {
     pub fn answer_deadline(&self) -> Option<Timestamp> {
         let within = SignedDuration::from_secs(i64::try_from(self.answer_within_secs).ok()?);
         self.filed_at?.checked_add(within).ok()
+    }
+}
+
+impl ProbeRecord {
+    /// The messages this probe's reading rests on: every message up to the
+    /// first human reply (that reply, and the acknowledgements and other
+    /// machine mail before it, whose classes kept the clock running), or,
+    /// without a human reply, every message up to the answer deadline (their
+    /// classes are why it is still waiting, unanswered or undeliverable).
+    /// Empty for probes that enter no reading (never filed, skipped).
+    pub fn deciding_messages(&self) -> impl Iterator<Item = &MessageRecord> {
+        let counts = matches!(
+            self.state,
+            ProbeState::Filed
+                | ProbeState::Answered
+                | ProbeState::Unanswered
+                | ProbeState::Undeliverable
+        );
+        let until = self.first_human_at.or_else(|| self.answer_deadline());
+        self.messages
+            .iter()
+            .filter(move |m| counts && until.is_none_or(|u| m.at <= u))
+    }
+
+    /// Whether the reading rests on a message whose class is `unsure` (and
+    /// no person has relabelled or confirmed it): if that class is wrong, so
+    /// is the reading. Shown by `probe show`, `status`, `report` and the
+    /// digest; `probe review` lists the messages.
+    pub fn rests_on_unsure(&self) -> bool {
+        self.deciding_messages()
+            .any(|m| m.effective_confidence() == Confidence::Unsure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Class, MatchedBy, Relabel, TimeSource};
+
+    fn probe() -> ProbeRecord {
+        let at: Timestamp = "2026-11-02T02:00:00Z".parse().unwrap();
+        let id = ProbeId::generate(at);
+        ProbeRecord {
+            token: id.token(),
+            id,
+            probe: "p".into(),
+            vendor: "v".into(),
+            persona: "me".into(),
+            channel: "email".into(),
+            watch_key: None,
+            zone: "UTC".into(),
+            origin: crate::model::Origin::Manual,
+            priority: None,
+            scheduled_for: at,
+            due_at: at,
+            state: ProbeState::Filed,
+            state_reason: None,
+            subject: None,
+            message_id: None,
+            recipients: vec![],
+            filing_started_at: Some(at),
+            filed_at: Some(at),
+            filed_time_source: Some(TimeSource::SmtpAccept),
+            window: None,
+            answer_within_secs: 3600,
+            sla_target_secs: None,
+            first_ack_at: None,
+            first_human_at: None,
+            first_human_key: None,
+            censored_at: None,
+            vendor_refs: vec![],
+            messages: vec![],
+            attempts: vec![],
+            notes: vec![],
+        }
+    }
+
+    fn msg(key: &str, at: &str, class: Class, confidence: Confidence) -> MessageRecord {
+        MessageRecord {
+            key: key.into(),
+            message_id: None,
+            at: at.parse().unwrap(),
+            time_source: TimeSource::ImapInternaldate,
+            date_header: None,
+            received_header: None,
+            from: None,
+            subject: None,
+            class,
+            confidence,
+            reasons: vec![],
+            relabel: None,
+            matched_by: MatchedBy::Token,
+            fingerprint: None,
+            vendor_refs: vec![],
+            notes: vec![],
+            markers: vec![],
+        }
+    }
+
+    #[test]
+    fn a_reading_rests_on_the_messages_that_decided_it() {
+        // An unsure human reply answers the probe: the reading rests on it.
+        let mut p = probe();
+        p.messages.push(msg(
+            "h",
+            "2026-11-02T02:10:00Z",
+            Class::Human,
+            Confidence::Unsure,
+        ));
+        p.recompute();
+        assert!(p.rests_on_unsure());
+        assert!(ReadingRow::of(&p).unsure);
+        // A person's confirmation makes it certain.
+        p.messages[0].relabel = Some(Relabel {
+            class: Class::Human,
+            at: "2026-11-03T00:00:00Z".parse().unwrap(),
+        });
+        assert!(!p.rests_on_unsure());
+
+        // Waiting because of an unsure ack: if it was a person, the probe
+        // was answered.
+        let mut p = probe();
+        p.messages.push(msg(
+            "a",
+            "2026-11-02T02:01:00Z",
+            Class::Ack,
+            Confidence::Unsure,
+        ));
+        p.recompute();
+        assert_eq!(p.state, ProbeState::Filed);
+        assert!(p.rests_on_unsure());
+
+        // An unsure message after the sure first human reply decides nothing.
+        let mut p = probe();
+        p.messages.push(msg(
+            "h",
+            "2026-11-02T02:10:00Z",
+            Class::Human,
+            Confidence::Likely,
+        ));
+        p.messages.push(msg(
+            "x",
+            "2026-11-02T02:20:00Z",
+            Class::Automated,
+            Confidence::Unsure,
+        ));
+        p.recompute();
+        assert!(!p.rests_on_unsure());
+
+        // Nor does one after the answer deadline, on an unanswered probe.
+        let mut p = probe();
+        p.censored_at = p.answer_deadline();
+        p.state = ProbeState::Unanswered;
+        p.messages.push(msg(
+            "late",
+            "2026-11-02T03:30:00Z",
+            Class::Ack,
+            Confidence::Unsure,
+        ));
+        p.recompute();
+        assert!(!p.rests_on_unsure());
     }
 }

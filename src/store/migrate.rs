@@ -10,7 +10,9 @@
 //!   not know what the newer one wrote, and must not rewrite it.
 //!
 //! Versions: 1 → 2 added `control` and `filings_by_time`; 2 → 3 deflated
-//! the records (see `codec`) and added `readings` (see `rows`).
+//! the records (see `codec`) and added `readings` (see `rows`); 3 → 4
+//! rewrote every reading row with its `unsure` flag and added `unmatched`
+//! (see `unmatched`).
 //!
 //! Adding a version: bump [`SCHEMA_VERSION`], append a step to [`STEPS`]
 //! that turns version N-1 into N, and add a test that builds an N-1 store.
@@ -42,6 +44,11 @@ const STEPS: &[Step] = &[
         from: 2,
         what: "deflate the probe records and add the readings table (a compact row per probe, ordered by period) for reports",
         apply: v2_to_v3,
+    },
+    Step {
+        from: 3,
+        what: "mark each reading row that rests on an unsure classification, and add the unmatched table (replies that matched no probe, for review)",
+        apply: v3_to_v4,
     },
 ];
 
@@ -97,6 +104,16 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(CURSORS)?;
     txn.open_table(CONTROL)?;
     txn.open_table(super::rows::READINGS)?;
+    txn.open_table(super::unmatched::UNMATCHED)?;
+    Ok(())
+}
+
+/// v3 → v4: every reading row written anew from its record, now with the
+/// `unsure` flag (a v3 row still decodes, as not unsure, but would hide
+/// the doubt), and the `unmatched` table.
+fn v3_to_v4(txn: &WriteTransaction) -> Result<()> {
+    super::rows::backfill(txn)?;
+    txn.open_table(super::unmatched::UNMATCHED)?;
     Ok(())
 }
 
@@ -303,6 +320,89 @@ mod tests {
             let v = probes.get(rec.id.as_str()).unwrap().unwrap();
             assert_eq!(v.value()[0], 1, "{}", rec.id);
         }
+    }
+
+    #[test]
+    fn a_v3_store_gets_its_rows_marked_unsure_and_an_unmatched_table() {
+        use crate::model::{Class, Confidence, MatchedBy, MessageRecord, ProbeState, TimeSource};
+        let dir = tempfile::tempdir().unwrap();
+        let mut doubtful = planned("acme", "2026-11-02T11:30:00Z");
+        doubtful.state = ProbeState::Filed;
+        doubtful.filed_at = Some("2026-11-02T11:30:00Z".parse().unwrap());
+        doubtful.messages.push(MessageRecord {
+            key: "k1".into(),
+            message_id: None,
+            at: "2026-11-02T11:40:00Z".parse().unwrap(),
+            time_source: TimeSource::ImapInternaldate,
+            date_header: None,
+            received_header: None,
+            from: None,
+            subject: None,
+            class: Class::Human,
+            confidence: Confidence::Unsure,
+            reasons: vec!["could not be read".into()],
+            relabel: None,
+            matched_by: MatchedBy::Token,
+            fingerprint: None,
+            vendor_refs: vec![],
+            notes: vec![],
+            markers: vec![],
+        });
+        doubtful.recompute();
+        assert_eq!(doubtful.state, ProbeState::Answered);
+        let plain = planned("globex", "2026-11-03T09:00:00Z");
+        {
+            // A v3 store: rows in the v3 encoding (no unsure byte), no
+            // unmatched table.
+            let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+            store
+                .write(|tx| {
+                    tx.put(&doubtful)?;
+                    tx.put(&plain)
+                })
+                .unwrap();
+            drop(store);
+            let db = Database::create(dir.path().join(crate::store::FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            assert!(
+                txn.delete_table(super::super::unmatched::UNMATCHED)
+                    .unwrap()
+            );
+            {
+                let mut rows = txn.open_table(super::super::rows::READINGS).unwrap();
+                let keys: Vec<String> = rows
+                    .iter()
+                    .unwrap()
+                    .map(|e| e.unwrap().0.value().to_string())
+                    .collect();
+                for k in keys {
+                    let mut v = rows.get(k.as_str()).unwrap().unwrap().value().to_vec();
+                    // The v3 row: format byte 1, no trailing unsure byte.
+                    v[0] = 1;
+                    v.pop();
+                    rows.insert(k.as_str(), v.as_slice()).unwrap();
+                }
+            }
+            txn.open_table(META)
+                .unwrap()
+                .insert("schema_version", 3)
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let rows = store.reading_rows(None).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                crate::model::ReadingRow::of(&doubtful),
+                crate::model::ReadingRow::of(&plain)
+            ]
+        );
+        assert!(rows[0].unsure, "the migration marked the doubtful reading");
+        assert!(!rows[1].unsure);
+        assert!(store.unmatched().unwrap().is_empty(), "the table exists");
+        assert_eq!(store.get(&doubtful.id).unwrap(), Some(doubtful));
     }
 
     #[test]

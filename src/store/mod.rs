@@ -42,7 +42,11 @@
 //! - `outages`: our own downtime per endpoint (see [`outages`]), created on
 //!   first write.
 //! - `readings` (v3): anchor second, probe id → the compact reading row
-//!   reports scan (see [`rows`]).
+//!   reports scan (see [`rows`]); since v4 the row says whether the
+//!   reading rests on an `unsure` classification.
+//! - `unmatched` (v4): message key → JSON [`Unmatched`], replies that
+//!   matched no probe but came from a vendor with a probe open (see
+//!   [`unmatched`]).
 //!
 //! Schema versions and their upgrades are in [`migrate`].
 
@@ -62,13 +66,15 @@ mod digest;
 mod migrate;
 mod outages;
 mod rows;
+mod unmatched;
 
 pub use control::Pause;
 pub use digest::{BeginDigest, DigestRecord, DigestState};
 pub use outages::{Outage, OutageKind};
+pub use unmatched::{Attachment, Unmatched};
 
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// The database file's name inside the state directory.
 pub const FILE_NAME: &str = "probes.redb";

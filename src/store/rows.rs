@@ -9,13 +9,16 @@
 //! transaction as the record and moves it when the anchor changes, so a
 //! row never disagrees with its record; the v2→v3 migration backfills it.
 //!
-//! Encoding, version 1: a version byte, then vendor, probe, persona and
+//! Encoding, version 2: a version byte, then vendor, probe, persona and
 //! channel as strings, the watch key (optional), the state and window as
 //! one byte each, `due_at`, `filed_at`, `first_ack_at`, `first_human_at`, `censored_at` as
 //! timestamps, `answer_within_secs`, `sla_target_secs`, `state_reason`,
-//! `last_reply_subject`. Integers are LEB128 varints (signed ones
-//! zigzagged); a string is its length and UTF-8 bytes; a timestamp is its
-//! second and nanosecond; an optional value has a 0/1 byte in front.
+//! `last_reply_subject`, and `unsure` as a 0/1 byte. Integers are LEB128
+//! varints (signed ones zigzagged); a string is its length and UTF-8
+//! bytes; a timestamp is its second and nanosecond; an optional value has
+//! a 0/1 byte in front. Version 1 (schema v3) had no `unsure` byte; it
+//! still decodes (as not unsure), and the v3→v4 migration rewrites every
+//! row.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -29,7 +32,9 @@ use crate::model::{ProbeId, ProbeRecord, ProbeState, ReadingRow, Window};
 
 pub(super) const READINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("readings");
 
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
+/// Rows of schema v3, without the `unsure` byte.
+const FORMAT_V1: u8 = 1;
 
 const STATES: [ProbeState; 9] = [
     ProbeState::Planned,
@@ -102,7 +107,7 @@ fn write_row(
     Ok(())
 }
 
-/// v2 → v3: a row for every stored record.
+/// v2 → v3 and v3 → v4: a row for every stored record, written anew.
 pub(super) fn backfill(txn: &WriteTransaction) -> Result<()> {
     let probes = txn.open_table(PROBES)?;
     for entry in probes.iter()? {
@@ -120,37 +125,51 @@ impl Store {
     pub fn reading_rows(&self, span: Option<(Timestamp, Timestamp)>) -> Result<Vec<ReadingRow>> {
         self.with_db(|db| {
             let txn = db.begin_read()?;
-            let t = txn.open_table(READINGS)?;
-            let mut names = Interner::default();
-            let mut out = Vec::new();
-            let mut take = |k: &str, v: &[u8]| -> Result<()> {
-                let row = decode_row(k, v, &mut names)
-                    .ok_or_else(|| StoreError::CorruptRow { key: k.to_string() })?;
-                if span.is_none_or(|(from, until)| from <= row.anchor() && row.anchor() < until) {
-                    out.push(row);
-                }
-                Ok(())
-            };
-            match span {
-                None => {
-                    for entry in t.iter()? {
-                        let (k, v) = entry?;
-                        take(k.value(), v.value())?;
-                    }
-                }
-                Some((from, until)) => {
-                    // Whole seconds bound the range; the exact test is above.
-                    let lo = key_second(from);
-                    let hi = format!("{:020}", until.as_second().max(0).saturating_add(1));
-                    for entry in t.range(lo.as_str()..hi.as_str())? {
-                        let (k, v) = entry?;
-                        take(k.value(), v.value())?;
-                    }
-                }
-            }
-            Ok(out)
+            scan(&txn.open_table(READINGS)?, span)
         })
     }
+}
+
+impl WriteTx<'_> {
+    /// [`Store::reading_rows`] inside a write transaction.
+    pub fn reading_rows(&self, span: Option<(Timestamp, Timestamp)>) -> Result<Vec<ReadingRow>> {
+        scan(&self.txn.open_table(READINGS)?, span)
+    }
+}
+
+/// The rows of `t` whose anchor lies in `span` (all with `None`).
+fn scan(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    span: Option<(Timestamp, Timestamp)>,
+) -> Result<Vec<ReadingRow>> {
+    let mut names = Interner::default();
+    let mut out = Vec::new();
+    let mut take = |k: &str, v: &[u8]| -> Result<()> {
+        let row = decode_row(k, v, &mut names)
+            .ok_or_else(|| StoreError::CorruptRow { key: k.to_string() })?;
+        if span.is_none_or(|(from, until)| from <= row.anchor() && row.anchor() < until) {
+            out.push(row);
+        }
+        Ok(())
+    };
+    match span {
+        None => {
+            for entry in t.iter()? {
+                let (k, v) = entry?;
+                take(k.value(), v.value())?;
+            }
+        }
+        Some((from, until)) => {
+            // Whole seconds bound the range; the exact test is above.
+            let lo = key_second(from);
+            let hi = format!("{:020}", until.as_second().max(0).saturating_add(1));
+            for entry in t.range(lo.as_str()..hi.as_str())? {
+                let (k, v) = entry?;
+                take(k.value(), v.value())?;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Shares the text that repeats on every row.
@@ -190,6 +209,7 @@ fn encode_row(r: &ReadingRow) -> Vec<u8> {
     put_opt(&mut out, r.sla_target_secs, put_u64);
     put_opt(&mut out, r.state_reason.as_deref(), put_str);
     put_opt(&mut out, r.last_reply_subject.as_deref(), put_str);
+    out.push(u8::from(r.unsure));
     out
 }
 
@@ -285,7 +305,8 @@ fn decode_row(key: &str, value: &[u8], names: &mut Interner) -> Option<ReadingRo
     let (_, id) = key.split_once(SEP)?;
     let id = ProbeId::parse(id).ok()?;
     let mut r = Reader(value);
-    if r.byte()? != FORMAT {
+    let format = r.byte()?;
+    if format != FORMAT && format != FORMAT_V1 {
         return None;
     }
     let vendor = names.get(r.str()?);
@@ -309,6 +330,14 @@ fn decode_row(key: &str, value: &[u8], names: &mut Interner) -> Option<ReadingRo
     let sla_target_secs = r.opt(Reader::u64)?;
     let state_reason = r.opt(|r| r.str().map(str::to_string))?;
     let last_reply_subject = r.opt(|r| r.str().map(str::to_string))?;
+    let unsure = match format {
+        FORMAT_V1 => false,
+        _ => match r.byte()? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        },
+    };
     r.0.is_empty().then_some(ReadingRow {
         id,
         vendor,
@@ -327,6 +356,7 @@ fn decode_row(key: &str, value: &[u8], names: &mut Interner) -> Option<ReadingRo
         censored_at,
         state_reason,
         last_reply_subject,
+        unsure,
     })
 }
 
@@ -354,6 +384,30 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode_row(&key, &longer, &mut Interner::default()).is_none());
+    }
+
+    #[test]
+    fn a_v3_row_without_the_unsure_byte_still_decodes() {
+        let rec = planned("acme", "2026-11-02T01:00:00Z");
+        let mut row = ReadingRow::of(&rec);
+        row.unsure = true;
+        let key = row_key(row.anchor(), &rec.id);
+        let bytes = encode_row(&row);
+        assert_eq!(
+            decode_row(&key, &bytes, &mut Interner::default()),
+            Some(row.clone())
+        );
+        let mut v3 = bytes.clone();
+        v3[0] = FORMAT_V1;
+        v3.pop();
+        let old = decode_row(&key, &v3, &mut Interner::default()).unwrap();
+        assert!(!old.unsure);
+        // An unsure byte other than 0 or 1 is refused.
+        let mut bad = bytes;
+        if let Some(last) = bad.last_mut() {
+            *last = 7;
+        }
+        assert!(decode_row(&key, &bad, &mut Interner::default()).is_none());
     }
 
     #[test]
