@@ -12,7 +12,20 @@
 //! 4. a ticket reference the vendor assigned in an earlier message of the
 //!    probe (`[#12345]`, `[ABC-123]`, ...).
 //!
-//! Unmatched mail is left alone. The canned-text rule lives here because it
+//! Mail that matches no probe is left alone, with one exception: a message
+//! from a vendor's address or domain, or naming a ticket reference known
+//! for that vendor, while a probe to that vendor is open, is kept in the
+//! store's `unmatched` table with the likely probe and its classification,
+//! for a person to attach (`probe review`, `probe attach`): a vendor that
+//! answers from an agent's own mailbox with a fresh subject must not look
+//! silent. Our own mail looping back and unrelated senders are not kept.
+//!
+//! Parsing and classifying go through the classifier's panic boundary
+//! (`parse_guarded`, `classify_guarded`): a message that cannot be read is
+//! still matched by a byte scan and recorded as `unsure`, and the checkpoint
+//! moves past it.
+//!
+//! The canned-text rule lives here because it
 //! needs the store: a message whose normalized body equals an earlier
 //! message of the same vendor on a *different* probe is canned, and that
 //! earlier message, if it was taken for a human answer, is reclassified too.
@@ -21,9 +34,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{Engine, EngineError};
 use crate::channel::{AuthorRole, Fetched, Inbound};
-use crate::classify::{self, Context, MessageFacts};
+use crate::classify::{self, Classification, Context, MessageFacts};
 use crate::model::{Class, MatchedBy, MessageRecord, ProbeId, ProbeRecord, ProbeState};
-use crate::store::{Cursor, WriteTx};
+use crate::store::{Cursor, Unmatched, WriteTx};
 
 /// A `Date:` header further than this from the delivery time gets a note.
 const DATE_HEADER_TOLERANCE: SignedDuration = SignedDuration::from_mins(15);
@@ -33,6 +46,9 @@ const DATE_HEADER_TOLERANCE: SignedDuration = SignedDuration::from_mins(15);
 const REF_MATCH_SLACK: SignedDuration = SignedDuration::from_secs(60);
 /// A topmost `Received:` line further than this from INTERNALDATE gets a note.
 const RECEIVED_TOLERANCE: SignedDuration = SignedDuration::from_mins(2);
+/// How far back an unmatched message looks for the open probe it likely
+/// answers, at least: the longest answer window configured, if longer.
+const UNMATCHED_LOOKBACK: SignedDuration = SignedDuration::from_hours(24 * 15);
 
 /// One message recorded on a probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +66,10 @@ pub struct IngestReport {
     /// Messages looked at.
     pub seen: usize,
     pub recorded: Vec<Recorded>,
-    /// Messages that belong to no probe (left alone).
+    /// Messages that belong to no probe.
     pub unmatched: usize,
+    /// Of those, the ones kept for review: from a vendor with a probe open.
+    pub kept_unmatched: usize,
     /// Messages already recorded (after a rescan).
     pub duplicates: usize,
     /// Earlier messages reclassified as canned.
@@ -64,9 +82,21 @@ impl IngestReport {
         self.seen += other.seen;
         self.recorded.extend(other.recorded);
         self.unmatched += other.unmatched;
+        self.kept_unmatched += other.kept_unmatched;
         self.duplicates += other.duplicates;
         self.reclassified += other.reclassified;
     }
+}
+
+/// A message classified as a message of one probe.
+struct Reading {
+    verdict: Classification,
+    /// Its body fingerprint, for the canned-text rule.
+    fingerprint: Option<String>,
+    /// Earlier messages of the vendor with the same fingerprint.
+    hits: Vec<(ProbeId, String)>,
+    /// Another probe the same text arrived on: the text is canned.
+    canned_on: Option<ProbeId>,
 }
 
 impl Engine {
@@ -174,18 +204,256 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// Classifies `message` as a message of `rec`: the vendor's rules, the
+    /// probe's earlier messages, the time since filing, our addresses and
+    /// the canned-text lookup, behind the classifier's panic boundary.
+    fn read(
+        &self,
+        tx: &WriteTx<'_>,
+        rec: &ProbeRecord,
+        message: &Inbound,
+        facts: &MessageFacts,
+        parse_error: Option<&str>,
+    ) -> Result<Reading, EngineError> {
+        let mut strip: Vec<&str> = vec![rec.vendor.as_str()];
+        let persona_name = self
+            .config
+            .persona(&rec.persona)
+            .map(|p| p.display_name.clone());
+        if let Some(name) = &persona_name {
+            strip.push(name);
+        }
+        if let Some(subject) = &rec.subject {
+            strip.push(subject);
+        }
+        let fingerprint = classify::fingerprint(facts, &strip);
+        let hits = match &fingerprint {
+            Some(f) => tx.fingerprint_hits(&rec.vendor, f)?,
+            None => Vec::new(),
+        };
+        let canned_on = hits
+            .iter()
+            .find(|(p, _)| *p != rec.id)
+            .map(|(p, _)| p.clone());
+        let default_rules = classify::Rules {
+            helpdesk: crate::model::Helpdesk::generic(),
+            overrides: Vec::new(),
+        };
+        let rules = self.rules.get(&rec.vendor).unwrap_or(&default_rules);
+        let our_addresses = self.our_addresses(rec);
+        let since_filing = rec.filed_at.map(|f| message.at.duration_since(f));
+        let ctx = Context {
+            rules,
+            canned_match: canned_on.as_ref().map(ProbeId::as_str),
+            our_addresses: &our_addresses,
+            since_filing,
+            thread: &rec.messages,
+        };
+        let verdict = match &message.api {
+            Some(api) => classify::classify_api(api, facts, &ctx),
+            None => classify::classify_guarded(facts, &ctx, parse_error),
+        };
+        Ok(Reading {
+            verdict,
+            fingerprint,
+            hits,
+            canned_on,
+        })
+    }
+
+    /// The vendor an unmatched message comes from, and why we think so: one
+    /// of its addresses, a ticket reference known on one of its probes, or
+    /// its domain (unless one of our personas shares it). Mail from our own
+    /// addresses is never the vendor's.
+    fn vendor_of(
+        &self,
+        tx: &WriteTx<'_>,
+        facts: &MessageFacts,
+    ) -> Result<Option<(String, String)>, EngineError> {
+        let from = facts
+            .from_addr
+            .as_deref()
+            .map(str::to_lowercase)
+            .unwrap_or_default();
+        let ours: Vec<String> = self
+            .config
+            .personas
+            .iter()
+            .map(|p| p.address.to_lowercase())
+            .collect();
+        if ours.contains(&from) {
+            return Ok(None);
+        }
+        let domain_of = |a: &str| a.rsplit_once('@').map(|(_, d)| d.to_string());
+        let our_domains: Vec<String> = ours.iter().filter_map(|a| domain_of(a)).collect();
+        if !from.is_empty() {
+            for v in &self.config.vendors {
+                if v.addresses.iter().any(|a| a.eq_ignore_ascii_case(&from)) {
+                    return Ok(Some((
+                        v.name.clone(),
+                        format!("from {from}, an address of vendor {}", v.name),
+                    )));
+                }
+            }
+        }
+        for reference in &facts.ticket_refs {
+            for id in tx.probes_by_ref(reference)? {
+                if let Some(p) = tx.get(&id)? {
+                    return Ok(Some((
+                        p.vendor.clone(),
+                        format!(
+                            "names ticket {reference}, seen on probe {id} of vendor {}",
+                            p.vendor
+                        ),
+                    )));
+                }
+            }
+        }
+        let Some(from_domain) = domain_of(&from) else {
+            return Ok(None);
+        };
+        for v in &self.config.vendors {
+            for domain in v
+                .addresses
+                .iter()
+                .filter_map(|a| domain_of(&a.to_lowercase()))
+            {
+                let same = from_domain == domain || from_domain.ends_with(&format!(".{domain}"));
+                if same && !our_domains.contains(&domain) {
+                    return Ok(Some((
+                        v.name.clone(),
+                        format!("from {from}, in the domain of vendor {} ({domain})", v.name),
+                    )));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The probe an unmatched message of `vendor` arriving at `at` most
+    /// likely answers: the newest probe to that vendor filed before it that
+    /// still awaits a reply (filed, uncertain) or whose answer window `at`
+    /// falls in.
+    fn likely_probe(
+        &self,
+        tx: &WriteTx<'_>,
+        vendor: &str,
+        at: Timestamp,
+    ) -> Result<Option<ProbeRecord>, EngineError> {
+        let longest = self
+            .config
+            .probes
+            .iter()
+            .filter_map(|p| i64::try_from(p.answer_within.as_secs()).ok())
+            .map(SignedDuration::from_secs)
+            .max()
+            .unwrap_or(SignedDuration::ZERO)
+            .max(UNMATCHED_LOOKBACK);
+        let from = at
+            .checked_sub(
+                longest
+                    .checked_add(SignedDuration::from_hours(24))
+                    .unwrap_or(longest),
+            )
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let until = at.checked_add(REF_MATCH_SLACK).unwrap_or(Timestamp::MAX);
+        let rows = tx.reading_rows(Some((from, until)))?;
+        let pick = rows
+            .iter()
+            .filter(|r| &*r.vendor == vendor && r.state.may_have_reached_vendor())
+            .filter(|r| {
+                r.state.awaits_reply()
+                    || (r.filed_at.is_some() && r.answer_deadline().is_some_and(|d| at <= d))
+            })
+            .max_by_key(|r| r.anchor());
+        match pick {
+            Some(r) => Ok(tx.get(&r.id)?),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps a message that matched no probe when it comes from a vendor
+    /// with a probe open ([`Engine::vendor_of`], [`Engine::likely_probe`]),
+    /// classified as a message of the likely probe. Returns whether it was
+    /// kept now (false for a message kept before: the same key is one row).
+    fn keep_unmatched(
+        &self,
+        tx: &mut WriteTx<'_>,
+        message: &Inbound,
+        facts: &MessageFacts,
+        parse_error: Option<&str>,
+    ) -> Result<bool, EngineError> {
+        let Some((vendor, why)) = self.vendor_of(tx, facts)? else {
+            return Ok(false);
+        };
+        let Some(likely) = self.likely_probe(tx, &vendor, message.at)? else {
+            return Ok(false);
+        };
+        if tx.unmatched(&message.key)?.is_some() {
+            return Ok(false);
+        }
+        let Reading {
+            verdict,
+            fingerprint,
+            ..
+        } = self.read(tx, &likely, message, facts, parse_error)?;
+        let unmatched = Unmatched {
+            key: message.key.clone(),
+            vendor,
+            likely_probe: likely.id.clone(),
+            why,
+            at: message.at,
+            time_source: message.source,
+            date_header: facts.date,
+            received_header: facts.top_received,
+            from: facts.from_addr.clone(),
+            subject: facts.subject.clone(),
+            message_id: facts.message_id.clone(),
+            refs: facts
+                .in_reply_to
+                .iter()
+                .chain(&facts.references)
+                .cloned()
+                .collect(),
+            ticket_refs: facts.ticket_refs.clone(),
+            fingerprint,
+            class: verdict.class,
+            confidence: verdict.confidence,
+            reasons: verdict.reasons,
+            markers: verdict.markers,
+            notes: timing_notes(message, facts, &likely),
+            attached: None,
+        };
+        tx.add_unmatched(&unmatched)?;
+        tracing::info!(
+            vendor = %unmatched.vendor,
+            likely_probe = %unmatched.likely_probe,
+            key = %unmatched.key,
+            class = %unmatched.class,
+            "a reply matched no probe; kept for review (`probe review`, `probe attach`)"
+        );
+        Ok(true)
+    }
+
     fn ingest_one(
         &self,
         tx: &mut WriteTx<'_>,
         message: Inbound,
         report: &mut IngestReport,
     ) -> Result<(), EngineError> {
-        let facts = match &message.api {
-            Some(api) => classify::api_facts(api),
-            None => classify::parse(&message.raw),
+        // A message the parser panics on still gets the facts a byte scan
+        // finds (enough to match it) and is recorded as unsure.
+        let (facts, parse_error) = match &message.api {
+            Some(api) => (classify::api_facts(api), None),
+            None => classify::parse_guarded(&message.raw),
         };
         let Some((mut rec, matched_by)) = self.find_probe(tx, &message, &facts)? else {
             report.unmatched += 1;
+            if message.api.is_none()
+                && self.keep_unmatched(tx, &message, &facts, parse_error.as_deref())?
+            {
+                report.kept_unmatched += 1;
+            }
             return Ok(());
         };
         if message
@@ -213,44 +481,12 @@ impl Engine {
             return Ok(());
         }
 
-        let mut strip: Vec<&str> = vec![rec.vendor.as_str()];
-        let persona_name = self
-            .config
-            .persona(&rec.persona)
-            .map(|p| p.display_name.clone());
-        if let Some(name) = &persona_name {
-            strip.push(name);
-        }
-        if let Some(subject) = &rec.subject {
-            strip.push(subject);
-        }
-        let fingerprint = classify::fingerprint(&facts, &strip);
-        let hits = match &fingerprint {
-            Some(f) => tx.fingerprint_hits(&rec.vendor, f)?,
-            None => Vec::new(),
-        };
-        let canned_on = hits
-            .iter()
-            .find(|(p, _)| *p != rec.id)
-            .map(|(p, _)| p.clone());
-        let default_rules = classify::Rules {
-            helpdesk: crate::model::Helpdesk::generic(),
-            overrides: Vec::new(),
-        };
-        let rules = self.rules.get(&rec.vendor).unwrap_or(&default_rules);
-        let our_addresses = self.our_addresses(&rec);
-        let since_filing = rec.filed_at.map(|f| message.at.duration_since(f));
-        let ctx = Context {
-            rules,
-            canned_match: canned_on.as_ref().map(ProbeId::as_str),
-            our_addresses: &our_addresses,
-            since_filing,
-            thread: &rec.messages,
-        };
-        let verdict = match &message.api {
-            Some(api) => classify::classify_api(api, &facts, &ctx),
-            None => classify::classify(&facts, &ctx),
-        };
+        let Reading {
+            verdict,
+            fingerprint,
+            hits,
+            canned_on,
+        } = self.read(tx, &rec, &message, &facts, parse_error.as_deref())?;
 
         if verdict.class == Class::Ack && canned_on.is_some() {
             for (other, key) in hits.iter().filter(|(p, _)| *p != rec.id) {

@@ -488,3 +488,177 @@ async fn a_reply_recorded_while_still_filing_settles_the_probe_after_a_crash() {
     );
     assert_eq!(p.filed_at, p.filing_started_at);
 }
+
+fn inbound(key: &str, at: Timestamp, raw: Vec<u8>) -> Inbound {
+    Inbound {
+        key: key.into(),
+        at,
+        source: TimeSource::ImapInternaldate,
+        raw,
+        probe_hint: None,
+        api: None,
+    }
+}
+
+/// The message mail-parser 0.11.9's debug build panics on, with the
+/// probe's subject line in front (so the byte scan can match it).
+fn unreadable_reply(token: &str) -> Vec<u8> {
+    let fixture = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/crash/mail-parser-invalid-part-id.eml"),
+    )
+    .unwrap();
+    let mut raw = format!("Subject: Re: Support test {token}\n").into_bytes();
+    raw.extend(fixture);
+    raw
+}
+
+#[tokio::test]
+async fn a_message_the_parser_panics_on_is_recorded_unsure_and_the_checkpoint_moves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let id = r.engine.run_now("nightly").await.unwrap().id;
+    let token = r.engine.store().get(&id).unwrap().unwrap().token;
+    let raw = unreadable_reply(&token);
+    #[cfg(debug_assertions)]
+    {
+        // The variant still panics the parser itself (debug builds assert).
+        let bare = std::panic::catch_unwind(|| crate::classify::parse(&raw));
+        assert!(bare.is_err(), "the reproducer no longer panics the parser");
+    }
+    r.channel
+        .inbox
+        .lock()
+        .unwrap()
+        .push(inbound("crash", ts("2026-11-02T12:05:00Z"), raw));
+    let report = r.engine.watch_once("me").await.unwrap();
+    assert_eq!(report.recorded.len(), 1, "{report:?}");
+    let p = r.engine.store().get(&id).unwrap().unwrap();
+    let m = &p.messages[0];
+    assert_eq!(m.class, Class::Human);
+    assert_eq!(m.matched_by, MatchedBy::Token);
+    if cfg!(debug_assertions) {
+        assert_eq!(m.confidence, crate::model::Confidence::Unsure, "{m:?}");
+        assert!(m.reasons[0].contains("could not be read"), "{m:?}");
+        assert!(p.rests_on_unsure());
+    }
+    // The checkpoint moved past it: the next pass reads nothing again.
+    let cursor = r.engine.store().cursor("test").unwrap().unwrap();
+    assert_eq!(cursor.position, serde_json::json!(1));
+    let again = r.engine.watch_once("me").await.unwrap();
+    assert_eq!(again.seen, 0);
+}
+
+const CONFIG_ACME_DOMAIN: &str = r#"
+[[vendor]]
+name = "acme"
+addresses = ["support@acme.example"]
+caps = { per-day = 5, per-week = 20 }
+
+[[vendor]]
+name = "globex"
+addresses = ["help@globex.example"]
+
+[[persona]]
+name = "me"
+display-name = "Dana Probe"
+address = "dana@probe.example"
+[persona.smtp]
+host = "127.0.0.1"
+port = 25
+security = "insecure"
+username = "dana"
+password = { env = "NEVER_READ" }
+[persona.imap]
+host = "127.0.0.1"
+port = 143
+security = "insecure"
+username = "dana"
+password = { env = "NEVER_READ" }
+
+[[probe]]
+name = "nightly"
+vendor = "acme"
+persona = "me"
+schedule = "0 30 2 * * *"
+zones = ["UTC"]
+answer-within = "1d"
+subject = "Support test {token}"
+body = "A scheduled support-response test."
+"#;
+
+fn fresh_mail(from: &str, subject: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: dana@probe.example\r\nSubject: {subject}\r\n\
+         Message-ID: <{}@x.example>\r\n\r\n{body}\r\n",
+        subject.len()
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_vendor_reply_that_threads_to_nothing_is_kept_once_with_the_likely_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG_ACME_DOMAIN);
+    // A reply before any probe is open is not kept: nothing it could answer.
+    r.channel.inbox.lock().unwrap().push(inbound(
+        "early",
+        ts("2026-11-02T11:00:00Z"),
+        fresh_mail("sam@acme.example", "Hello", "An early note about nothing in particular today."),
+    ));
+    r.engine.watch_once("me").await.unwrap();
+    let older = r.engine.run_now("nightly").await.unwrap().id;
+    r.clock.set(ts("2026-11-02T13:00:00Z"));
+    let newer = r.engine.run_now("nightly").await.unwrap().id;
+    let body = "Hi Dana, I looked into the cache problem you described and purged the zone; it works now.";
+    let inbox = [
+        // An agent answering from her own mailbox, fresh subject, no headers.
+        inbound(
+            "agent",
+            ts("2026-11-02T13:40:00Z"),
+            fresh_mail("Sam <sam@mail.acme.example>", "Your cache question", body),
+        ),
+        // Unrelated senders and our own mail looping back are not kept.
+        inbound(
+            "spam",
+            ts("2026-11-02T13:41:00Z"),
+            fresh_mail("offers@shop.example", "Deals", "Buy now, the best deals of the week for you."),
+        ),
+        inbound(
+            "loop",
+            ts("2026-11-02T13:42:00Z"),
+            fresh_mail("dana@probe.example", "Note to self", "Remember to check the acme probes later."),
+        ),
+        // Another vendor with no probe open: not kept.
+        inbound(
+            "globex",
+            ts("2026-11-02T13:43:00Z"),
+            fresh_mail("help@globex.example", "Newsletter", "Our product news for this month, in brief."),
+        ),
+    ];
+    r.channel.inbox.lock().unwrap().extend(inbox.clone());
+    let report = r.engine.watch_once("me").await.unwrap();
+    assert_eq!(report.unmatched, 4, "{report:?}");
+    assert_eq!(report.kept_unmatched, 1, "{report:?}");
+    let kept = r.engine.store().unmatched().unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let u = &kept[0];
+    assert_eq!(u.key, "agent");
+    assert_eq!(u.vendor, "acme");
+    assert_eq!(u.likely_probe, newer, "the newest open probe filed before it");
+    assert_ne!(u.likely_probe, older);
+    assert_eq!(u.at, ts("2026-11-02T13:40:00Z"));
+    assert_eq!(u.class, Class::Human, "{u:?}");
+    assert!(u.why.contains("acme.example"), "{}", u.why);
+    assert!(u.attached.is_none());
+    // Neither probe changed: only a person ties it to one.
+    let p = r.engine.store().get(&newer).unwrap().unwrap();
+    assert_eq!(p.state, ProbeState::Filed);
+    assert!(p.messages.is_empty());
+
+    // The same message read again (a rescan) is one row.
+    r.channel.inbox.lock().unwrap().extend(inbox);
+    let again = r.engine.watch_once("me").await.unwrap();
+    assert_eq!(again.kept_unmatched, 0, "{again:?}");
+    assert_eq!(r.engine.store().unmatched().unwrap().len(), 1);
+}
