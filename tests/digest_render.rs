@@ -361,3 +361,42 @@ fn our_own_downtime_is_shown_apart_and_never_moves_a_vendor_figure() {
     assert!(!html.contains("<b>by</b>"));
     assert!(!html.contains("Nothing went wrong on our side."));
 }
+
+#[test]
+fn a_reading_that_rests_on_an_unsure_class_is_marked_in_both_parts() {
+    let mut probes = probes();
+    use support_probe::model::ProbeState;
+    // An answered probe: its first human reply decides its reading.
+    let p = probes
+        .iter_mut()
+        .find(|p| p.state == ProbeState::Answered)
+        .expect("the fixture has an answered probe");
+    for m in &mut p.messages {
+        m.confidence = support_probe::model::Confidence::Unsure;
+    }
+    let vendor = p.vendor.clone();
+    let d = digest::compose(
+        &probes,
+        &config(),
+        "2026-W47".parse().unwrap(),
+        read_at(),
+        &OwnSide::default(),
+    )
+    .unwrap();
+    let v = d
+        .report
+        .vendors
+        .iter()
+        .find(|v| v.vendor == vendor)
+        .unwrap();
+    assert_eq!(v.overall.unsure, 1);
+    let text = render::text(&d);
+    assert!(
+        text.contains("Unsure: 1 of ") && text.contains("(probe review)"),
+        "{text}"
+    );
+    let html = render::html(&d);
+    assert!(html.contains("Unsure: 1 of "), "{html}");
+    // Without doubt, neither part says anything about it (the snapshots).
+    assert!(!render::text(&week47()).contains("Unsure:"));
+}

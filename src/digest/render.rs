@@ -81,6 +81,19 @@ fn change_text(v: &VendorReport) -> String {
     }
 }
 
+/// The line that says how many of a vendor's readings rest on a
+/// classification marked unsure; none when no reading does (so a week
+/// without doubt reads as before).
+fn unsure_text(v: &VendorReport) -> Option<String> {
+    let n = v.overall.unsure;
+    (n > 0).then(|| {
+        format!(
+            "Unsure: {n} of {} reading(s) rest on a classification marked unsure; a person should check them (probe review).",
+            v.overall.filed
+        )
+    })
+}
+
 fn row_cells(label: &str, f: &Figures) -> Vec<String> {
     vec![
         label.to_string(),
@@ -201,6 +214,9 @@ pub fn text(d: &Digest) -> String {
         }
         o.push_str(&columns(&TABLE_HEADER, &rows));
         let _ = writeln!(o, "Change from last week: {}", change_text(v));
+        if let Some(line) = unsure_text(v) {
+            let _ = writeln!(o, "{line}");
+        }
         if v.overall.acknowledged > 0 {
             let _ = writeln!(
                 o,
@@ -225,10 +241,11 @@ pub fn text(d: &Digest) -> String {
     for l in listed {
         let _ = writeln!(
             o,
-            "  {}  {}  {}  filed {}  {}{}",
+            "  {}  {}  {}{}  filed {}  {}{}",
             l.id,
             l.vendor,
             l.state,
+            if l.unsure { " (unsure)" } else { "" },
             local(l.at, &d.zone),
             l.window.map_or("-", |w| w.as_str()),
             l.last_reply_subject
@@ -477,6 +494,10 @@ fn html_vendor(o: &mut String, v: &VendorReport) {
     }
     o.push_str("</table></td></tr>\n");
     let mut notes = format!("Change from last week: {}", change_text(v));
+    if let Some(line) = unsure_text(v) {
+        notes.push_str(". ");
+        notes.push_str(line.trim_end_matches('.'));
+    }
     if v.overall.acknowledged > 0 {
         notes.push_str(&format!(
             ". Acknowledged: {} of {}, median {}",
@@ -527,7 +548,11 @@ fn html_lists(o: &mut String, d: &Digest) {
             vec![
                 l.id.clone(),
                 l.vendor.clone(),
-                l.state.to_string(),
+                if l.unsure {
+                    format!("{} (unsure)", l.state)
+                } else {
+                    l.state.to_string()
+                },
                 local(l.at, &d.zone),
                 l.window.map_or("-", |w| w.as_str()).to_string(),
                 l.last_reply_subject.clone().unwrap_or_default(),

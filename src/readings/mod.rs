@@ -112,6 +112,9 @@ pub struct VendorSummary {
     pub n_outside_hours: usize,
     /// The latest first human reply.
     pub last_answer: Option<Timestamp>,
+    /// Probes whose reading rests on a classification marked `unsure`
+    /// (`ProbeRecord::rests_on_unsure`): `probe review` lists them.
+    pub unsure: usize,
 }
 
 /// Summaries per vendor, in name order.
@@ -160,6 +163,7 @@ pub fn summarize_with(
                 n_business_hours: inside.len(),
                 n_outside_hours: outside.len(),
                 last_answer: ps.iter().filter_map(|p| p.first_human_at).max(),
+                unsure: ps.iter().filter(|p| p.rests_on_unsure()).count(),
             }
         })
         .collect()

@@ -244,6 +244,9 @@ pub struct Figures {
     pub within: Vec<Within>,
     /// SLA compliance.
     pub sla: Sla,
+    /// Probes whose reading rests on a classification marked `unsure`:
+    /// the figures stand, but a person should look (`probe review`).
+    pub unsure: usize,
 }
 
 /// One group inside a vendor.
@@ -331,6 +334,8 @@ pub struct ProbeLine {
     pub last_reply_subject: Option<String>,
     /// Why it is in this state, in words.
     pub reason: Option<String>,
+    /// Its reading rests on a classification marked `unsure`.
+    pub unsure: bool,
 }
 
 impl ProbeLine {
@@ -344,6 +349,7 @@ impl ProbeLine {
             window: p.window,
             last_reply_subject: p.last_reply_subject.clone(),
             reason: p.state_reason.clone(),
+            unsure: p.unsure,
         }
     }
 }
@@ -672,6 +678,7 @@ fn figures(ps: &[&Item]) -> Figures {
             compliance_pct: (met + breached > 0)
                 .then(|| 100.0 * met as f64 / (met + breached) as f64),
         },
+        unsure: ps.iter().filter(|i| i.p.unsure).count(),
     }
 }
 

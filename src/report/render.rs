@@ -45,6 +45,7 @@ pub fn table(report: &Report) -> String {
         "SLA",
         "CHANGE",
         "OURS",
+        "UNSURE",
     ];
     let mut rows = Vec::new();
     for v in &report.vendors {
@@ -71,6 +72,8 @@ pub fn table(report: &Report) -> String {
                 change,
                 // Our failures (not filed, skipped): apart from the vendor's figures.
                 (f.not_filed + f.skipped).to_string(),
+                // Readings that rest on a classification marked unsure.
+                f.unsure.to_string(),
             ]);
         };
         let change = v
@@ -98,14 +101,15 @@ pub fn table(report: &Report) -> String {
         out.push_str(&format!("\n{title}:\n"));
         for l in lines {
             out.push_str(&format!(
-                "  {}  {}  {}  {}{}\n",
+                "  {}  {}  {}  {}{}{}\n",
                 l.id,
                 l.vendor,
                 l.at,
                 l.window.map_or("-", |w| w.as_str()),
                 l.reason
                     .as_ref()
-                    .map_or(String::new(), |r| format!("  ({r})"))
+                    .map_or(String::new(), |r| format!("  ({r})")),
+                if l.unsure { "  [unsure]" } else { "" }
             ));
         }
     };
@@ -121,6 +125,13 @@ pub fn table(report: &Report) -> String {
         "Our side: uncertain (resolve with `probe resolve`)",
         &report.our_side.uncertain,
     );
+    let unsure: usize = report.vendors.iter().map(|v| v.overall.unsure).sum();
+    if unsure > 0 {
+        out.push_str(&format!(
+            "\n{unsure} reading(s) rest on a classification marked unsure (UNSURE): the figures \
+             stand until a person looks; `probe review` lists the messages\n"
+        ));
+    }
     if report.our_side.skipped > 0 {
         out.push_str(&format!(
             "\nOur side: {} probes skipped (caps, missed while down)\n",
@@ -131,7 +142,7 @@ pub fn table(report: &Report) -> String {
 }
 
 /// The CSV header: one row per probe.
-pub const CSV_HEADER: [&str; 22] = [
+pub const CSV_HEADER: [&str; 23] = [
     "id",
     "vendor",
     "probe",
@@ -154,11 +165,13 @@ pub const CSV_HEADER: [&str; 22] = [
     "our_side",
     "state_reason",
     "notes",
+    "unsure",
 ];
 
 /// One row per probe, RFC 4180 quoting, times in UTC (RFC 3339).
 /// `observed_secs` is the calendar time to the first human reply when
-/// `answered` is true, else the time watched so far (censored).
+/// `answered` is true, else the time watched so far (censored); `unsure`
+/// is true when the reading rests on a classification marked unsure.
 pub fn csv(
     probes: &[&ProbeRecord],
     config: Option<&Config>,
@@ -203,6 +216,7 @@ pub fn csv(
             our_side.to_string(),
             p.state_reason.clone().unwrap_or_default(),
             p.notes.join("; "),
+            p.rests_on_unsure().to_string(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
         out.push_str(&line.join(","));

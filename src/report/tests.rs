@@ -459,3 +459,52 @@ fn a_pending_probe_is_censored_where_its_mailbox_was_last_read_not_at_now() {
         SlaOutcome::Breached
     );
 }
+
+#[test]
+fn readings_that_rest_on_an_unsure_class_are_counted_and_marked() {
+    let config = config();
+    let mut probes = week47();
+    // Probe 3 is unanswered because of its ack; make that ack unsure.
+    let three = probes
+        .iter_mut()
+        .find(|p| p.id.as_str().ends_with("00003"))
+        .unwrap();
+    three.messages[0].confidence = crate::model::Confidence::Unsure;
+    let tz = config.report.zone.clone();
+    let period = Period::week("2026-W47".parse().unwrap(), &tz).unwrap();
+    let r = build(
+        &probes,
+        Some(&config),
+        &Options {
+            period: Some(period),
+            previous: None,
+            vendor: None,
+            by: vec![Dim::Window],
+            now: read_at(),
+            own: OwnSide::default(),
+        },
+    );
+    let acme = &r.vendors[0];
+    assert_eq!(acme.overall.unsure, 1);
+    let off = acme
+        .groups
+        .iter()
+        .find(|g| g.label() == "off-hours")
+        .unwrap();
+    assert_eq!(off.figures.unsure, 1);
+    assert!(r.unanswered[0].unsure);
+    let table = render::table(&r);
+    assert!(table.contains("UNSURE"), "{table}");
+    assert!(table.contains("[unsure]"), "{table}");
+    assert!(
+        table.contains("1 reading(s) rest on a classification marked unsure"),
+        "{table}"
+    );
+    // The CSV's last column.
+    let refs: Vec<&ProbeRecord> = probes.iter().collect();
+    let csv = render::csv(&refs, Some(&config), read_at(), &OwnSide::default());
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].ends_with(",notes,unsure"), "{}", lines[0]);
+    assert!(lines[3].ends_with(",true"), "{}", lines[3]);
+    assert!(lines[1].ends_with(",false"), "{}", lines[1]);
+}
