@@ -137,10 +137,17 @@ fn is_separator(lines: &[&str], i: usize) -> bool {
     let next = |n: usize| lines.iter().skip(i + 1).take(n);
     is_match(&ON_WROTE, line)
         || is_match(&ORIGINAL_MESSAGE, line)
-        || (!line.trim().is_empty() && LEXICON.has(Cat::QuoteHeader, &normalize(line)))
+        || (maybe_quote_header(line) && LEXICON.has(Cat::QuoteHeader, &normalize(line)))
         || (is_match(&ON_START, line) && next(2).any(|l| is_match(&WROTE_END, l)))
         || (is_match(&OUTLOOK_RULE, line) && next(2).any(|l| is_match(&FROM_LINE, l)))
         || (is_match(&FROM_LINE, line) && next(4).any(|l| is_match(&SENT_LINE, l)))
+}
+
+/// Whether a line could introduce a quoted original: short, and with the
+/// colon or dashes every language's form of "On ... wrote:" and "-----
+/// Original Message -----" has (a cheap test before the phrase files').
+fn maybe_quote_header(line: &str) -> bool {
+    line.len() <= 400 && (line.contains([':', '：']) || line.contains("--") || line.contains("——"))
 }
 
 /// Lowercase words: probe tokens and e-mail addresses removed, split on

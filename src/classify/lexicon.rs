@@ -5,7 +5,9 @@
 //! Text is compared after [`normalize`]: NFKC (full-width forms and
 //! compatibility characters folded), lowercase, runs of white space as one
 //! space. A phrase file's entry is a literal phrase or, prefixed with `re:`,
-//! a regular expression on that normalized text. A literal whose first or
+//! a regular expression on that normalized text, written in lowercase (the
+//! text is lowercased, and matching is case-sensitive: case-insensitive
+//! matching of 18 languages' alternations is several times slower). A literal whose first or
 //! last character belongs to a script that separates words with spaces must
 //! meet a word boundary there ("auto" does not match "automobile"); in
 //! Chinese, Japanese and Thai, which do not separate words, it matches
@@ -24,6 +26,8 @@ include!(concat!(env!("OUT_DIR"), "/lang_files.rs"));
 
 /// The most bytes of text a category is searched in.
 const SEARCH_CAP: usize = 64 * 1024;
+/// The most bytes of text the language is told from.
+const LANGUAGE_CAP: usize = 8 * 1024;
 /// The compiled size a category's regex may reach.
 const REGEX_SIZE_LIMIT: usize = 64 * 1024 * 1024;
 
@@ -99,7 +103,11 @@ impl Cat {
         let inner = entry_pattern(entry);
         match self {
             // A prefix of the subject, followed by a colon.
-            Cat::AutoSubject => format!(r"^\s*(?:(?:re|aw|sv|antw|fw|fwd)\s*:\s*)?(?:{inner})\s*:"),
+            // A prefix of the subject, followed by a colon or in brackets
+            // (【自動返信】, [Auto-Reply]).
+            Cat::AutoSubject => format!(
+                r"^\s*(?:(?:re|aw|sv|antw|fw|fwd)\s*:\s*)?(?:(?:{inner})\s*:|[\[【〔(<«]\s*(?:{inner})\s*[\]】〕)>»])"
+            ),
             _ => inner,
         }
     }
@@ -221,15 +229,27 @@ impl Lexicon {
             };
             let mut cats = Vec::with_capacity(Cat::ALL.len());
             for cat in Cat::ALL {
-                let mut good = Vec::new();
-                for entry in cat.entries(&parsed) {
-                    let pattern = cat.pattern(entry);
-                    match build(std::slice::from_ref(&pattern)) {
-                        Ok(_) => good.push(pattern),
-                        Err(e) => errors.push(format!("{file}: {cat:?} entry {entry:?}: {e}")),
+                let entries = cat.entries(&parsed);
+                let patterns: Vec<String> = entries.iter().map(|e| cat.pattern(e)).collect();
+                // One compile per language and category; only when that
+                // fails is each entry compiled alone, to name the bad one.
+                let (good, re) = match build(&patterns) {
+                    Ok(re) => (patterns, re),
+                    Err(_) => {
+                        let mut good = Vec::new();
+                        for (entry, pattern) in entries.iter().zip(patterns) {
+                            match build(std::slice::from_ref(&pattern)) {
+                                Ok(_) => good.push(pattern),
+                                Err(e) => {
+                                    errors.push(format!("{file}: {cat:?} entry {entry:?}: {e}"))
+                                }
+                            }
+                        }
+                        let re = build(&good).ok().flatten();
+                        (good, re)
                     }
-                }
-                cats.push(build(&good).ok().flatten());
+                };
+                cats.push(re);
                 all[cat.index()].extend(good);
             }
             let common: Vec<String> = parsed.common.iter().map(|w| entry_pattern(w)).collect();
@@ -261,7 +281,9 @@ impl Lexicon {
     pub(crate) fn find<'t>(&'static self, cat: Cat, text: &'t str) -> Option<Hit<'t>> {
         let re = self.cats.get(cat.index())?.as_ref()?;
         let text = super::parse::cap(text, SEARCH_CAP);
-        let m = re.find(text)?;
+        let m = re
+            .find_iter(text)
+            .find(|m| at_word_edges(text, m.start(), m.end()))?;
         fn of_lang(l: &Language, cat: Cat) -> Option<&Regex> {
             l.cats.get(cat.index()).and_then(Option::as_ref)
         }
@@ -286,19 +308,26 @@ impl Lexicon {
         self.cats
             .get(cat.index())
             .and_then(Option::as_ref)
-            .is_some_and(|re| re.is_match(super::parse::cap(text, SEARCH_CAP)))
+            .is_some_and(|re| {
+                let text = super::parse::cap(text, SEARCH_CAP);
+                re.find_iter(text)
+                    .any(|m| at_word_edges(text, m.start(), m.end()))
+            })
     }
 
     /// The language `text` (normalized) is written in, when it has at least
     /// two different frequent words of one language the classifier knows.
     pub(crate) fn known_language(&'static self, text: &str) -> Option<&'static str> {
-        let text = super::parse::cap(text, SEARCH_CAP);
+        let text = super::parse::cap(text, LANGUAGE_CAP);
         self.languages
             .iter()
             .map(|l| {
                 let mut seen: Vec<&str> = Vec::new();
                 if let Some(re) = &l.common {
-                    for m in re.find_iter(text) {
+                    for m in re
+                        .find_iter(text)
+                        .filter(|m| at_word_edges(text, m.start(), m.end()))
+                    {
                         if !seen.contains(&m.as_str()) {
                             seen.push(m.as_str());
                         }
@@ -340,7 +369,6 @@ fn build(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
         .collect::<Vec<_>>()
         .join("|");
     RegexBuilder::new(&joined)
-        .case_insensitive(true)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
@@ -351,19 +379,58 @@ fn build(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
 /// word boundaries at edges in scripts that separate words.
 fn entry_pattern(entry: &str) -> String {
     if let Some(re) = entry.strip_prefix("re:") {
-        return re.to_string();
+        // NFKC, as the text is (regex syntax is ASCII, which NFKC keeps).
+        let re: String = re.nfkc().collect();
+        return ascii_word_boundaries(&re);
     }
-    let text = normalize(entry);
-    let text = text.trim();
-    let mut out = String::new();
-    if text.chars().next().is_some_and(spaced_word_char) {
-        out.push_str(r"\b");
-    }
-    out.push_str(&regex::escape(text).replace(' ', r"\s+"));
-    if text.chars().last().is_some_and(spaced_word_char) {
-        out.push_str(r"\b");
+    // Word boundaries of literals are checked on each match
+    // ([`at_word_edges`]), not in the regex: a Unicode `\b` makes the regex
+    // engine give up its fast DFA on any text that is not ASCII.
+    regex::escape(normalize(entry).trim()).replace(' ', r"\s+")
+}
+
+/// A `re:` entry with each `\b` made DFA-friendly: next to an ASCII letter
+/// or digit it becomes the ASCII boundary `(?-u:\b)`; next to a letter of
+/// another script (where an ASCII boundary never holds) it is dropped.
+fn ascii_word_boundaries(re: &str) -> String {
+    let chars: Vec<char> = re.chars().collect();
+    let mut out = String::with_capacity(re.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            if chars[i + 1] == 'b' {
+                let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+                let next = chars.get(i + 2).copied();
+                let foreign =
+                    |c: Option<char>| c.is_some_and(|c| c.is_alphabetic() && !c.is_ascii());
+                if !(foreign(prev) || foreign(next)) {
+                    out.push_str(r"(?-u:\b)");
+                }
+            } else {
+                out.push(c);
+                out.push(chars[i + 1]);
+            }
+            i += 2;
+            continue;
+        }
+        out.push(c);
+        i += 1;
     }
     out
+}
+
+/// Whether a match of a literal falls on word boundaries where its edge is
+/// a letter or digit of a script that separates words ("auto" is not
+/// "automobile"; 自动回复 inside a sentence is fine).
+fn at_word_edges(text: &str, start: usize, end: usize) -> bool {
+    let m = &text[start..end];
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let left_ok = !m.chars().next().is_some_and(spaced_word_char)
+        || !text[..start].chars().next_back().is_some_and(word);
+    let right_ok = !m.chars().next_back().is_some_and(spaced_word_char)
+        || !text[end..].chars().next().is_some_and(word);
+    left_ok && right_ok
 }
 
 /// Whether `c` is a letter or digit of a script that separates words with
@@ -461,11 +528,28 @@ mod unit {
 
     #[test]
     fn literals_respect_word_boundaries_only_in_spaced_scripts() {
-        let re = Regex::new(&entry_pattern("auto")).unwrap();
-        assert!(re.is_match("auto: x"));
-        assert!(!re.is_match("automobile"));
-        let re = Regex::new(&entry_pattern("自动回复")).unwrap();
-        assert!(re.is_match("这是自动回复邮件"));
+        let hit = |entry: &str, text: &str| {
+            Regex::new(&entry_pattern(entry))
+                .unwrap()
+                .find_iter(text)
+                .any(|m| at_word_edges(text, m.start(), m.end()))
+        };
+        assert!(hit("auto", "auto: x"));
+        assert!(!hit("auto", "automobile"));
+        assert!(hit("auto", "automobile auto"));
+        assert!(hit("автоответ", "тема: автоответ"));
+        assert!(!hit("автоответ", "автоответчик"));
+        assert!(hit("自动回复", "这是自动回复邮件"));
+    }
+
+    #[test]
+    fn word_boundaries_in_regex_entries_stay_fast() {
+        assert_eq!(
+            ascii_word_boundaries(r"^\s*(hi|hello)\b"),
+            r"^\s*(hi|hello)(?-u:\b)"
+        );
+        assert_eq!(ascii_word_boundaries(r".{0,9}\bкто"), r".{0,9}кто");
+        assert_eq!(ascii_word_boundaries(r"a\\b"), r"a\\b");
     }
 
     #[test]

@@ -449,7 +449,7 @@ fn decide(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
     );
     if let Some(d) = detected.filter(|d| configured.is_none_or(|c| c.id != d.id)) {
         c.reasons
-            .insert(0, format!("recognised {} by its own headers", d.name));
+            .push(format!("recognised {} by its own headers", d.name));
     }
     if markers.iter().any(|m| m.stamp) && !stamps.is_empty() {
         c.reasons.push(format!(

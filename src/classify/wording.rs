@@ -48,26 +48,38 @@ pub(crate) fn ack_wording(norm: &str) -> Option<AckWording> {
     hit(Cat::AckStrong, Strength::Strong).or_else(|| hit(Cat::AckWeak, Strength::Weak))
 }
 
+/// Counting stops here: past it, a text is long by any measure.
+pub(crate) const WORDS_COUNTED: usize = 100;
+
 /// How many words of the message's own text are left once acknowledgement,
-/// notification, boilerplate, greeting and sign-off sentences are removed.
+/// notification, boilerplate, greeting and sign-off sentences are removed
+/// (counted up to [`WORDS_COUNTED`]).
 pub(crate) fn substantive_words(own: &str) -> usize {
     let own = match URL.as_ref() {
         Some(re) => re.replace_all(own, " "),
         None => own.into(),
     };
-    own.split([
-        '.', '!', '?', ',', ';', '\n', '。', '！', '？', '，', '；', '、', '؟', '،',
-    ])
-    .map(normalize)
-    .filter(|s| {
-        !s.is_empty()
-            && !LEXICON.has(Cat::AckStrong, s)
-            && !LEXICON.has(Cat::AckWeak, s)
-            && !LEXICON.has(Cat::Notification, s)
-            && !LEXICON.has(Cat::Boilerplate, s)
-    })
-    .map(|s| word_count(&s))
-    .sum()
+    let mut count = 0;
+    for s in own
+        .split([
+            '.', '!', '?', ',', ';', '\n', '。', '！', '？', '，', '；', '、', '؟', '،',
+        ])
+        .filter(|s| !s.trim().is_empty())
+        .map(normalize)
+    {
+        if LEXICON.has(Cat::AckStrong, &s)
+            || LEXICON.has(Cat::AckWeak, &s)
+            || LEXICON.has(Cat::Notification, &s)
+            || LEXICON.has(Cat::Boilerplate, &s)
+        {
+            continue;
+        }
+        count += word_count(&s);
+        if count >= WORDS_COUNTED {
+            return WORDS_COUNTED;
+        }
+    }
+    count
 }
 
 /// The person a helpdesk notice says commented, unless it is an automation
@@ -119,11 +131,28 @@ pub(crate) fn classify_by_wording(facts: &MessageFacts, ev: &Evidence<'_>) -> Cl
     }
     let ack = ack_wording(ev.own_norm);
     let subject = normalize(facts.subject.as_deref().unwrap_or_default());
-    let notification = LEXICON
-        .find(Cat::Notification, ev.own_norm)
-        .or_else(|| LEXICON.find(Cat::Notification, &subject))
-        .map(|h| (h.phrase.to_string(), h.lang));
     let other = substantive_words(ev.own);
+    // A survey or closure notice in the subject is a notification whatever
+    // the text says (agents answer under the ticket's subject); in the text
+    // only when little else is there (Zendesk puts "How would you rate my
+    // reply?" under agents' answers too).
+    let notification = LEXICON
+        .find(Cat::Notification, &subject)
+        .map(|h| Notice {
+            phrase: h.phrase.to_string(),
+            lang: h.lang,
+            in_subject: true,
+        })
+        .or_else(|| {
+            LEXICON
+                .find(Cat::Notification, ev.own_norm)
+                .map(|h| Notice {
+                    phrase: h.phrase.to_string(),
+                    lang: h.lang,
+                    in_subject: false,
+                })
+        })
+        .filter(|n| n.in_subject || other < SUBSTANTIVE_WORDS);
 
     // Per-ticket evidence of the helpdesk: markers only its automatic mails
     // carry, and the header that names who caused the mail.
@@ -146,6 +175,10 @@ pub(crate) fn classify_by_wording(facts: &MessageFacts, ev: &Evidence<'_>) -> Cl
     }
     if !live.is_empty() {
         let evidence = live.join(", ");
+        if let Some(n) = &notification {
+            reasons.push(format!("machine-sent ({evidence}): {}", n.describe(other)));
+            return Classification::new(Class::Automated, reasons);
+        }
         return match ack {
             Some(a) => {
                 reasons.push(format!(
@@ -163,7 +196,7 @@ pub(crate) fn classify_by_wording(facts: &MessageFacts, ev: &Evidence<'_>) -> Cl
                     && !matches!(originator, Some(Originator::Us(_)))
                     && ev.markers.iter().filter(|m| !m.stamp).all(Marker::is_weak);
                 let c = Classification::new(Class::Automated, reasons);
-                if only_weak && notification.is_none() && other >= SUBSTANTIVE_WORDS {
+                if only_weak && other >= SUBSTANTIVE_WORDS {
                     let mut c = c.with(Confidence::Unsure);
                     c.reasons.push(format!(
                         "but {other} words of other text: a helpdesk that marks every mail this way would make a person's answer look like this"
@@ -190,6 +223,32 @@ pub(crate) fn classify_by_wording(facts: &MessageFacts, ev: &Evidence<'_>) -> Cl
         human_confidence(c, ev, originator.is_some())
     } else {
         c
+    }
+}
+
+/// Notification wording (a survey, a ticket solved or closed notice).
+struct Notice {
+    phrase: String,
+    lang: &'static str,
+    in_subject: bool,
+}
+
+impl Notice {
+    /// The evidence, in words.
+    fn describe(&self, other: usize) -> String {
+        if self.in_subject {
+            format!(
+                "the subject is a notification ({:?}, {}), not an answer",
+                shorten(&self.phrase, 60),
+                self.lang
+            )
+        } else {
+            format!(
+                "notification wording ({:?}, {}) with only {other} words of other text",
+                shorten(&self.phrase, 60),
+                self.lang
+            )
+        }
     }
 }
 
@@ -255,7 +314,7 @@ fn human_confidence(c: Classification, ev: &Evidence<'_>, originator: bool) -> C
 /// Row 7: a helpdesk whose stamps were ignored, so the wording decides.
 fn by_stamped_wording(
     ack: Option<AckWording>,
-    notification: Option<(String, &'static str)>,
+    notification: Option<Notice>,
     other: usize,
     name: &str,
     mut reasons: Vec<String>,
@@ -264,6 +323,10 @@ fn by_stamped_wording(
         reasons.push(format!(
             "sent through {name}, whose headers do not tell agents from automations, so the wording decides"
         ));
+    }
+    if let Some(n) = notification {
+        reasons.push(format!("a {name} mail: {}", n.describe(other)));
+        return Classification::new(Class::Automated, reasons);
     }
     match ack {
         Some(a) if a.strength == Strength::Strong => {
@@ -287,18 +350,9 @@ fn by_stamped_wording(
             shorten(&a.phrase, 60),
             a.lang
         )),
-        None => {
-            if let Some((n, lang)) = notification.filter(|_| other < SUBSTANTIVE_WORDS) {
-                reasons.push(format!(
-                    "a {name} notification ({:?}, {lang}) with only {other} words of other text",
-                    shorten(&n, 60)
-                ));
-                return Classification::new(Class::Automated, reasons);
-            }
-            reasons.push(format!(
-                "no acknowledgement or notification wording in the text, so read as an answer written in {name}"
-            ));
-        }
+        None => reasons.push(format!(
+            "no acknowledgement wording and no notification in the subject or a short text, so read as an answer written in {name}"
+        )),
     }
     Classification::new(Class::Human, reasons)
 }
@@ -306,12 +360,21 @@ fn by_stamped_wording(
 /// Row 8: no machine marker at all.
 fn by_wording_alone(
     ack: Option<AckWording>,
-    notification: Option<(String, &'static str)>,
+    notification: Option<Notice>,
     other: usize,
     mut reasons: Vec<String>,
 ) -> Classification {
-    match ack {
-        Some(a) if a.strength == Strength::Strong => {
+    match (ack, notification) {
+        (Some(a), Some(n)) if a.strength == Strength::Strong => {
+            reasons.push(format!(
+                "no machine headers, but the text says it is automatic ({:?}, {}) and {}",
+                shorten(&a.phrase, 60),
+                a.lang,
+                n.describe(other)
+            ));
+            Classification::new(Class::Automated, reasons)
+        }
+        (Some(a), _) if a.strength == Strength::Strong => {
             reasons.push(format!(
                 "no machine headers, but the text says it is automatic: {:?} ({})",
                 shorten(&a.phrase, 60),
@@ -319,22 +382,19 @@ fn by_wording_alone(
             ));
             Classification::new(Class::Ack, reasons)
         }
-        Some(a) if other == 0 => {
+        (_, Some(n)) => {
+            reasons.push(format!("no machine headers, but {}", n.describe(other)));
+            Classification::new(Class::Automated, reasons).with(Confidence::Unsure)
+        }
+        (Some(a), None) if other < SUBSTANTIVE_WORDS => {
             reasons.push(format!(
-                "no machine headers, but nothing besides acknowledgement wording {:?} ({})",
+                "no machine headers, but nothing besides acknowledgement wording {:?} ({}) and {other} words of other text: an acknowledgement, whoever sent it",
                 shorten(&a.phrase, 60),
                 a.lang
             ));
             Classification::new(Class::Ack, reasons).with(Confidence::Unsure)
         }
         _ => {
-            if let Some((n, lang)) = notification.filter(|_| other == 0) {
-                reasons.push(format!(
-                    "no machine headers, but nothing besides notification wording {:?} ({lang})",
-                    shorten(&n, 60)
-                ));
-                return Classification::new(Class::Automated, reasons).with(Confidence::Unsure);
-            }
             reasons.push(
                 "no machine headers (Auto-Submitted, Precedence, List-*, X-Autoreply, ...) and no automatic wording: written by a person"
                     .to_string(),
