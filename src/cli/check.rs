@@ -102,10 +102,18 @@ pub fn check(g: &Global) -> Result<ExitCode, CliError> {
         let fire = merge_upcoming(&items, now, 1).into_iter().next();
         next.push((p, fire));
     }
+    let languages = crate::classify::languages();
+    let helpdesks = crate::classify::helpdesks();
+    let problems = crate::classify::data_problems();
     match g.format {
         Format::Json => print_json(&serde_json::json!({
             "config": config.source,
             "valid": true,
+            "classifier": {
+                "languages": languages.iter().map(|(tag, _)| tag).collect::<Vec<_>>(),
+                "helpdesks": helpdesks.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                "data-problems": problems,
+            },
             "enabled": config.enabled,
             "vendors": config.vendors.len(),
             "personas": config.personas.len(),
@@ -141,9 +149,28 @@ pub fn check(g: &Global) -> Result<ExitCode, CliError> {
                 };
                 println!("  {:<24} next: {when}", p.name);
             }
+            println!(
+                "classifier: {} ({}), {}",
+                plural(languages.len(), "language"),
+                languages
+                    .iter()
+                    .map(|(tag, _)| *tag)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                plural(helpdesks.len(), "helpdesk")
+            );
+            for p in &problems {
+                println!("  classifier data problem: {p}");
+            }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    // A build whose phrase or helpdesk files do not load classifies with
+    // less than it should: say so with a failing exit.
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EX_CONFIG)
+    })
 }
 
 fn plural(n: usize, word: &str) -> String {
