@@ -575,7 +575,8 @@ fn classify_reports_an_unreadable_file_and_still_classifies_the_others() {
         .lines()
         .find(|l| l.starts_with(missing))
         .unwrap_or_else(|| panic!("no row for the missing file:\n{out:?}"));
-    assert!(row.contains("  error  cannot read: "), "{out:?}");
+    assert!(row.contains("  error  -  "), "{out:?}");
+    assert!(row.contains("  cannot read: "), "{out:?}");
 }
 
 /// xorshift64*: deterministic bytes, so a failure reproduces.
@@ -1159,4 +1160,117 @@ fn output_into_a_pipe_that_closes_early_ends_quietly() {
         "{:?} {stderr}",
         out.status
     );
+}
+
+// ---------------------------------------------------------------------------
+// probe classify: the panic boundary and threads
+// ---------------------------------------------------------------------------
+
+/// The message on which mail-parser 0.11.9's debug build panics ("Invalid
+/// part ID, could not find multipart.").
+const CRASH: &str = "tests/fixtures/crash/mail-parser-invalid-part-id.eml";
+
+#[test]
+fn classify_reads_a_message_the_parser_panics_on_as_unsure_human() {
+    let s = Scratch::new();
+    let out = s.run(&["classify", "--format", "json", CRASH]);
+    out.expect_code(0);
+    let v = out.json();
+    let v = &v.as_array().expect("an array of verdicts")[0];
+    assert_eq!(v["class"], json!("human"), "{out:?}");
+    assert_eq!(v["error"], Value::Null, "{out:?}");
+    if cfg!(debug_assertions) {
+        assert_eq!(v["confidence"], json!("unsure"), "{out:?}");
+        let reason = v["reasons"][0].as_str().expect("a reason");
+        assert!(reason.contains("could not be read"), "{out:?}");
+    }
+    let table = s.run(&["classify", CRASH]);
+    table.expect_code(0);
+    let row = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(CRASH))
+        .unwrap_or_else(|| panic!("no row:\n{table:?}"));
+    assert!(row.contains("  human  "), "{table:?}");
+    if cfg!(debug_assertions) {
+        assert!(row.contains("  unsure  "), "{table:?}");
+    }
+}
+
+const THREAD: &str = "tests/fixtures/thread/generic-answered";
+const OTHER_THREAD: &str = "tests/fixtures/thread/generic-canned";
+
+#[test]
+fn classify_a_thread_skips_our_probe_and_compares_the_threads_given() {
+    let s = Scratch::new();
+    let out = s.run(&["classify", "--format", "json", "--thread", THREAD]);
+    out.expect_code(0);
+    let v = out.json();
+    let v = v.as_array().expect("an array of verdicts");
+    let files: Vec<&str> = v.iter().filter_map(|x| x["file"].as_str()).collect();
+    assert_eq!(
+        files,
+        [
+            format!("{THREAD}/01-probe.eml"),
+            format!("{THREAD}/02-ack.eml"),
+            format!("{THREAD}/03-human.eml"),
+        ],
+        "in file-name order: {out:?}"
+    );
+    assert_eq!(v[0]["our_probe"], json!(true), "{out:?}");
+    assert_eq!(v[0]["class"], Value::Null, "{out:?}");
+    assert!(
+        v[0]["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("filed 2026-11-02T10:00:00Z")),
+        "{out:?}"
+    );
+    assert_eq!(v[2]["class"], json!("human"), "{out:?}");
+    assert_eq!(v[1]["thread"], json!(THREAD), "{out:?}");
+    let canned = |x: &Value| {
+        x["reasons"].as_array().is_some_and(|r| {
+            r.iter()
+                .any(|r| r.as_str().is_some_and(|r| r.contains("canned")))
+        })
+    };
+    assert!(
+        !canned(&v[1]),
+        "one thread alone has nothing to compare: {out:?}"
+    );
+
+    // The same acknowledgement text on another probe's thread: canned.
+    let out = s.run(&[
+        "classify",
+        "--format",
+        "json",
+        "--thread",
+        THREAD,
+        "--thread",
+        OTHER_THREAD,
+    ]);
+    out.expect_code(0);
+    let v = out.json();
+    let v = v.as_array().expect("an array of verdicts");
+    assert_eq!(v.len(), 5, "{out:?}");
+    assert_eq!(v[1]["class"], json!("ack"), "{out:?}");
+    assert!(canned(&v[1]), "{out:?}");
+    assert_eq!(v[4]["class"], json!("ack"), "{out:?}");
+    assert_eq!(v[2]["class"], json!("human"), "{out:?}");
+
+    let table = s.run(&["classify", "--thread", THREAD, "--thread", OTHER_THREAD]);
+    table.expect_code(0);
+    assert!(
+        table.stdout.starts_with("FILE") && table.stdout.contains("CONFIDENCE"),
+        "{table:?}"
+    );
+    assert!(table.stdout.contains("  our probe  "), "{table:?}");
+    assert!(
+        table
+            .stdout
+            .contains("the canned-text rule compared the 2 thread(s) given"),
+        "{table:?}"
+    );
+    // A directory that does not exist is an error for it, exit 1.
+    let missing = s.run(&["classify", "--thread", "tests/fixtures/thread/none"]);
+    missing.expect_code(1);
 }

@@ -24,6 +24,7 @@ mod digest;
 mod logging;
 mod output;
 mod report;
+mod review;
 mod run;
 mod show;
 pub mod wiring;
@@ -123,6 +124,16 @@ pub enum Command {
         message: String,
         /// human, ack, out-of-office, bounce, delay or automated.
         class: String,
+    },
+    /// The messages a person should look at: classifications marked unsure
+    /// and replies that matched no probe (--confirm PROBE MESSAGE confirms a class).
+    Review(review::ReviewArgs),
+    /// Tie a reply that matched no probe (see `probe review`) to its probe.
+    Attach {
+        /// The unmatched message's key, as `probe review` prints it.
+        message: String,
+        /// Probe id.
+        probe: String,
     },
     /// Settle an uncertain probe: did the vendor receive it?
     Resolve {
@@ -238,6 +249,7 @@ fn prints_only(command: &Command) -> bool {
             | Command::Check
             | Command::Schedule(_)
             | Command::Classify(_)
+            | Command::Review(_)
             | Command::Report(_)
             | Command::Demo(_)
     )
@@ -275,6 +287,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             message,
             class,
         } => classify::relabel(g, &probe, &message, &class),
+        Command::Review(args) => review::review(g, args),
+        Command::Attach { message, probe } => review::attach(g, &message, &probe),
         Command::Resolve { probe, outcome } => show::resolve(g, &probe, outcome),
         Command::Demo(args) => demo::demo(g, args).await,
         Command::Pause(args) => control::pause(g, args),

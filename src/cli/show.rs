@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::output::{Format, print_json, table};
 use super::{CliError, Global, ResolveOutcome, wiring};
 use crate::engine::human;
-use crate::model::{ProbeId, ProbeRecord, ProbeState};
+use crate::model::{Confidence, ProbeId, ProbeRecord, ProbeState};
 use crate::readings;
 
 fn config_if_any(g: &Global) -> Option<crate::config::Config> {
@@ -51,6 +51,7 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
             println!("store: {}", store.path().display());
             print!("{}", super::control::render_pauses(&store.pauses()?));
             print!("{}", render_summary(&summary));
+            print!("{}", render_unsure(&summary));
             println!();
             let rows: Vec<Vec<String>> = pending
                 .iter()
@@ -218,6 +219,22 @@ pub fn render_summary(summary: &[readings::VendorSummary]) -> String {
     )
 }
 
+/// One line per vendor whose readings rest on classifications marked
+/// unsure; nothing when none does.
+pub fn render_unsure(summary: &[readings::VendorSummary]) -> String {
+    let mut out = String::new();
+    for s in summary.iter().filter(|s| s.unsure > 0) {
+        out.push_str(&format!(
+            "  {}: {} reading{} rest{} on unsure classifications (`probe review` lists them)\n",
+            s.vendor,
+            s.unsure,
+            if s.unsure == 1 { "" } else { "s" },
+            if s.unsure == 1 { "s" } else { "" },
+        ));
+    }
+    out
+}
+
 /// `probe show PROBE`.
 pub fn show(g: &Global, probe: &str) -> Result<ExitCode, CliError> {
     let id = parse_id(probe)?;
@@ -258,6 +275,13 @@ pub fn timeline(p: &ProbeRecord) -> String {
         "  token: {}   probe: {}   zone: {}",
         p.token, p.probe, p.zone
     ));
+    if p.rests_on_unsure() {
+        line(
+            "  UNSURE: this reading rests on a classification marked unsure; confirm it with \
+             `probe review --confirm` or correct it with `probe relabel`"
+                .to_string(),
+        );
+    }
     if let Some(w) = p.window {
         line(format!("  filed in the vendor's {}", w.as_str()));
     }
@@ -282,15 +306,28 @@ pub fn timeline(p: &ProbeRecord) -> String {
             .filed_at
             .map(|f| format!("+{}", human(m.at.duration_since(f))))
             .unwrap_or_default();
+        let confidence = m.effective_confidence();
         line(format!(
-            "  {}  {elapsed}  {class}  from {}  {:?}",
+            "  {}  {elapsed}  {class}  from {}  {:?}{}",
             m.at,
             m.from.as_deref().unwrap_or("?"),
-            m.subject.as_deref().unwrap_or("")
+            m.subject.as_deref().unwrap_or(""),
+            if confidence == Confidence::Unsure {
+                "  [UNSURE]"
+            } else {
+                ""
+            }
         ));
         line(format!(
-            "      key {}  matched by {:?}, time from {:?}",
-            m.key, m.matched_by, m.time_source
+            "      confidence {confidence}{}  key {}  matched by {:?}, time from {:?}",
+            if m.relabel.is_some() {
+                " (a person's word)"
+            } else {
+                ""
+            },
+            m.key,
+            m.matched_by,
+            m.time_source
         ));
         for r in &m.reasons {
             line(format!("      because: {r}"));

@@ -604,13 +604,18 @@ async fn a_vendor_reply_that_threads_to_nothing_is_kept_once_with_the_likely_pro
     r.channel.inbox.lock().unwrap().push(inbound(
         "early",
         ts("2026-11-02T11:00:00Z"),
-        fresh_mail("sam@acme.example", "Hello", "An early note about nothing in particular today."),
+        fresh_mail(
+            "sam@acme.example",
+            "Hello",
+            "An early note about nothing in particular today.",
+        ),
     ));
     r.engine.watch_once("me").await.unwrap();
     let older = r.engine.run_now("nightly").await.unwrap().id;
     r.clock.set(ts("2026-11-02T13:00:00Z"));
     let newer = r.engine.run_now("nightly").await.unwrap().id;
-    let body = "Hi Dana, I looked into the cache problem you described and purged the zone; it works now.";
+    let body =
+        "Hi Dana, I looked into the cache problem you described and purged the zone; it works now.";
     let inbox = [
         // An agent answering from her own mailbox, fresh subject, no headers.
         inbound(
@@ -622,18 +627,30 @@ async fn a_vendor_reply_that_threads_to_nothing_is_kept_once_with_the_likely_pro
         inbound(
             "spam",
             ts("2026-11-02T13:41:00Z"),
-            fresh_mail("offers@shop.example", "Deals", "Buy now, the best deals of the week for you."),
+            fresh_mail(
+                "offers@shop.example",
+                "Deals",
+                "Buy now, the best deals of the week for you.",
+            ),
         ),
         inbound(
             "loop",
             ts("2026-11-02T13:42:00Z"),
-            fresh_mail("dana@probe.example", "Note to self", "Remember to check the acme probes later."),
+            fresh_mail(
+                "dana@probe.example",
+                "Note to self",
+                "Remember to check the acme probes later.",
+            ),
         ),
         // Another vendor with no probe open: not kept.
         inbound(
             "globex",
             ts("2026-11-02T13:43:00Z"),
-            fresh_mail("help@globex.example", "Newsletter", "Our product news for this month, in brief."),
+            fresh_mail(
+                "help@globex.example",
+                "Newsletter",
+                "Our product news for this month, in brief.",
+            ),
         ),
     ];
     r.channel.inbox.lock().unwrap().extend(inbox.clone());
@@ -645,7 +662,10 @@ async fn a_vendor_reply_that_threads_to_nothing_is_kept_once_with_the_likely_pro
     let u = &kept[0];
     assert_eq!(u.key, "agent");
     assert_eq!(u.vendor, "acme");
-    assert_eq!(u.likely_probe, newer, "the newest open probe filed before it");
+    assert_eq!(
+        u.likely_probe, newer,
+        "the newest open probe filed before it"
+    );
     assert_ne!(u.likely_probe, older);
     assert_eq!(u.at, ts("2026-11-02T13:40:00Z"));
     assert_eq!(u.class, Class::Human, "{u:?}");
