@@ -13,6 +13,10 @@
 //!   last accepted filing per channel;
 //! - `support_probe_last_poll_timestamp_seconds{watch_key}`: when each
 //!   mailbox was last read completely;
+//! - `support_probe_unsure_readings{vendor}`: probes whose reading rests on
+//!   a classification marked unsure, and `support_probe_unmatched_replies{vendor}`:
+//!   replies kept because they matched no probe, not yet attached (what
+//!   `probe review` lists);
 //! - `support_probe_paused{vendor}` (`*` = everything), `support_probe_healthy`,
 //!   `support_probe_schema_version`.
 //!
@@ -68,13 +72,48 @@ pub fn render(store: &Store, health: &Health) -> Result<String, StoreError> {
     let cursors: Vec<_> = store.cursors()?.into_iter().collect();
     let pauses = store.pauses()?;
     let version = store.schema_version()?;
-    Ok(render_parts(
-        &records,
-        &cursors,
-        &pauses,
-        version,
-        health.check().is_ok(),
-    ))
+    let mut unmatched: BTreeMap<String, u64> = BTreeMap::new();
+    for u in store.unmatched()?.iter().filter(|u| u.attached.is_none()) {
+        *unmatched.entry(u.vendor.clone()).or_default() += 1;
+    }
+    let text = render_parts(&records, &cursors, &pauses, version, health.check().is_ok());
+    Ok(text + &render_review(&records, &unmatched))
+}
+
+/// The review gauges: readings resting on unsure classifications per
+/// vendor (every vendor with probes, zero included) and unmatched replies
+/// not yet attached.
+fn render_review(records: &[ProbeRecord], unmatched: &BTreeMap<String, u64>) -> String {
+    let mut unsure: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in records {
+        *unsure.entry(r.vendor.as_str()).or_default() += u64::from(r.rests_on_unsure());
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP support_probe_unsure_readings Probes whose reading rests on a classification marked unsure (probe review)."
+    );
+    let _ = writeln!(out, "# TYPE support_probe_unsure_readings gauge");
+    for (vendor, n) in &unsure {
+        let _ = writeln!(
+            out,
+            "support_probe_unsure_readings{{vendor=\"{}\"}} {n}",
+            label(vendor)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP support_probe_unmatched_replies Replies from a vendor that matched no probe and wait for a person (probe review, probe attach)."
+    );
+    let _ = writeln!(out, "# TYPE support_probe_unmatched_replies gauge");
+    for (vendor, n) in unmatched {
+        let _ = writeln!(
+            out,
+            "support_probe_unmatched_replies{{vendor=\"{}\"}} {n}",
+            label(vendor)
+        );
+    }
+    out
 }
 
 fn render_parts(
@@ -288,6 +327,46 @@ mod tests {
             last.as_second().to_string()
         );
         assert_eq!(line("support_probe_healthy"), "1");
+    }
+
+    #[test]
+    fn the_review_gauges_count_unsure_readings_and_waiting_replies() {
+        let mut doubtful = answered("acme", "2026-11-02T10:00:00Z", "2026-11-02T10:30:00Z");
+        doubtful.messages.push(crate::model::MessageRecord {
+            key: "k".into(),
+            message_id: None,
+            at: "2026-11-02T10:30:00Z".parse().unwrap(),
+            time_source: crate::model::TimeSource::ImapInternaldate,
+            date_header: None,
+            received_header: None,
+            from: None,
+            subject: None,
+            class: crate::model::Class::Human,
+            confidence: crate::model::Confidence::Unsure,
+            reasons: vec![],
+            relabel: None,
+            matched_by: crate::model::MatchedBy::Token,
+            fingerprint: None,
+            vendor_refs: vec![],
+            notes: vec![],
+            markers: vec![],
+        });
+        doubtful.recompute();
+        let sure = answered("beta", "2026-11-02T10:00:00Z", "2026-11-02T10:30:00Z");
+        let waiting = BTreeMap::from([("beta".to_string(), 2)]);
+        let text = render_review(&[doubtful, sure], &waiting);
+        assert!(
+            text.contains("support_probe_unsure_readings{vendor=\"acme\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("support_probe_unsure_readings{vendor=\"beta\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("support_probe_unmatched_replies{vendor=\"beta\"} 2\n"),
+            "{text}"
+        );
     }
 
     #[test]
