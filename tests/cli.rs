@@ -1270,6 +1270,21 @@ fn classify_a_thread_skips_our_probe_and_compares_the_threads_given() {
             .contains("the canned-text rule compared the 2 thread(s) given"),
         "{table:?}"
     );
+    // The same files named one by one with --as-thread: the same verdicts.
+    let files: Vec<String> = ["01-probe.eml", "02-ack.eml", "03-human.eml"]
+        .iter()
+        .map(|f| format!("{THREAD}/{f}"))
+        .collect();
+    let mut args = vec!["classify", "--format", "json", "--as-thread"];
+    args.extend(files.iter().map(String::as_str));
+    let out = s.run(&args);
+    out.expect_code(0);
+    let v = out.json();
+    let v = v.as_array().expect("an array of verdicts");
+    assert_eq!(v[0]["our_probe"], json!(true), "{out:?}");
+    assert_eq!(v[2]["class"], json!("human"), "{out:?}");
+    assert_eq!(v[2]["file"], json!(files[2]), "{out:?}");
+
     // A directory that does not exist is an error for it, exit 1.
     let missing = s.run(&["classify", "--thread", "tests/fixtures/thread/none"]);
     missing.expect_code(1);

@@ -31,14 +31,21 @@ pub struct ClassifyArgs {
     /// A directory holding the messages of one probe, read in file-name
     /// order: each is classified knowing the earlier ones. If the first is
     /// our probe (an X-Support-Probe header, or From a persona of the
-    /// config), it gives the filing instant and our address. May be repeated;
-    /// the canned-text rule compares the threads given.
+    /// config), it gives the filing instant and our address. May be
+    /// repeated; the canned-text rule compares the threads given.
     #[arg(long, value_name = "DIR")]
     pub thread: Vec<PathBuf>,
+    /// Read FILES as one thread, in the order given (as --thread reads a
+    /// directory).
+    #[arg(long, requires = "files")]
+    pub as_thread: bool,
     /// Use this vendor's helpdesk and override rules from the config.
     #[arg(long)]
     pub vendor: Option<String>,
 }
+
+/// The name a thread of `--as-thread` files goes by.
+const FILES_THREAD: &str = "(the files given)";
 
 #[derive(Debug, serde::Serialize)]
 struct Verdict {
@@ -151,23 +158,33 @@ struct Thread {
 
 /// Reads a thread directory; a file that cannot be read is a verdict with
 /// its error.
-fn read_thread(
+fn read_thread_dir(
     dir: &Path,
     ours: &[String],
     vendor: Option<&str>,
     failed: &mut Vec<Verdict>,
 ) -> Option<Thread> {
-    let files = match thread_files(dir) {
-        Ok(f) => f,
+    match thread_files(dir) {
+        Ok(files) => read_thread(dir, files, ours, vendor, failed),
         Err(e) => {
             failed.push(Verdict::failed(
                 dir.to_path_buf(),
                 Some(dir.to_path_buf()),
                 e,
             ));
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// Reads the messages of one thread, named `dir`, in the order given.
+fn read_thread(
+    dir: &Path,
+    files: Vec<PathBuf>,
+    ours: &[String],
+    vendor: Option<&str>,
+    failed: &mut Vec<Verdict>,
+) -> Option<Thread> {
     let mut parsed = Vec::new();
     for file in files {
         match read_message(&file) {
@@ -299,8 +316,13 @@ fn classify_thread(
 
 /// `probe classify`.
 pub fn classify(g: &Global, args: ClassifyArgs) -> Result<ExitCode, CliError> {
+    // With --vendor the config must be valid; without, a config that loads
+    // only names our personas' addresses (to recognise our probe in a thread).
     let config = match &args.vendor {
         Some(_) => Some(wiring::load_config(g)?),
+        None if args.as_thread || !args.thread.is_empty() => {
+            crate::config::load(&g.config).ok().map(|l| l.config)
+        }
         None => None,
     };
     let rules = match (&args.vendor, &config) {
@@ -320,7 +342,8 @@ pub fn classify(g: &Global, args: ClassifyArgs) -> Result<ExitCode, CliError> {
         .flat_map(|c| c.personas.iter().map(|p| p.address.to_lowercase()))
         .collect();
     let mut verdicts = Vec::new();
-    for file in &args.files {
+    let loose: &[PathBuf] = if args.as_thread { &[] } else { &args.files };
+    for file in loose {
         let v = match read_message(file) {
             Ok(raw) => {
                 let (facts, parse_error) = classify::parse_guarded(&raw);
@@ -335,11 +358,23 @@ pub fn classify(g: &Global, args: ClassifyArgs) -> Result<ExitCode, CliError> {
         };
         verdicts.push(v);
     }
-    let threads: Vec<Thread> = args
-        .thread
-        .iter()
-        .filter_map(|dir| read_thread(dir, &ours, args.vendor.as_deref(), &mut verdicts))
-        .collect();
+    let vendor = args.vendor.as_deref();
+    let mut threads: Vec<Thread> = Vec::new();
+    if args.as_thread {
+        let files = args.files.clone();
+        threads.extend(read_thread(
+            Path::new(FILES_THREAD),
+            files,
+            &ours,
+            vendor,
+            &mut verdicts,
+        ));
+    }
+    threads.extend(
+        args.thread
+            .iter()
+            .filter_map(|dir| read_thread_dir(dir, &ours, vendor, &mut verdicts)),
+    );
     let prints: Vec<(String, Vec<Option<String>>)> = threads
         .iter()
         .map(|t| (t.dir.display().to_string(), t.fingerprints.clone()))
