@@ -255,6 +255,20 @@ async fn wait(engine: &Engine, personas: &[String], ids: &[ProbeId]) -> Result<E
                             r.probe, r.class, r.vendor, r.state
                         );
                     }
+                    if report.kept_unmatched > 0 {
+                        if tty {
+                            eprint!("\r\x1b[2K");
+                        }
+                        eprintln!(
+                            "{} vendor repl{} matched no probe; kept for a person (`probe review`, `probe attach`)",
+                            report.kept_unmatched,
+                            if report.kept_unmatched == 1 {
+                                "y"
+                            } else {
+                                "ies"
+                            }
+                        );
+                    }
                 }
                 Err(e) => {
                     eprintln!("\rour side: cannot read replies for {persona}: {e} (retrying)")
