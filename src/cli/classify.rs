@@ -241,28 +241,27 @@ fn classify_thread(
     if let Some(p) = &t.probe {
         our_addresses.extend(p.facts.from_addr.iter().map(|a| a.to_lowercase()));
         filed_at = p.facts.date;
-        let mut v = Verdict::of(
-            p.file.clone(),
-            Some(t.dir.clone()),
-            &p.facts,
-            Classification {
-                class: Class::Human,
-                confidence: Confidence::Certain,
-                reasons: vec![format!(
-                    "our probe: not classified; filed {}, from {}",
-                    filed_at.map_or_else(
-                        || "at an unknown time (no Date header)".to_string(),
-                        |d| d.to_string()
-                    ),
-                    p.facts.from_addr.as_deref().unwrap_or("?")
-                )],
-                markers: Vec::new(),
-            },
-        );
-        v.our_probe = true;
-        v.class = None;
-        v.confidence = None;
-        out.push(v);
+        out.push(Verdict {
+            file: p.file.clone(),
+            thread: Some(t.dir.clone()),
+            our_probe: true,
+            class: None,
+            confidence: None,
+            reasons: vec![format!(
+                "our probe: not classified; filed {}, from {}",
+                filed_at.map_or_else(
+                    || "at an unknown time (no Date header)".to_string(),
+                    |d| d.to_string()
+                ),
+                p.facts.from_addr.as_deref().unwrap_or("?")
+            )],
+            subject: p.facts.subject.clone(),
+            from: p.facts.from_addr.clone(),
+            message_id: p.facts.message_id.clone(),
+            ticket_refs: p.facts.ticket_refs.clone(),
+            probe_tokens: p.facts.probe_tokens.clone(),
+            error: None,
+        });
     }
     let mut thread: Vec<MessageRecord> = Vec::new();
     for (m, fingerprint) in t.messages.iter().zip(&t.fingerprints) {
