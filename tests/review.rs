@@ -145,6 +145,18 @@ async fn a_reply_from_an_agents_own_mailbox_is_reviewed_attached_and_answers_its
     );
     assert_eq!(item["at"], json!(internaldate(&mail).to_string()), "{item}");
     let key = item["message"].as_str().unwrap().to_string();
+    let status = probe(&state, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("matched no probe and wait for a person"),
+        "{status:?}"
+    );
+    let waiting = probe(&state, &["status", "--format", "json"]).json();
+    assert!(
+        waiting["unmatched_replies"].as_u64().unwrap() >= 1,
+        "{waiting}"
+    );
     let table = probe(&state, &["review"]);
     assert_eq!(table.code, 0, "{table:?}");
     assert!(

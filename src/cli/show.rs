@@ -27,6 +27,11 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
     let now = Timestamp::now();
     let own = own_side(&store)?;
     let summary = readings::summarize_with(&all, now, &own);
+    let waiting = store
+        .unmatched()?
+        .iter()
+        .filter(|u| u.attached.is_none())
+        .count();
     let pending: Vec<&ProbeRecord> = all
         .iter()
         .filter(|p| {
@@ -46,12 +51,19 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
             "vendors": summary,
             "pending": pending,
             "own_downtime": own_downtime_json(&own, &all, now),
+            "unmatched_replies": waiting,
         })),
         Format::Table | Format::Csv => {
             println!("store: {}", store.path().display());
             print!("{}", super::control::render_pauses(&store.pauses()?));
             print!("{}", render_summary(&summary));
             print!("{}", render_unsure(&summary));
+            if waiting > 0 {
+                println!(
+                    "  {waiting} vendor repl{} matched no probe and wait for a person (`probe review`, `probe attach`)",
+                    if waiting == 1 { "y" } else { "ies" }
+                );
+            }
             println!();
             let rows: Vec<Vec<String>> = pending
                 .iter()
