@@ -10,7 +10,7 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | the command ran but its outcome is a failure (a probe not filed, a classify input unreadable) |
-//! | 2 | wrong usage (unknown flag, missing argument) |
+//! | 2 | wrong usage (unknown flag, missing argument, no such probe or message for `relabel`, `review --confirm` or `attach`) |
 //! | 69 | a service we need is unavailable (the store is busy, another daemon runs) |
 //! | 74 | an I/O error (state directory, files) |
 //! | 78 | the configuration is invalid |
