@@ -5,5 +5,6 @@
 
 pub mod config;
 pub mod mailstack;
+pub mod rt;
 
 pub use mailstack::{FetchedMail, MailStack};
