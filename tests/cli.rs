@@ -132,10 +132,14 @@ fn check_accepts_the_shipped_example_and_names_every_probe() {
         Some("probes.toml: valid (2 vendors, 1 persona, 2 probes)"),
         "{out:?}"
     );
-    assert_eq!(lines.len(), 3, "{out:?}");
+    assert_eq!(lines.len(), 4, "{out:?}");
     assert!(lines[1].starts_with("  acme-nightly "), "{out:?}");
     assert!(lines[2].starts_with("  globex-weekday-morning "), "{out:?}");
-    for line in &lines[1..] {
+    // The last line names what the classifier loaded from its data files.
+    assert!(lines[3].starts_with("classifier: "), "{out:?}");
+    assert!(lines[3].contains(" zh-CN "), "{out:?}");
+    assert!(lines[3].ends_with(" helpdesks"), "{out:?}");
+    for line in &lines[1..3] {
         assert!(line.contains(" next: "), "{out:?}");
         assert!(!line.contains("disabled"), "{out:?}");
     }

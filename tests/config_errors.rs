@@ -293,7 +293,7 @@ const CASES: &[Case] = &[
         replace: "helpdesk = \"zendeskk\"\ncaps = {",
         line: 7,
         col: 12,
-        message: "unknown value `zendeskk`, expected one of zendesk, freshdesk, jsm, salesforce, helpscout, zoho, generic",
+        message: "unknown value `zendeskk`, expected one of rt, zendesk, freshdesk, freshservice, jsm, servicenow, salesforce, helpscout, zoho, zammad, osticket, otrs, front, intercom, gorgias, hubspot, kayako, udesk, meiqia, generic",
     },
     Case {
         name: "port out of range",

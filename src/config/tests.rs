@@ -602,7 +602,7 @@ fn several_errors_in_one_file_are_all_reported_in_order() {
 fn references_to_a_broken_entry_are_not_reported_again() {
     assert_edit_errors(
         &[(5, "helpdesk = 3")],
-        &["probes.toml:5:12: invalid type, expected a string"],
+        &["probes.toml:5:12: invalid type: integer `3`, expected a string"],
     );
 }
 
