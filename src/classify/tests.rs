@@ -693,6 +693,7 @@ Hi Dana, we checked the origin logs: the 502s came from a certificate that expir
         vendor_refs: vec![],
         notes: vec![],
         markers: vec!["precedence=bulk".into()],
+        quality: None,
     };
     let thread = [earlier];
     let c = classify(

@@ -302,6 +302,7 @@ fn classify_thread(
             vendor_refs: m.facts.ticket_refs.clone(),
             notes: Vec::new(),
             markers: c.markers.clone(),
+            quality: None,
         });
         out.push(Verdict::of(
             m.file.clone(),

@@ -557,6 +557,7 @@ impl Engine {
             vendor_refs: refs,
             notes,
             markers: verdict.markers,
+            quality: None,
         });
         rec.recompute();
         tx.put(&rec)?;

@@ -215,6 +215,11 @@ pub fn draft_record(
         messages: Vec::new(),
         attempts: Vec::new(),
         notes: Vec::new(),
+        language: None,
+        detail: None,
+        expect: Vec::new(),
+        rounds: Vec::new(),
+        resolution: None,
     })
 }
 

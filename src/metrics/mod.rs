@@ -350,6 +350,7 @@ mod tests {
             vendor_refs: vec![],
             notes: vec![],
             markers: vec![],
+            quality: None,
         });
         doubtful.recompute();
         let sure = answered("beta", "2026-11-02T10:00:00Z", "2026-11-02T10:30:00Z");

@@ -7,6 +7,7 @@
 //! migration.
 
 mod id;
+mod quality;
 mod row;
 
 use std::collections::BTreeSet;
@@ -17,6 +18,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 pub use id::{ProbeId, ProbeIdError};
+pub use quality::{
+    Conversation, DetectedLanguage, Quality, Resolution, Round, RoundState, Trait, same_language,
+};
 pub use row::ReadingRow;
 
 /// The class of a message that arrived on a probe.
@@ -350,6 +354,10 @@ pub struct MessageRecord {
     /// apart from this one.
     #[serde(default)]
     pub markers: Vec<String>,
+    /// What a human reply is (language, personal, templated, ...); none for
+    /// machine mail and for records from before it was judged.
+    #[serde(default)]
+    pub quality: Option<Quality>,
 }
 
 impl MessageRecord {
@@ -439,6 +447,21 @@ pub struct ProbeRecord {
     pub attempts: Vec<Attempt>,
     /// Doubts about this probe's reading, in words (clock skew, late replies, ...).
     pub notes: Vec<String>,
+    /// The language the probe is written in (BCP 47), if declared.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The `{detail}` drawn for this probe, if its config has details.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// Regular expressions a right answer contains (the probe's `expect`).
+    #[serde(default)]
+    pub expect: Vec<String>,
+    /// Our follow-up messages, in order.
+    #[serde(default)]
+    pub rounds: Vec<Round>,
+    /// When the vendor marked the ticket solved/closed.
+    #[serde(default)]
+    pub resolution: Option<Resolution>,
 }
 
 impl ProbeRecord {
@@ -546,6 +569,7 @@ mod tests {
             vendor_refs: vec![],
             notes: vec![],
             markers: vec![],
+            quality: None,
         }
     }
 
@@ -582,6 +606,11 @@ mod tests {
             messages: vec![],
             attempts: vec![],
             notes: vec![],
+            language: None,
+            detail: None,
+            expect: Vec::new(),
+            rounds: Vec::new(),
+            resolution: None,
         }
     }
 

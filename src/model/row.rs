@@ -179,6 +179,11 @@ mod tests {
             messages: vec![],
             attempts: vec![],
             notes: vec![],
+            language: None,
+            detail: None,
+            expect: Vec::new(),
+            rounds: Vec::new(),
+            resolution: None,
         }
     }
 
@@ -201,6 +206,7 @@ mod tests {
             vendor_refs: vec![],
             notes: vec![],
             markers: vec![],
+            quality: None,
         }
     }
 

@@ -214,6 +214,11 @@ mod tests {
             messages: vec![],
             attempts: vec![],
             notes: vec![],
+            language: None,
+            detail: None,
+            expect: Vec::new(),
+            rounds: Vec::new(),
+            resolution: None,
         }
     }
 

@@ -82,6 +82,7 @@ fn msg(at: Timestamp, class: Class, subject: &str) -> MessageRecord {
         vendor_refs: vec![],
         notes: vec![],
         markers: vec![],
+        quality: None,
     }
 }
 
@@ -132,6 +133,11 @@ pub(crate) fn probe(
             .collect(),
         attempts: vec![],
         notes: vec![],
+        language: None,
+        detail: None,
+        expect: Vec::new(),
+        rounds: Vec::new(),
+        resolution: None,
     };
     if state == ProbeState::Unanswered {
         p.censored_at = p.answer_deadline();

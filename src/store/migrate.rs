@@ -347,6 +347,7 @@ mod tests {
             vendor_refs: vec![],
             notes: vec![],
             markers: vec![],
+            quality: None,
         });
         doubtful.recompute();
         assert_eq!(doubtful.state, ProbeState::Answered);

@@ -678,6 +678,11 @@ pub(crate) mod tests {
             messages: vec![],
             attempts: vec![],
             notes: vec![],
+            language: None,
+            detail: None,
+            expect: Vec::new(),
+            rounds: Vec::new(),
+            resolution: None,
         }
     }
 

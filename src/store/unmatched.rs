@@ -103,6 +103,7 @@ impl Unmatched {
             },
             notes,
             markers: self.markers.clone(),
+            quality: None,
         }
     }
 }

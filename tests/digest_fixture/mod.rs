@@ -94,6 +94,7 @@ fn msg(n: u32, at: Timestamp, class: Class, subject: &str) -> MessageRecord {
         vendor_refs: vec![],
         notes: vec![],
         markers: vec![],
+        quality: None,
     }
 }
 
@@ -142,6 +143,11 @@ pub fn probe(
             .collect(),
         attempts: vec![],
         notes: vec![],
+        language: None,
+        detail: None,
+        expect: Vec::new(),
+        rounds: Vec::new(),
+        resolution: None,
     };
     match state {
         ProbeState::Unanswered => p.censored_at = p.answer_deadline(),
