@@ -16,7 +16,9 @@
 //! Each category compiles to one regex over all languages; the language of
 //! a hit is looked up only when there is one, for the reasons.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
+
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
@@ -98,17 +100,30 @@ impl Cat {
         }
     }
 
-    /// The pattern of one entry, as it goes into the category's regex.
+    /// The pattern of one regex entry, as it goes into the category's regex.
     fn pattern(self, entry: &str) -> String {
-        let inner = entry_pattern(entry);
+        entry_pattern(entry)
+    }
+
+    /// The phrase of an entry matched as a literal, or `None` when it goes
+    /// into the category's regex: `re:` entries, and every subject prefix
+    /// (anchored at the start of the subject).
+    fn literal(self, entry: &str) -> Option<String> {
         match self {
-            // A prefix of the subject, followed by a colon.
+            Cat::AutoSubject => None,
+            _ => literal(entry),
+        }
+    }
+
+    /// The category's regex around the alternation of its entries.
+    fn wrap(self, alternation: &str) -> String {
+        match self {
             // A prefix of the subject, followed by a colon or in brackets
             // (【自動返信】, [Auto-Reply]).
             Cat::AutoSubject => format!(
-                r"^\s*(?:(?:re|aw|sv|antw|fw|fwd)\s*:\s*)?(?:(?:{inner})\s*:|[\[【〔(<«]\s*(?:{inner})\s*[\]】〕)>»])"
+                r"^\s*(?:(?:re|aw|sv|antw|fw|fwd)\s*:\s*)?(?:(?:{alternation})\s*:|[\[【〔(<«]\s*(?:{alternation})\s*[\]】〕)>»])"
             ),
-            _ => inner,
+            _ => alternation.to_string(),
         }
     }
 }
@@ -185,18 +200,61 @@ pub(crate) struct Language {
     pub tag: String,
     /// The name in English.
     pub name: String,
-    /// Its frequent words, one regex.
-    common: Option<Regex>,
-    /// Each category's entries of this language, one regex per category.
-    cats: Vec<Option<Regex>>,
+}
+
+/// The literal entries of one category (or the frequent words) over all
+/// languages, as one Aho–Corasick automaton.
+struct Literals {
+    automaton: AhoCorasick,
+    /// Pattern index → index of the language whose file has it.
+    lang_of: Vec<usize>,
+}
+
+impl Literals {
+    /// Builds the automaton of `(language index, normalized phrase)`s.
+    fn build(entries: Vec<(usize, String)>) -> Result<Option<Literals>, String> {
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let (lang_of, patterns): (Vec<usize>, Vec<String>) = entries.into_iter().unzip();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| e.to_string())?;
+        Ok(Some(Literals { automaton, lang_of }))
+    }
+
+    /// Every match at word edges: (start, end, language index).
+    fn matches<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, usize, usize)> + 'a {
+        self.automaton
+            .find_overlapping_iter(text)
+            .filter(move |m| at_word_edges(text, m.start(), m.end()))
+            .map(|m| {
+                let lang = self.lang_of.get(m.pattern().as_usize()).copied();
+                (m.start(), m.end(), lang.unwrap_or(usize::MAX))
+            })
+    }
+}
+
+/// One category over all languages: its literal phrases in an automaton,
+/// its `re:` entries (and, for subject prefixes, every entry) in one regex.
+#[derive(Default)]
+struct Matcher {
+    literals: Option<Literals>,
+    regex: Option<Regex>,
+    /// Each language's regex entries, as `(language index, patterns)`,
+    /// compiled only when a regex hit needs its language named.
+    by_lang: Vec<(usize, Vec<String>, OnceLock<Option<Regex>>)>,
 }
 
 /// Every language's phrases, compiled.
 pub(crate) struct Lexicon {
     /// The languages, in file-name order.
     pub languages: Vec<Language>,
-    /// Each category over all languages.
-    cats: Vec<Option<Regex>>,
+    /// Each category, indexed by [`Cat::index`].
+    cats: Vec<Matcher>,
+    /// Every language's frequent words.
+    common: Option<Literals>,
     /// What could not be loaded, as `file: problem`; the tests require none.
     pub errors: Vec<String>,
 }
@@ -218,7 +276,10 @@ impl Lexicon {
     fn load(files: &[(&str, &str)]) -> Lexicon {
         let mut errors = Vec::new();
         let mut languages = Vec::new();
-        let mut all: Vec<Vec<String>> = vec![Vec::new(); Cat::ALL.len()];
+        let mut literals: Vec<Vec<(usize, String)>> = vec![Vec::new(); Cat::ALL.len()];
+        // (language index, file, entry, pattern) of each regex entry.
+        let mut regexes: Vec<Vec<(usize, &str, String, String)>> = vec![Vec::new(); Cat::ALL.len()];
+        let mut common = Vec::new();
         for (file, text) in files {
             let parsed: PhraseFile = match toml::from_str(text) {
                 Ok(p) => p,
@@ -227,89 +288,139 @@ impl Lexicon {
                     continue;
                 }
             };
-            let mut cats = Vec::with_capacity(Cat::ALL.len());
+            let lang = languages.len();
             for cat in Cat::ALL {
-                let entries = cat.entries(&parsed);
-                let patterns: Vec<String> = entries.iter().map(|e| cat.pattern(e)).collect();
-                // One compile per language and category; only when that
-                // fails is each entry compiled alone, to name the bad one.
-                let (good, re) = match build(&patterns) {
-                    Ok(re) => (patterns, re),
-                    Err(_) => {
-                        let mut good = Vec::new();
-                        for (entry, pattern) in entries.iter().zip(patterns) {
-                            match build(std::slice::from_ref(&pattern)) {
-                                Ok(_) => good.push(pattern),
-                                Err(e) => {
-                                    errors.push(format!("{file}: {cat:?} entry {entry:?}: {e}"))
-                                }
-                            }
-                        }
-                        let re = build(&good).ok().flatten();
-                        (good, re)
+                for entry in cat.entries(&parsed) {
+                    match cat.literal(entry) {
+                        Some(lit) => literals[cat.index()].push((lang, lit)),
+                        None => regexes[cat.index()].push((
+                            lang,
+                            file,
+                            entry.clone(),
+                            cat.pattern(entry),
+                        )),
                     }
-                };
-                cats.push(re);
-                all[cat.index()].extend(good);
+                }
             }
-            let common: Vec<String> = parsed.common.iter().map(|w| entry_pattern(w)).collect();
+            for word in &parsed.common {
+                match literal(word) {
+                    Some(lit) => common.push((lang, lit)),
+                    None => errors.push(format!(
+                        "{file}: common word {word:?}: frequent words are literals"
+                    )),
+                }
+            }
             languages.push(Language {
                 tag: parsed.language,
                 name: parsed.name,
-                common: build(&common).ok().flatten(),
-                cats,
             });
         }
-        let cats = all
-            .iter()
-            .map(|patterns| match build(patterns) {
-                Ok(re) => re,
-                Err(e) => {
-                    errors.push(format!("combined category: {e}"));
-                    None
+        let mut cats = Vec::with_capacity(Cat::ALL.len());
+        for (cat, (lits, res)) in Cat::ALL.iter().zip(literals.into_iter().zip(regexes)) {
+            let mut matcher = Matcher::default();
+            match Literals::build(lits) {
+                Ok(l) => matcher.literals = l,
+                Err(e) => errors.push(format!("{cat:?} phrases: {e}")),
+            }
+            // One compile per category; only when that fails is each entry
+            // compiled alone, to name the bad one.
+            let patterns: Vec<String> = res.iter().map(|r| r.3.clone()).collect();
+            let good: Vec<(usize, String)> = match build(*cat, &patterns) {
+                Ok(re) => {
+                    matcher.regex = re;
+                    res.into_iter().map(|(l, _, _, p)| (l, p)).collect()
                 }
-            })
-            .collect();
+                Err(_) => {
+                    let mut good = Vec::new();
+                    for (lang, file, entry, pattern) in res {
+                        match build(*cat, std::slice::from_ref(&pattern)) {
+                            Ok(_) => good.push((lang, pattern)),
+                            Err(e) => errors.push(format!("{file}: {cat:?} entry {entry:?}: {e}")),
+                        }
+                    }
+                    let patterns: Vec<String> = good.iter().map(|g| g.1.clone()).collect();
+                    matcher.regex = build(*cat, &patterns).ok().flatten();
+                    good
+                }
+            };
+            for (lang, pattern) in good {
+                match matcher.by_lang.iter_mut().find(|b| b.0 == lang) {
+                    Some(b) => b.1.push(pattern),
+                    None => matcher.by_lang.push((lang, vec![pattern], OnceLock::new())),
+                }
+            }
+            cats.push(matcher);
+        }
+        let common = Literals::build(common).unwrap_or_else(|e| {
+            errors.push(format!("frequent words: {e}"));
+            None
+        });
         Lexicon {
             languages,
             cats,
+            common,
             errors,
         }
     }
 
-    /// The first phrase of `cat` in `text`, which must be [`normalize`]d.
+    /// The tag of language `index`, or `""`.
+    fn tag(&'static self, index: usize) -> &'static str {
+        self.languages.get(index).map_or("", |l| l.tag.as_str())
+    }
+
+    /// The first phrase of `cat` in `text`, which must be [`normalize`]d:
+    /// the earliest match at word edges, the longest of those that start
+    /// there.
     pub(crate) fn find<'t>(&'static self, cat: Cat, text: &'t str) -> Option<Hit<'t>> {
-        let re = self.cats.get(cat.index())?.as_ref()?;
+        let matcher = self.cats.get(cat.index())?;
         let text = super::parse::cap(text, SEARCH_CAP);
-        let m = re
-            .find_iter(text)
-            .find(|m| at_word_edges(text, m.start(), m.end()))?;
-        fn of_lang(l: &Language, cat: Cat) -> Option<&Regex> {
-            l.cats.get(cat.index()).and_then(Option::as_ref)
-        }
-        let lang = self
-            .languages
-            .iter()
-            .find(|l| of_lang(l, cat).is_some_and(|r| r.is_match(m.as_str())))
-            .or_else(|| {
-                self.languages
-                    .iter()
-                    .find(|l| of_lang(l, cat).is_some_and(|r| r.is_match(text)))
-            })
-            .map_or("", |l| l.tag.as_str());
-        Some(Hit {
-            phrase: m.as_str(),
-            lang,
-        })
+        let literal = matcher.literals.as_ref().and_then(|l| {
+            l.matches(text)
+                .min_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)))
+        });
+        let regex = matcher.regex.as_ref().and_then(|re| {
+            re.find_iter(text)
+                .find(|m| at_word_edges(text, m.start(), m.end()))
+        });
+        let (start, end, lang) = match (literal, regex) {
+            (Some(l), Some(r)) if r.start() < l.0 => (r.start(), r.end(), None),
+            (Some(l), _) => (l.0, l.1, Some(l.2)),
+            (None, Some(r)) => (r.start(), r.end(), None),
+            (None, None) => return None,
+        };
+        let phrase = &text[start..end];
+        let lang = match lang {
+            Some(l) => self.tag(l),
+            None => {
+                let compiled = |b: &'static (usize, Vec<String>, OnceLock<Option<Regex>>)| {
+                    b.2.get_or_init(|| build(cat, &b.1).ok().flatten()).as_ref()
+                };
+                let in_lang = |hay: &str| {
+                    matcher
+                        .by_lang
+                        .iter()
+                        .find(|b| compiled(b).is_some_and(|r| r.is_match(hay)))
+                        .map(|b| b.0)
+                };
+                in_lang(phrase)
+                    .or_else(|| in_lang(text))
+                    .map_or("", |l| self.tag(l))
+            }
+        };
+        Some(Hit { phrase, lang })
     }
 
     /// Whether any phrase of `cat` is in `text` (normalized).
     pub(crate) fn has(&'static self, cat: Cat, text: &str) -> bool {
-        self.cats
-            .get(cat.index())
-            .and_then(Option::as_ref)
-            .is_some_and(|re| {
-                let text = super::parse::cap(text, SEARCH_CAP);
+        let Some(matcher) = self.cats.get(cat.index()) else {
+            return false;
+        };
+        let text = super::parse::cap(text, SEARCH_CAP);
+        matcher
+            .literals
+            .as_ref()
+            .is_some_and(|l| l.matches(text).next().is_some())
+            || matcher.regex.as_ref().is_some_and(|re| {
                 re.find_iter(text)
                     .any(|m| at_word_edges(text, m.start(), m.end()))
             })
@@ -319,28 +430,23 @@ impl Lexicon {
     /// two different frequent words of one language the classifier knows.
     pub(crate) fn known_language(&'static self, text: &str) -> Option<&'static str> {
         let text = super::parse::cap(text, LANGUAGE_CAP);
-        self.languages
-            .iter()
-            .map(|l| {
-                let mut seen: Vec<&str> = Vec::new();
-                if let Some(re) = &l.common {
-                    for m in re
-                        .find_iter(text)
-                        .filter(|m| at_word_edges(text, m.start(), m.end()))
-                    {
-                        if !seen.contains(&m.as_str()) {
-                            seen.push(m.as_str());
-                        }
-                        if seen.len() >= 4 {
-                            break;
-                        }
-                    }
+        let common = self.common.as_ref()?;
+        // Distinct frequent words seen per language, up to four.
+        let mut seen: Vec<Vec<&str>> = vec![Vec::new(); self.languages.len()];
+        for (start, end, lang) in common.matches(text) {
+            if let Some(words) = seen.get_mut(lang) {
+                let word = &text[start..end];
+                if words.len() < 4 && !words.contains(&word) {
+                    words.push(word);
                 }
-                (l, seen.len())
-            })
+            }
+        }
+        seen.iter()
+            .enumerate()
+            .map(|(lang, words)| (lang, words.len()))
             .filter(|(_, n)| *n >= 2)
             .max_by_key(|(_, n)| *n)
-            .map(|(l, _)| l.tag.as_str())
+            .map(|(lang, _)| self.tag(lang))
     }
 }
 
@@ -358,8 +464,9 @@ pub(crate) fn problems() -> &'static [String] {
     &LEXICON.errors
 }
 
-/// Compiles the alternation of `patterns` (None when there are none).
-fn build(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
+/// Compiles `cat`'s regex over the alternation of `patterns` (None when
+/// there are none).
+fn build(cat: Cat, patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
     if patterns.is_empty() {
         return Ok(None);
     }
@@ -368,11 +475,21 @@ fn build(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
         .map(|p| format!("(?:{p})"))
         .collect::<Vec<_>>()
         .join("|");
-    RegexBuilder::new(&joined)
+    RegexBuilder::new(&cat.wrap(&joined))
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map(Some)
+}
+
+/// The phrase of a literal entry as it appears in normalized text; `None`
+/// for a `re:` entry (or one that normalizes to nothing).
+fn literal(entry: &str) -> Option<String> {
+    if entry.starts_with("re:") {
+        return None;
+    }
+    let lit = normalize(entry);
+    (!lit.is_empty()).then_some(lit)
 }
 
 /// The regex of one entry: `re:` entries as written, literals escaped, with
