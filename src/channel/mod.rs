@@ -35,6 +35,21 @@ pub struct Outgoing {
     pub body: String,
 }
 
+/// A message in a probe's thread after the probe itself: a follow-up
+/// question, or the closing courtesy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// The message: the thread's subject (with the vendor's ticket tag), a
+    /// fresh Message-ID.
+    pub message: Outgoing,
+    /// The vendor message this answers (email `In-Reply-To`).
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs, oldest first (email `References`).
+    pub references: Vec<String>,
+    /// The vendor's ticket id (ticket APIs: the comment goes on it).
+    pub ticket: Option<String>,
+}
+
 /// What came of a filing attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileOutcome {
@@ -240,6 +255,19 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
     ) -> Result<Option<FoundTicket>, ChannelError> {
         let _ = (token, since);
         Ok(None)
+    }
+
+    /// Sends a message in the thread of a filed probe (email: a reply with
+    /// `In-Reply-To`/`References`; ticket APIs: a comment on the ticket).
+    /// Like [`Channel::file`], it reports what the server said and never
+    /// retries after the message may have left.
+    async fn follow_up(&self, message: &FollowUp) -> FileOutcome {
+        let _ = message;
+        FileOutcome::Rejected {
+            reason: format!("the {} channel cannot send follow-ups", self.kind()),
+            retryable: false,
+            retry_after: None,
+        }
     }
 
     /// Whether [`Channel::courtesy`] would do anything.

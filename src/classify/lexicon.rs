@@ -56,6 +56,8 @@ pub(crate) enum Cat {
     DelayBody,
     /// Surveys, ticket solved/closed notices, status changes.
     Notification,
+    /// A ticket solved/closed notice in particular (also a notification).
+    Resolved,
     /// Greetings, sign-offs and helpdesk footers.
     Boilerplate,
     /// A line that introduces the quoted original of a reply.
@@ -63,7 +65,7 @@ pub(crate) enum Cat {
 }
 
 impl Cat {
-    const ALL: [Cat; 12] = [
+    const ALL: [Cat; 13] = [
         Cat::AckStrong,
         Cat::AckWeak,
         Cat::AutoSubject,
@@ -74,6 +76,7 @@ impl Cat {
         Cat::DelaySubject,
         Cat::DelayBody,
         Cat::Notification,
+        Cat::Resolved,
         Cat::Boilerplate,
         Cat::QuoteHeader,
     ];
@@ -95,6 +98,7 @@ impl Cat {
             Cat::DelaySubject => &f.delay.subject,
             Cat::DelayBody => &f.delay.body,
             Cat::Notification => &f.notification.phrases,
+            Cat::Resolved => &f.notification.resolved,
             Cat::Boilerplate => &f.boilerplate.phrases,
             Cat::QuoteHeader => &f.quote.header,
         }
@@ -144,7 +148,7 @@ struct PhraseFile {
     #[serde(default)]
     delay: ReportPhrases,
     #[serde(default)]
-    notification: Phrases,
+    notification: NotificationPhrases,
     #[serde(default)]
     boilerplate: Phrases,
     #[serde(default)]
@@ -185,6 +189,17 @@ struct ReportPhrases {
 struct Phrases {
     #[serde(default)]
     phrases: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotificationPhrases {
+    #[serde(default)]
+    phrases: Vec<String>,
+    /// Ticket solved/closed notices; each should also be matched by an
+    /// entry of `phrases` (they are notifications first).
+    #[serde(default)]
+    resolved: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

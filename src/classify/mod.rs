@@ -366,6 +366,9 @@ pub struct Classification {
     pub reasons: Vec<String>,
     /// The machine markers seen (see [`MessageRecord::markers`]).
     pub markers: Vec<String>,
+    /// For an automated message: the wording that makes it the vendor's
+    /// "ticket resolved / closed" notice, whose time is the resolution.
+    pub resolves: Option<String>,
 }
 
 impl Classification {
@@ -374,6 +377,7 @@ impl Classification {
             class,
             confidence: Confidence::Likely,
             reasons,
+            resolves: None,
             markers: Vec::new(),
         }
     }
@@ -397,7 +401,26 @@ pub fn classify(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
         .iter()
         .map(|m| autoreply::marker_key(m.header, &m.value))
         .collect();
+    if c.class == Class::Automated {
+        c.resolves = resolved_notice(facts);
+        if let Some(phrase) = &c.resolves {
+            c.reasons.push(format!(
+                "a ticket resolved/closed notice ({phrase:?}): its time is the vendor's resolution"
+            ));
+        }
+    }
     c
+}
+
+/// The wording of a "your ticket was resolved / closed" notice in the
+/// subject or the message's own text, with its language.
+fn resolved_notice(facts: &MessageFacts) -> Option<String> {
+    let subject = lexicon::normalize(facts.subject.as_deref().unwrap_or_default());
+    let own = lexicon::normalize(&canned::own_text(&facts.body_text));
+    lexicon::LEXICON
+        .find(lexicon::Cat::Resolved, &subject)
+        .or_else(|| lexicon::LEXICON.find(lexicon::Cat::Resolved, &own))
+        .map(|h| format!("{}, {}", h.phrase, h.lang))
 }
 
 /// The decision table, first row that applies.

@@ -12,7 +12,8 @@ use super::output::{Format, print_json, table};
 use super::{CliError, EX_FAILURE, Global, wiring};
 use crate::classify::{self, Classification, Context, MessageFacts, Rules};
 use crate::model::{
-    Class, Confidence, MatchedBy, MessageRecord, ProbeId, ProbeRecord, Relabel, TimeSource,
+    Class, Confidence, MatchedBy, MessageRecord, ProbeId, ProbeRecord, Quality, Relabel, TimeSource,
+    Trait,
 };
 use crate::store::WriteTx;
 
@@ -427,9 +428,32 @@ pub fn classify(g: &Global, args: ClassifyArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// `probe relabel PROBE MESSAGE CLASS`.
+/// `probe relabel PROBE MESSAGE CLASS` or `probe relabel PROBE MESSAGE TRAIT=yes|no`.
 pub fn relabel(g: &Global, probe: &str, message: &str, class: &str) -> Result<ExitCode, CliError> {
     let id = ProbeId::parse(probe).map_err(|e| CliError::Usage(e.to_string()))?;
+    if let Some((name, value)) = class.split_once('=') {
+        let value = match value {
+            "yes" | "true" => true,
+            "no" | "false" => false,
+            _ => {
+                return Err(CliError::Usage(format!(
+                    "{class:?}: a trait is set to yes or no, e.g. personal=no"
+                )));
+            }
+        };
+        if !Quality::TRAITS.contains(&name) {
+            return Err(CliError::Usage(format!(
+                "unknown trait {name:?}; expected one of {}",
+                Quality::TRAITS.join(", ")
+            )));
+        }
+        let config = crate::config::load(&g.config).ok().map(|l| l.config);
+        let store = wiring::open_store(g, config.as_ref())?;
+        let now = Timestamp::now();
+        let rec = store.write(|tx| set_trait(tx, &id, message, name, value, now))?;
+        println!("corrected: {name} = {}; probe {}", if value { "yes" } else { "no" }, rec.id);
+        return Ok(ExitCode::SUCCESS);
+    }
     let class = Class::parse(class).ok_or_else(|| {
         CliError::Usage(format!(
             "unknown class {class:?}; expected one of {}",
@@ -471,6 +495,52 @@ pub(super) fn set_class(
     let class = class.unwrap_or_else(|| m.effective_class());
     m.relabel = Some(Relabel { class, at: now });
     settle(tx, &mut p, now)?;
+    Ok(p)
+}
+
+/// Records a person's correction of one judged trait of a human reply
+/// (`personal`, `templated`, ...): the value changes, the rule keeps what
+/// was judged and says who changed it.
+fn set_trait(
+    tx: &mut WriteTx<'_>,
+    id: &ProbeId,
+    message: &str,
+    name: &str,
+    value: bool,
+    now: Timestamp,
+) -> Result<ProbeRecord, CliError> {
+    let wanted = message.trim_matches(['<', '>']);
+    let mut p = tx
+        .get(id)?
+        .ok_or_else(|| CliError::Usage(format!("no probe {id}")))?;
+    let m = p
+        .messages
+        .iter_mut()
+        .find(|m| m.key == wanted || m.message_id.as_deref() == Some(wanted))
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "probe {id} has no message {message:?} (see `probe show {id}`)"
+            ))
+        })?;
+    if m.effective_class() != Class::Human {
+        return Err(CliError::Usage(format!(
+            "message {message:?} is {}, not a human reply: only human replies have traits",
+            m.effective_class()
+        )));
+    }
+    let quality = m.quality.get_or_insert_with(Quality::default);
+    let slot = quality
+        .trait_mut(name)
+        .ok_or_else(|| CliError::Usage(format!("unknown trait {name:?}")))?;
+    let judged = slot
+        .as_ref()
+        .map_or_else(|| "not judged".to_string(), |t| t.rule.clone());
+    *slot = Some(Trait {
+        value,
+        rule: format!("set by a person at {now} (judged: {judged})"),
+        corrected: true,
+    });
+    tx.put(&p)?;
     Ok(p)
 }
 

@@ -116,13 +116,16 @@ pub enum Command {
     Schedule(check::ScheduleArgs),
     /// Classify raw messages offline (.eml files), to debug a reading.
     Classify(classify::ClassifyArgs),
-    /// Correct the class of a recorded message; readings use the correction.
+    /// Correct the class of a recorded message, or one judged trait of a
+    /// human reply (personal=no, templated=yes, ...); readings use the correction.
     Relabel {
         /// Probe id.
         probe: String,
         /// Message key or Message-ID, as `probe show` prints it.
         message: String,
-        /// human, ack, out-of-office, bounce, delay or automated.
+        /// human, ack, out-of-office, bounce, delay or automated; or
+        /// TRAIT=yes|no with TRAIT one of personal, templated, specific,
+        /// asks-back, answers.
         class: String,
     },
     /// The messages a person should look at: classifications marked unsure

@@ -280,9 +280,24 @@ async fn wait(engine: &Engine, personas: &[String], ids: &[ProbeId]) -> Result<E
             if engine
                 .store()
                 .get(id)?
-                .is_some_and(|p| p.state == ProbeState::Filed)
+                .is_some_and(|p| p.state == ProbeState::Filed || p.conversation_open())
             {
                 open += 1;
+            }
+        }
+        // A conversation goes on while we wait: its follow-ups are sent here.
+        for r in engine.converse_due().await? {
+            if ids.contains(&r.probe) {
+                if tty {
+                    eprint!("\r\x1b[2K");
+                }
+                println!(
+                    "{}  follow-up {}: {:?}{}",
+                    r.probe,
+                    r.index,
+                    r.state,
+                    r.reason.map(|x| format!(" ({x})")).unwrap_or_default()
+                );
             }
         }
         if open == 0 {

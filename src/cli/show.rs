@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::output::{Format, print_json, table};
 use super::{CliError, Global, ResolveOutcome, wiring};
 use crate::engine::human;
-use crate::model::{Confidence, ProbeId, ProbeRecord, ProbeState};
+use crate::model::{Confidence, ProbeId, ProbeRecord, ProbeState, Quality};
 use crate::readings;
 
 fn config_if_any(g: &Global) -> Option<crate::config::Config> {
@@ -347,9 +347,23 @@ pub fn timeline(p: &ProbeRecord) -> String {
         for n in &m.notes {
             line(format!("      note: {n}"));
         }
+        if let Some(q) = &m.quality {
+            for l in quality_lines(q) {
+                line(l);
+            }
+        }
     }
     if let Some(d) = p.time_to_first_human() {
         line(format!("  time to first human reply: {}", human(d)));
+    }
+    let conv = p.conversation();
+    if let Some((n, d)) = conv.answered_after {
+        line(format!(
+            "  answered (expect matched) on human reply {n}, {} after filing",
+            human(d)
+        ));
+    } else if conv.answered_on_first_reply == Some(false) {
+        line("  no human reply so far contains what `expect` looks for".to_string());
     }
     if let Some(d) = p.time_to_first_ack() {
         line(format!("  time to acknowledgement: {}", human(d)));
@@ -361,6 +375,37 @@ pub fn timeline(p: &ProbeRecord) -> String {
     }
     for n in &p.notes {
         line(format!("  note: {n}"));
+    }
+    out
+}
+
+/// The judged traits of a human reply, one line each with its rule.
+fn quality_lines(q: &Quality) -> Vec<String> {
+    let mut out = Vec::new();
+    let language = q.language.as_ref().map_or_else(
+        || "not detected".to_string(),
+        |l| format!("{} ({}% sure)", l.tag, l.confidence),
+    );
+    out.push(format!(
+        "      reply: language {language}, {} new words",
+        q.new_words
+    ));
+    let traits = [
+        ("personal", &q.personal),
+        ("templated", &q.templated),
+        ("specific", &q.specific),
+        ("asks back", &q.asks_back),
+        ("answers", &q.answers),
+    ];
+    for (name, t) in traits {
+        if let Some(t) = t {
+            out.push(format!(
+                "      {name}: {}{}  ({})",
+                if t.value { "yes" } else { "no" },
+                if t.corrected { ", corrected" } else { "" },
+                t.rule
+            ));
+        }
     }
     out
 }

@@ -390,6 +390,7 @@ async fn step(engine: &Engine) -> Result<(), EngineError> {
         );
     }
     engine.file_due().await?;
+    engine.converse_due().await?;
     engine.expire()?;
     Ok(())
 }

@@ -15,7 +15,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::channel::{Channel, ChannelError, Fetched, FileOutcome, Inbound, Outgoing};
+use super::characters::{
+    Expected, Mail, PANDA_AGENTS, asking_reply, closer_answer, closer_notice, macro_answer,
+    panda_answer,
+};
+use crate::channel::{Channel, ChannelError, Fetched, FileOutcome, FollowUp, Inbound, Outgoing};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::model::{BusinessCalendar, ProbeId, TimeSource, Window};
@@ -31,6 +35,28 @@ pub enum Behavior {
     AckOnly,
     /// The address bounces.
     Bounce,
+    /// panda-live: answers in Chinese, by name, about the probe's detail.
+    Panda,
+    /// macro-cdn: answers every probe with the same English macro.
+    Macro,
+    /// asking-stream: asks back twice, answers after our second follow-up.
+    Asking,
+    /// closer-saas: answers on the first reply, then closes the ticket.
+    Closer,
+}
+
+/// A probe's thread as the simulated vendor keeps it.
+#[derive(Debug, Clone)]
+struct Thread {
+    vendor_address: String,
+    ticket: u32,
+    person: String,
+    person_address: String,
+    subject: String,
+    /// Every Message-ID of the thread, oldest first.
+    ids: Vec<String>,
+    /// Replies the vendor sent so far.
+    replies: u32,
 }
 
 #[derive(Debug)]
@@ -43,6 +69,10 @@ struct State {
     delivered: Vec<Inbound>,
     /// The true first human answer of each probe.
     truth: BTreeMap<ProbeId, Timestamp>,
+    /// What a correct reading of each character vendor's probe is.
+    expected: BTreeMap<ProbeId, Expected>,
+    /// The threads of the vendors that converse.
+    threads: BTreeMap<ProbeId, Thread>,
 }
 
 /// The simulated helpdesks of the demo vendors.
@@ -51,6 +81,9 @@ pub struct SimHelpdesk {
     clock: Arc<dyn Clock>,
     /// Vendor address → (vendor name, behavior).
     vendors: BTreeMap<String, (String, Behavior)>,
+    /// Vendor name → the `details` of its probes, to tell which one a
+    /// probe names.
+    details: BTreeMap<String, Vec<String>>,
     /// A std mutex: never held across an `.await`.
     state: Mutex<State>,
 }
@@ -105,21 +138,35 @@ impl SimHelpdesk {
                 "swiftcdn" => Behavior::ZendeskFast,
                 "officehours-stream" => Behavior::OfficeHours(Box::new(v.calendar.clone())),
                 "gone-vendor" => Behavior::Bounce,
+                "panda-live" => Behavior::Panda,
+                "macro-cdn" => Behavior::Macro,
+                "asking-stream" => Behavior::Asking,
+                "closer-saas" => Behavior::Closer,
                 _ => Behavior::AckOnly,
             };
             for a in &v.addresses {
                 vendors.insert(a.to_ascii_lowercase(), (v.name.clone(), behavior.clone()));
             }
         }
+        let mut details: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for p in &config.probes {
+            details
+                .entry(p.vendor.clone())
+                .or_default()
+                .extend(p.details.iter().cloned());
+        }
         SimHelpdesk {
             clock,
             vendors,
+            details,
             state: Mutex::new(State {
                 rng: fastrand::Rng::with_seed(seed),
                 ticket_seq: 4100,
                 pending: Vec::new(),
                 delivered: Vec::new(),
                 truth: BTreeMap::new(),
+                expected: BTreeMap::new(),
+                threads: BTreeMap::new(),
             }),
         }
     }
@@ -136,6 +183,15 @@ impl SimHelpdesk {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .truth
+            .clone()
+    }
+
+    /// What a correct reading of each character vendor's probe is.
+    pub fn expected(&self) -> BTreeMap<ProbeId, Expected> {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .expected
             .clone()
     }
 
@@ -244,6 +300,91 @@ impl SimHelpdesk {
                 );
                 s.pending.push((at, ack.into_bytes()));
             }
+            Behavior::Panda | Behavior::Macro | Behavior::Asking | Behavior::Closer => {
+                let thread = Thread {
+                    vendor_address: to.clone(),
+                    ticket: n,
+                    person: person.clone(),
+                    person_address: rcpt.clone(),
+                    subject: format!("Re: {subj}"),
+                    ids: vec![ours.clone()],
+                    replies: 0,
+                };
+                s.threads.insert(probe.probe_id.clone(), thread);
+                let delay = match behavior {
+                    Behavior::Panda => minutes(&mut s.rng, 8, 45),
+                    Behavior::Macro => minutes(&mut s.rng, 2, 20),
+                    _ => minutes(&mut s.rng, 10, 90),
+                };
+                let at = now + delay;
+                let details = self.details.get(&vendor).cloned().unwrap_or_default();
+                let detail = detail_in(&details, &probe.body);
+                let expected = match behavior {
+                    Behavior::Panda => Expected {
+                        language: Some("zh"),
+                        personal: Some(true),
+                        specific: Some(detail.is_some()),
+                        asks_back: Some(false),
+                        answers: Some(true),
+                        answered_on_reply: Some(1),
+                        ..Expected::default()
+                    },
+                    Behavior::Macro => Expected {
+                        language: Some("en"),
+                        personal: Some(false),
+                        specific: detail.map(|_| false),
+                        asks_back: Some(false),
+                        macro_reply: true,
+                        ..Expected::default()
+                    },
+                    Behavior::Asking => Expected {
+                        language: Some("en"),
+                        personal: Some(true),
+                        asks_back: Some(true),
+                        answers: Some(false),
+                        answered_on_reply: Some(3),
+                        ..Expected::default()
+                    },
+                    _ => Expected {
+                        language: Some("en"),
+                        personal: Some(true),
+                        asks_back: Some(false),
+                        answers: Some(true),
+                        answered_on_reply: Some(1),
+                        ..Expected::default()
+                    },
+                };
+                s.expected.insert(probe.probe_id.clone(), expected);
+                s.truth.insert(probe.probe_id.clone(), at);
+                let body = match behavior {
+                    Behavior::Panda => {
+                        let agent = PANDA_AGENTS[s.rng.usize(..PANDA_AGENTS.len())];
+                        panda_answer(person, detail.unwrap_or("直播服务"), agent)
+                    }
+                    Behavior::Macro => macro_answer(n),
+                    Behavior::Asking => asking_reply(0, person),
+                    _ => closer_answer(person),
+                };
+                if let Some(raw) = reply(&mut s.threads, &probe.probe_id, &vendor, at, body) {
+                    s.pending.push((at, raw));
+                }
+                if matches!(behavior, Behavior::Closer) {
+                    let notice_at = at + minutes(&mut s.rng, 1, 5);
+                    let notice = format!(
+                        "From: {vendor} <noreply@closer-saas.example>\r\nTo: {rcpt}\r\n\
+                         Subject: Request #{n} has been resolved\r\nDate: {}\r\n\
+                         Message-ID: <solved-{n}@closer-saas.example>\r\nIn-Reply-To: <{ours}>\r\n\
+                         References: <{ours}>\r\nAuto-Submitted: auto-generated\r\n\
+                         Content-Type: text/plain; charset=utf-8\r\n\r\n{}",
+                        rfc2822(notice_at),
+                        closer_notice(n)
+                    );
+                    s.pending.push((notice_at, notice.into_bytes()));
+                    if let Some(e) = s.expected.get_mut(&probe.probe_id) {
+                        e.resolved_at = Some(notice_at);
+                    }
+                }
+            }
             Behavior::Bounce => {
                 let at = now + SignedDuration::from_secs(s.rng.i64(1..10));
                 let dsn = format!(
@@ -267,6 +408,44 @@ impl SimHelpdesk {
             }
         }
     }
+}
+
+/// The vendor's next human reply in `id`'s thread, sent at `at`.
+fn reply(
+    threads: &mut BTreeMap<ProbeId, Thread>,
+    id: &ProbeId,
+    vendor: &str,
+    at: Timestamp,
+    body: String,
+) -> Option<Vec<u8>> {
+    let t = threads.get_mut(id)?;
+    t.replies += 1;
+    let domain = t.vendor_address.rsplit_once('@').map_or("vendor.example", |(_, d)| d);
+    let mid = format!("r{}-{}-{}@{domain}", t.ticket, t.replies, at.as_second());
+    let in_reply_to = t.ids.last().cloned().unwrap_or_default();
+    let raw = Mail {
+        from_name: vendor,
+        from_address: &t.vendor_address,
+        to_name: &t.person,
+        to_address: &t.person_address,
+        subject: format!("[#{}] {}", t.ticket, t.subject),
+        message_id: mid.clone(),
+        in_reply_to: &in_reply_to,
+        references: &t.ids,
+        at,
+        body,
+    }
+    .build();
+    t.ids.push(mid);
+    raw
+}
+
+/// Which of the vendor's configured details the probe's text names.
+fn detail_in<'a>(details: &'a [String], text: &str) -> Option<&'a str> {
+    details
+        .iter()
+        .find(|d| text.contains(d.as_str()))
+        .map(String::as_str)
 }
 
 /// The first instant at or after `from` inside business hours (5-minute steps, at most 3 weeks).
@@ -295,6 +474,44 @@ impl Channel for SimHelpdesk {
     async fn file(&self, probe: &Outgoing) -> FileOutcome {
         let now = self.clock.now();
         self.schedule(probe, now);
+        FileOutcome::Accepted {
+            at: now,
+            source: TimeSource::Simulated,
+            detail: "250 2.0.0 Ok: queued (simulated)".into(),
+            ticket_ref: None,
+        }
+    }
+
+    async fn follow_up(&self, message: &FollowUp) -> FileOutcome {
+        let now = self.clock.now();
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = &mut *guard;
+        let id = &message.message.probe_id;
+        let Some(thread) = s.threads.get_mut(id) else {
+            return FileOutcome::Accepted {
+                at: now,
+                source: TimeSource::Simulated,
+                detail: "250 2.0.0 Ok: queued (simulated; nobody reads it)".into(),
+                ticket_ref: None,
+            };
+        };
+        thread.ids.push(message.message.message_id.clone());
+        let vendor = self
+            .vendors
+            .get(&thread.vendor_address)
+            .map(|(name, b)| (name.clone(), b.clone()));
+        // Only asking-stream goes on talking: it answers our follow-ups
+        // until it has answered the question.
+        if let Some((name, Behavior::Asking)) = vendor
+            && thread.replies < 3
+        {
+            let round = thread.replies;
+            let person = thread.person.clone();
+            let at = now + minutes(&mut s.rng, 5, 40);
+            if let Some(raw) = reply(&mut s.threads, id, &name, at, asking_reply(round, &person)) {
+                s.pending.push((at, raw));
+            }
+        }
         FileOutcome::Accepted {
             at: now,
             source: TimeSource::Simulated,

@@ -8,6 +8,7 @@
 //! human reply of every answered probe is compared with the simulator's
 //! truth.
 
+mod characters;
 pub mod helpdesk;
 
 use std::collections::BTreeMap;
@@ -100,6 +101,7 @@ pub async fn run(
     loop {
         engine.plan()?;
         engine.file_due().await?;
+        engine.converse_due().await?;
         for p in &personas {
             engine.watch_once(p).await?;
         }
@@ -145,6 +147,7 @@ pub async fn run(
             ));
         }
     }
+    mismatches.extend(check_evidence(&probes, &sim.expected(), end));
     // One digest per simulated week: every complete one, or the (partial)
     // week the run started in when it is shorter than that.
     let tz = &config.report.zone;
@@ -176,4 +179,83 @@ pub async fn run(
         mismatches,
         checked,
     })
+}
+
+/// Compares the evidence recorded on each character vendor's answered
+/// probe (its first reply's language and traits, the reply that answered,
+/// the resolution) with what the simulator knows it sent. A macro is
+/// templated from its second use on, in the order the replies arrived.
+fn check_evidence(
+    probes: &[ProbeRecord],
+    expected: &BTreeMap<crate::model::ProbeId, characters::Expected>,
+    end: Timestamp,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut macros: Vec<(&ProbeRecord, Timestamp)> = probes
+        .iter()
+        .filter(|p| expected.get(&p.id).is_some_and(|e| e.macro_reply))
+        .filter_map(|p| Some((p, p.first_human_at?)))
+        .collect();
+    macros.sort_by_key(|(_, at)| *at);
+    let templated: BTreeMap<&crate::model::ProbeId, bool> = macros
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (&p.id, i > 0))
+        .collect();
+    for p in probes.iter().filter(|p| p.state == ProbeState::Answered) {
+        let Some(e) = expected.get(&p.id) else {
+            continue;
+        };
+        let c = p.conversation();
+        let Some(q) = &c.first else {
+            out.push(format!("{} ({}): no evidence recorded on its first reply", p.id, p.vendor));
+            continue;
+        };
+        let mut differ = |what: &str, recorded: String, truth: String| {
+            if recorded != truth {
+                out.push(format!(
+                    "{} ({}): {what} recorded {recorded}, true {truth}",
+                    p.id, p.vendor
+                ));
+            }
+        };
+        if let Some(lang) = e.language {
+            let got = q
+                .language
+                .as_ref()
+                .map(|l| l.tag.split('-').next().unwrap_or_default().to_string());
+            differ("language", format!("{got:?}"), format!("{:?}", Some(lang)));
+        }
+        let value = |t: &Option<crate::model::Trait>| t.as_ref().map(|t| t.value);
+        let traits = [
+            ("personal", value(&q.personal), e.personal),
+            ("specific", value(&q.specific), e.specific),
+            ("asks back", value(&q.asks_back), e.asks_back),
+            ("answers", value(&q.answers), e.answers),
+        ];
+        for (name, got, want) in traits {
+            if want.is_some() {
+                differ(name, format!("{got:?}"), format!("{want:?}"));
+            }
+        }
+        if let Some(&want) = templated.get(&p.id) {
+            differ(
+                "templated",
+                format!("{:?}", value(&q.templated)),
+                format!("{:?}", Some(want)),
+            );
+        }
+        // A conversation the simulated week cut short has not answered yet.
+        if let (Some(want), Some((n, _))) = (e.answered_on_reply, c.answered_after) {
+            differ("answered on reply", n.to_string(), want.to_string());
+        }
+        if let Some(want) = e.resolved_at.filter(|at| *at <= end) {
+            differ(
+                "resolution",
+                format!("{:?}", p.resolution.as_ref().map(|r| r.at)),
+                format!("{:?}", Some(want)),
+            );
+        }
+    }
+    out
 }

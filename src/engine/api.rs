@@ -36,7 +36,10 @@ impl Engine {
             .store
             .active()?
             .into_iter()
-            .filter(|p| p.watch_key.as_deref() == Some(key) && p.state == ProbeState::Filed)
+            .filter(|p| {
+                p.watch_key.as_deref() == Some(key)
+                    && (p.state == ProbeState::Filed || p.conversation_open())
+            })
             .filter_map(|p| {
                 Some(OpenTicket {
                     ticket: p.vendor_refs.first()?.clone(),
@@ -130,7 +133,16 @@ impl Engine {
                 let Some(rec) = tx.get(&id)? else {
                     return Ok::<_, EngineError>(None);
                 };
-                if rec.notes.iter().any(|n| n.starts_with(ETIQUETTE)) {
+                // A conversation still under way is not closed; a probe
+                // with its own closing message closes it itself.
+                let own_closing = self
+                    .config
+                    .probe(&rec.probe)
+                    .is_some_and(|p| p.closing_message.is_some());
+                if rec.notes.iter().any(|n| n.starts_with(ETIQUETTE))
+                    || rec.conversation_open()
+                    || own_closing
+                {
                     return Ok(None);
                 }
                 let Some(ticket) = rec.vendor_refs.first().cloned() else {

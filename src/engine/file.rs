@@ -59,15 +59,20 @@ impl Engine {
         Ok(out)
     }
 
-    /// The earliest due time of a planned probe, if any.
+    /// The earliest due time of a planned probe or follow-up, if any.
     pub fn next_due(&self) -> Result<Option<Timestamp>, EngineError> {
-        Ok(self
+        let probe = self
             .store
             .active()?
             .into_iter()
             .filter(|p| p.state == ProbeState::Planned)
             .map(|p| p.due_at)
-            .min())
+            .min();
+        let round = self.next_round_due()?;
+        Ok(match (probe, round) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 
     /// Creates a probe now for `probe` (as `probe run` does) and files it.
@@ -313,32 +318,8 @@ pub fn compose(
     let probe = config
         .probe(&rec.probe)
         .ok_or_else(|| format!("probe {:?} is not in the config", rec.probe))?;
-    let vendor = config
-        .vendor(&rec.vendor)
-        .ok_or_else(|| format!("vendor {:?} is not in the config", rec.vendor))?;
-    let persona = config
-        .persona(&rec.persona)
-        .ok_or_else(|| format!("persona {:?} is not in the config", rec.persona))?;
-    let tz = probe
-        .zones
-        .iter()
-        .find(|(name, _)| *name == rec.zone)
-        .map(|(_, tz)| tz.clone())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
-    let local_time = now.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string();
-    let id = rec.id.to_string();
-    let vars = TemplateVars {
-        vendor: &vendor.name,
-        probe: &probe.name,
-        probe_id: &id,
-        token: &rec.token,
-        local_time: &local_time,
-        zone: &rec.zone,
-        priority: rec.priority.as_deref(),
-        persona: &persona.display_name,
-    };
-    let mut subject = render(&probe.subject, &vars);
-    let mut body = render(&probe.body, &vars);
+    let mut subject = render_for(config, rec, now, &probe.subject)?;
+    let mut body = render_for(config, rec, now, &probe.body)?;
     let in_subject = matches!(probe.token_in, TokenIn::Subject | TokenIn::Both);
     let in_body = matches!(probe.token_in, TokenIn::Body | TokenIn::Both);
     if in_subject && !subject.contains(&rec.token) {
@@ -347,6 +328,23 @@ pub fn compose(
     if in_body && !body.contains(&rec.token) {
         body = format!("{body}\n\nReference: {}\n", rec.token);
     }
+    message(config, rec, subject, body)
+}
+
+/// A message from the probe's persona to its vendor with a fresh
+/// Message-ID, and the vendor's caps.
+pub(crate) fn message(
+    config: &crate::config::Config,
+    rec: &ProbeRecord,
+    subject: String,
+    body: String,
+) -> Result<(Outgoing, Caps), String> {
+    let vendor = config
+        .vendor(&rec.vendor)
+        .ok_or_else(|| format!("vendor {:?} is not in the config", rec.vendor))?;
+    let persona = config
+        .persona(&rec.persona)
+        .ok_or_else(|| format!("persona {:?} is not in the config", rec.persona))?;
     let domain = persona
         .address
         .rsplit_once('@')
@@ -370,4 +368,38 @@ pub fn compose(
         },
         caps,
     ))
+}
+
+/// `template` rendered for probe `rec` at `now` (see `config::template`).
+pub(crate) fn render_for(
+    config: &crate::config::Config,
+    rec: &ProbeRecord,
+    now: Timestamp,
+    template: &str,
+) -> Result<String, String> {
+    let probe = config
+        .probe(&rec.probe)
+        .ok_or_else(|| format!("probe {:?} is not in the config", rec.probe))?;
+    let persona = config
+        .persona(&rec.persona)
+        .ok_or_else(|| format!("persona {:?} is not in the config", rec.persona))?;
+    let tz = probe
+        .zones
+        .iter()
+        .find(|(name, _)| *name == rec.zone)
+        .map(|(_, tz)| tz.clone())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let local_time = now.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string();
+    let id = rec.id.to_string();
+    let vars = TemplateVars {
+        vendor: &rec.vendor,
+        probe: &probe.name,
+        probe_id: &id,
+        token: &rec.token,
+        local_time: &local_time,
+        zone: &rec.zone,
+        priority: rec.priority.as_deref(),
+        persona: &persona.display_name,
+    };
+    Ok(render(template, &vars))
 }

@@ -31,7 +31,8 @@ use jiff::Timestamp;
 
 use super::breaker::{Admission, Breaker, BreakerState};
 use crate::channel::{
-    Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FoundTicket, OpenTicket, Outgoing,
+    Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FollowUp, FoundTicket, OpenTicket,
+    Outgoing,
 };
 use crate::clock::Clock;
 use crate::store::{OutageKind, Store};
@@ -157,6 +158,30 @@ impl Guarded {
                     |u| format!("held until {u}"),
                 );
                 Err((ep.key.clone(), when))
+            }
+        }
+    }
+
+    /// What a send's outcome teaches the send endpoint's breaker.
+    fn settle_send(&self, trial: TrialGuard<'_>, started: Timestamp, outcome: &FileOutcome) {
+        match outcome {
+            FileOutcome::Accepted { .. } => {
+                let now = self.clock.now();
+                self.succeeded(OutageKind::Send, trial, now);
+            }
+            FileOutcome::Rejected {
+                reason,
+                retryable: true,
+                retry_after: None,
+            }
+            | FileOutcome::Unknown { reason } => {
+                self.failed(OutageKind::Send, trial, started, reason);
+            }
+            FileOutcome::Rejected { .. } => {
+                // A definite answer (a refusal, or the vendor asking us to
+                // slow down): the endpoint is reachable, the breaker learns
+                // nothing either way (a trial is handed back).
+                drop(trial);
             }
         }
     }
@@ -288,26 +313,25 @@ impl Channel for Guarded {
             }
         };
         let outcome = self.inner.file(probe).await;
-        match &outcome {
-            FileOutcome::Accepted { .. } => {
-                let now = self.clock.now();
-                self.succeeded(OutageKind::Send, trial, now);
+        self.settle_send(trial, started, &outcome);
+        outcome
+    }
+
+    async fn follow_up(&self, message: &FollowUp) -> FileOutcome {
+        let started = self.clock.now();
+        let trial = match self.admit(OutageKind::Send, started) {
+            Ok(t) => t,
+            Err((endpoint, when)) => {
+                let e = self.refused_error(OutageKind::Send, endpoint, when);
+                return FileOutcome::Rejected {
+                    reason: e.to_string(),
+                    retryable: true,
+                    retry_after: None,
+                };
             }
-            FileOutcome::Rejected {
-                reason,
-                retryable: true,
-                retry_after: None,
-            }
-            | FileOutcome::Unknown { reason } => {
-                self.failed(OutageKind::Send, trial, started, reason);
-            }
-            FileOutcome::Rejected { .. } => {
-                // A definite answer (a refusal, or the vendor asking us to
-                // slow down): the endpoint is reachable, the breaker learns
-                // nothing either way (a trial is handed back).
-                drop(trial);
-            }
-        }
+        };
+        let outcome = self.inner.follow_up(message).await;
+        self.settle_send(trial, started, &outcome);
         outcome
     }
 

@@ -35,7 +35,10 @@ use jiff::{SignedDuration, Timestamp};
 use super::{Engine, EngineError};
 use crate::channel::{AuthorRole, Fetched, Inbound};
 use crate::classify::{self, Classification, Context, MessageFacts};
-use crate::model::{Class, MatchedBy, MessageRecord, ProbeId, ProbeRecord, ProbeState};
+use crate::model::{
+    Class, MatchedBy, MessageRecord, ProbeId, ProbeRecord, ProbeState, Quality, Resolution,
+};
+use crate::quality;
 use crate::store::{Cursor, Unmatched, WriteTx};
 
 /// A `Date:` header further than this from the delivery time gets a note.
@@ -261,6 +264,44 @@ impl Engine {
         })
     }
 
+    /// What a human reply on `rec` is (language, personal, templated,
+    /// specific, asks back, answers), judged against the vendor's replies to
+    /// other probes; its signature is kept for later replies. Judging runs
+    /// behind a panic boundary: a reply it cannot judge is recorded without
+    /// the evidence, never dropped.
+    fn judge(
+        &self,
+        tx: &mut WriteTx<'_>,
+        rec: &ProbeRecord,
+        facts: &MessageFacts,
+        key: &str,
+    ) -> Result<Option<Quality>, EngineError> {
+        let others = tx.signatures(&rec.vendor, &rec.id)?;
+        let persona_name = self
+            .config
+            .persona(&rec.persona)
+            .map(|p| p.display_name.clone())
+            .unwrap_or_default();
+        let judge = quality::Judge {
+            persona_name: &persona_name,
+            vendor: &rec.vendor,
+            detail: rec.detail.as_deref(),
+            expect: &rec.expect,
+            others: &others,
+        };
+        let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            quality::judge(facts, &judge)
+        }));
+        let Ok(q) = judged else {
+            tracing::warn!(probe = %rec.id, key, "the reply could not be judged (the judge panicked); recorded without its evidence");
+            return Ok(None);
+        };
+        if !q.signature.is_empty() {
+            tx.add_signature(&rec.vendor, &rec.id, key, &q.signature)?;
+        }
+        Ok(Some(q))
+    }
+
     /// The vendor an unmatched message comes from, and why we think so: one
     /// of its addresses, a ticket reference known on one of its probes, or
     /// its domain (unless one of our personas shares it). Mail from our own
@@ -466,9 +507,11 @@ impl Engine {
             report.unmatched += 1;
             return Ok(());
         }
-        if rec.state == ProbeState::Planned
-            || (facts.message_id.is_some() && facts.message_id == rec.message_id)
-        {
+        let ours = |id: &Option<String>| {
+            id.is_some()
+                && (*id == rec.message_id || rec.rounds.iter().any(|r| r.message_id == *id))
+        };
+        if rec.state == ProbeState::Planned || ours(&facts.message_id) {
             // Our own probe looping back, or a stray token: not a reply.
             report.unmatched += 1;
             return Ok(());
@@ -539,6 +582,18 @@ impl Engine {
                 verdict.class
             ));
         }
+        let quality = if verdict.class == Class::Human {
+            self.judge(tx, &rec, &facts, &message.key)?
+        } else {
+            None
+        };
+        if let (Some(phrase), None) = (&verdict.resolves, &rec.resolution) {
+            rec.resolution = Some(Resolution {
+                at,
+                time_source: message.source,
+                by: format!("the vendor's notice {} ({phrase})", message.key),
+            });
+        }
         rec.messages.push(MessageRecord {
             key: message.key,
             message_id: facts.message_id.clone(),
@@ -557,9 +612,12 @@ impl Engine {
             vendor_refs: refs,
             notes,
             markers: verdict.markers,
-            quality: None,
+            quality,
         });
         rec.recompute();
+        if verdict.class == Class::Human {
+            self.plan_round(&mut rec);
+        }
         tx.put(&rec)?;
         report.recorded.push(Recorded {
             probe: rec.id.clone(),

@@ -11,6 +11,8 @@
 //! - [`Engine::watch_once`] reads new messages of a channel, matches them to
 //!   probes, classifies them and records them together with the channel's
 //!   checkpoint ([`ingest`]);
+//! - [`Engine::converse_due`] sends the follow-ups and closing messages
+//!   that are due, at most once, within the caps ([`converse`]);
 //! - [`Engine::expire`] turns probes without a human reply by their deadline
 //!   into censored "unanswered" observations, but only once the channel has
 //!   been read up to that deadline, so our own IMAP outage never makes a
@@ -22,6 +24,7 @@
 
 mod api;
 pub mod breaker;
+mod converse;
 mod file;
 pub mod guard;
 mod ingest;
@@ -42,6 +45,7 @@ use crate::config::Config;
 use crate::model::{ProbeId, ProbeRecord, ProbeState};
 use crate::store::{Store, StoreError, WriteTx};
 
+pub use converse::{RoundReport, plan_next_round};
 pub use file::{FileReport, compose};
 pub use ingest::{IngestReport, Recorded, human};
 pub use plan::{PlanReport, draft_record};
@@ -243,6 +247,29 @@ impl Engine {
             })
             .collect();
         let mut ids = Vec::new();
+        let sending: Vec<ProbeId> = self
+            .store
+            .active()?
+            .into_iter()
+            .filter(|p| p.rounds.iter().any(|r| r.state == crate::model::RoundState::Sending))
+            .map(|p| p.id)
+            .collect();
+        for id in sending {
+            let changed = self.store.write(|tx| {
+                let Some(mut r) = tx.get(&id)? else {
+                    return Ok::<_, EngineError>(None);
+                };
+                if converse::recover_rounds(&mut r, now) {
+                    tx.put(&r)?;
+                    return Ok(Some(r));
+                }
+                Ok(None)
+            })?;
+            if let Some(r) = changed {
+                tracing::warn!(probe = %r.id, "a follow-up was left sending by a stopped process; uncertain, never sent again");
+                ids.push(r.id);
+            }
+        }
         for p in stale {
             let changed = self.store.write(|tx| {
                 tx.update(&p.id, |r| {
@@ -286,6 +313,26 @@ impl Engine {
         let now = self.clock.now();
         let mut changed = Vec::new();
         for p in self.store.active()? {
+            if p.conversation_open() {
+                let closed = self
+                    .store
+                    .write(|tx| -> Result<Option<ProbeRecord>, EngineError> {
+                        let Some(mut r) = tx.get(&p.id)? else {
+                            return Ok(None);
+                        };
+                        if converse::close_rounds_if_due(tx, &mut r, now)? {
+                            self.plan_round(&mut r);
+                            tx.put(&r)?;
+                            return Ok(Some(r));
+                        }
+                        Ok(None)
+                    })?;
+                if let Some(r) = closed {
+                    tracing::info!(probe = %r.id, vendor = %r.vendor, "a follow-up went unanswered by its deadline (censored); the conversation ends");
+                    changed.push(r.id);
+                }
+                continue;
+            }
             if p.state != ProbeState::Filed || p.answer_deadline().is_none_or(|d| d > now) {
                 continue;
             }
@@ -341,7 +388,7 @@ impl Engine {
             .store
             .active()?
             .into_iter()
-            .filter(|p| p.persona == persona && p.state.awaits_reply())
+            .filter(|p| p.persona == persona && (p.state.awaits_reply() || p.conversation_open()))
             .filter_map(|p| p.filing_started_at)
             .min())
     }

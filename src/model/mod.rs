@@ -543,14 +543,14 @@ impl ProbeRecord {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 
-    fn msg(key: &str, at: &str, class: Class) -> MessageRecord {
+    pub(crate) fn msg(key: &str, at: &str, class: Class) -> MessageRecord {
         MessageRecord {
             key: key.into(),
             message_id: None,

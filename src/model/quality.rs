@@ -127,6 +127,35 @@ pub struct Round {
     pub message_id: Option<String>,
     /// Why it is in this state, in words.
     pub reason: Option<String>,
+    /// When the send began (what the caps count, and how recovery tells a
+    /// send cut short by a crash).
+    #[serde(default)]
+    pub started_at: Option<Timestamp>,
+    /// For a sent round without a human reply by its deadline: the instant
+    /// the observation was censored (the conversation ends there).
+    #[serde(default)]
+    pub censored_at: Option<Timestamp>,
+    /// The closing courtesy message: sent once at the end, awaits no reply.
+    #[serde(default)]
+    pub closing: bool,
+}
+
+impl Round {
+    /// A round planned for `due_at`.
+    pub fn planned(index: u32, due_at: Timestamp, closing: bool) -> Round {
+        Round {
+            index,
+            state: RoundState::Planned,
+            due_at,
+            sent_at: None,
+            sent_time_source: None,
+            message_id: None,
+            reason: None,
+            started_at: None,
+            censored_at: None,
+            closing,
+        }
+    }
 }
 
 /// How a probe's ticket was resolved.
@@ -161,8 +190,9 @@ pub struct Conversation {
     /// Human messages from the vendor after our last message was answered
     /// and before we wrote again.
     pub vendor_follow_ups: u32,
-    /// Per follow-up round that was sent: its time to the next human reply,
-    /// `None` when unanswered (censored).
+    /// Per follow-up round that was sent and is settled: its time to the
+    /// next human reply, `None` when unanswered by its deadline (censored).
+    /// Rounds still awaiting a reply are not in the list.
     pub round_replies: Vec<Option<SignedDuration>>,
 }
 
@@ -176,6 +206,26 @@ impl ProbeRecord {
             .collect();
         h.sort_by_key(|m| m.at);
         h
+    }
+
+    /// Whether the conversation still needs the engine: a round to send or
+    /// being sent, or a sent follow-up still awaiting its reply. Such a
+    /// probe stays active (read, expired, sent to) after its first answer.
+    pub fn conversation_open(&self) -> bool {
+        self.rounds.iter().any(|r| match r.state {
+            RoundState::Planned | RoundState::Sending => true,
+            RoundState::Sent => {
+                !r.closing
+                    && r.censored_at.is_none()
+                    && r.sent_at.is_some_and(|sent| {
+                        !self
+                            .messages
+                            .iter()
+                            .any(|m| m.effective_class() == Class::Human && m.at > sent)
+                    })
+            }
+            _ => false,
+        })
     }
 
     /// The instants we wrote to the vendor: filing, then each sent round.
@@ -238,11 +288,18 @@ impl ProbeRecord {
                 c.vendor_follow_ups += 1;
             }
         }
-        for r in self.rounds.iter().filter(|r| r.state == RoundState::Sent) {
+        for r in self
+            .rounds
+            .iter()
+            .filter(|r| r.state == RoundState::Sent && !r.closing)
+        {
             let Some(sent) = r.sent_at else { continue };
-            let reply = humans.iter().find(|m| m.at > sent);
-            c.round_replies
-                .push(reply.map(|m| m.at.duration_since(sent)));
+            match humans.iter().find(|m| m.at > sent) {
+                Some(reply) => c.round_replies.push(Some(reply.at.duration_since(sent))),
+                // Censored; a round still awaiting its reply is left out.
+                None if r.censored_at.is_some() => c.round_replies.push(None),
+                None => {}
+            }
         }
         c
     }
@@ -275,6 +332,71 @@ pub fn same_language(want: &str, got: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::tests::{filed_probe, msg};
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn with_quality(mut m: MessageRecord, answers: bool, lang: &str) -> MessageRecord {
+        m.quality = Some(Quality {
+            language: Some(DetectedLanguage {
+                tag: lang.into(),
+                confidence: 90,
+            }),
+            answers: Some(Trait::judged(answers, "test")),
+            ..Quality::default()
+        });
+        m
+    }
+
+    #[test]
+    fn the_conversation_counts_answers_rounds_follow_ups_and_resolution() {
+        let mut p = filed_probe();
+        p.expect = vec!["status".into()];
+        p.language = Some("zh-CN".into());
+        p.messages.push(with_quality(
+            msg("h1", "2026-11-02T02:20:00Z", Class::Human),
+            false,
+            "en",
+        ));
+        // The vendor writes again before we did: a proactive follow-up.
+        p.messages.push(with_quality(
+            msg("h2", "2026-11-02T02:40:00Z", Class::Human),
+            true,
+            "en",
+        ));
+        p.recompute();
+        p.resolution = Some(Resolution {
+            at: ts("2026-11-02T03:00:00Z"),
+            time_source: TimeSource::ImapInternaldate,
+            by: "notice".into(),
+        });
+        let c = p.conversation();
+        assert_eq!(c.answered_on_first_reply, Some(false));
+        assert_eq!(c.answered_after, Some((2, SignedDuration::from_mins(40))));
+        assert_eq!(c.language_match, Some(false));
+        assert_eq!(c.rounds_to_resolution, Some(2));
+        assert_eq!(c.time_to_resolution, Some(SignedDuration::from_hours(1)));
+        assert_eq!(c.vendor_follow_ups, 1);
+        assert!(c.round_replies.is_empty());
+    }
+
+    #[test]
+    fn without_expect_or_language_those_figures_are_not_measured() {
+        let mut p = filed_probe();
+        p.messages.push(with_quality(
+            msg("h1", "2026-11-02T02:20:00Z", Class::Human),
+            true,
+            "en",
+        ));
+        p.recompute();
+        let c = p.conversation();
+        assert_eq!(c.answered_on_first_reply, None);
+        assert_eq!(c.answered_after, None);
+        assert_eq!(c.language_match, None);
+        assert_eq!(c.vendor_follow_ups, 0);
+    }
 
     #[test]
     fn languages_match_on_the_primary_subtag_and_the_chinese_script() {

@@ -48,6 +48,10 @@
 //!   matched no probe but came from a vendor with a probe open (see
 //!   [`unmatched`]).
 //!
+//! - `signatures`: vendor, probe id, message key → the MinHash signature of
+//!   a human reply, for the templated rule (see [`signatures`]), created on
+//!   first write.
+//!
 //! Schema versions and their upgrades are in [`migrate`].
 
 use std::path::{Path, PathBuf};
@@ -58,7 +62,7 @@ use jiff::{SignedDuration, Timestamp};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ProbeId, ProbeRecord, ProbeState};
+use crate::model::{ProbeId, ProbeRecord, ProbeState, RoundState};
 
 mod codec;
 mod control;
@@ -66,11 +70,14 @@ mod digest;
 mod migrate;
 mod outages;
 mod rows;
+mod rounds;
+mod signatures;
 mod unmatched;
 
 pub use control::Pause;
 pub use digest::{BeginDigest, DigestRecord, DigestState};
 pub use outages::{Outage, OutageKind};
+pub use rounds::BeginRound;
 pub use unmatched::{Attachment, Unmatched};
 
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
@@ -414,7 +421,8 @@ impl WriteTx<'_> {
         if matches!(
             rec.state,
             ProbeState::Planned | ProbeState::Filing | ProbeState::Filed | ProbeState::Uncertain
-        ) {
+        ) || rec.conversation_open()
+        {
             active.insert(id, ())?;
         } else {
             active.remove(id)?;
@@ -431,6 +439,11 @@ impl WriteTx<'_> {
                 by_mid.insert(mid.as_str(), id)?;
             }
         }
+        for r in &rec.rounds {
+            if let Some(mid) = &r.message_id {
+                by_mid.insert(mid.as_str(), id)?;
+            }
+        }
         if let Some(started) = rec.filing_started_at {
             let key = filing_key(&rec.vendor, started, &rec.id);
             let mut filings = self.txn.open_table(FILINGS)?;
@@ -443,6 +456,28 @@ impl WriteTx<'_> {
             let second = format!("{:020}", started.as_second().max(0));
             let reached = rec.state.may_have_reached_vendor();
             self.index_filing_time(&second, id, &rec.vendor, reached)?;
+        }
+        // Follow-ups count against the caps like filings: each round that
+        // began may have reached the vendor unless it certainly failed.
+        for r in &rec.rounds {
+            let Some(started) = r.started_at else {
+                continue;
+            };
+            let round_id = format!("{id}.r{}", r.index);
+            let reached = matches!(
+                r.state,
+                RoundState::Sending | RoundState::Sent | RoundState::Uncertain
+            );
+            let second = format!("{:020}", started.as_second().max(0));
+            let key = format!("{}{SEP}{second}{SEP}{round_id}", rec.vendor);
+            let mut filings = self.txn.open_table(FILINGS)?;
+            if reached {
+                filings.insert(key.as_str(), ())?;
+            } else {
+                filings.remove(key.as_str())?;
+            }
+            drop(filings);
+            self.index_filing_time(&second, &round_id, &rec.vendor, reached)?;
         }
         Ok(())
     }
@@ -491,36 +526,10 @@ impl WriteTx<'_> {
         if rec.state != ProbeState::Planned {
             return Ok(BeginFiling::NotPlanned(rec.state));
         }
-        let day = self.filings_since(&rec.vendor, now - SignedDuration::from_hours(24))?;
-        let week = self.filings_since(&rec.vendor, now - SignedDuration::from_hours(24 * 7))?;
-        let paused = self.pause_refusal(&rec.vendor)?;
-        let global = match caps.global_per_hour {
-            Some(max) => Some((
-                self.filings_since_all(now - SignedDuration::from_hours(1))?,
-                max,
-            )),
-            None => None,
+        let refusal = match refuse {
+            Some(r) => Some(r),
+            None => self.cap_refusal(&rec.vendor, now, caps)?,
         };
-        let refusal = refuse.or(paused).or_else(|| {
-            if day >= caps.per_day {
-                Some(format!(
-                    "cap reached: {day} probe(s) to {} in the last 24 h (per-day cap {})",
-                    rec.vendor, caps.per_day
-                ))
-            } else if week >= caps.per_week {
-                Some(format!(
-                    "cap reached: {week} probe(s) to {} in the last 7 days (per-week cap {})",
-                    rec.vendor, caps.per_week
-                ))
-            } else if let Some((n, max)) = global.filter(|(n, max)| n >= max) {
-                Some(format!(
-                    "global cap reached: {n} probe(s) to all vendors in the last hour \
-                     (max-filings-per-hour {max})"
-                ))
-            } else {
-                None
-            }
-        });
         if let Some(reason) = refusal {
             rec.state = ProbeState::Skipped;
             rec.state_reason = Some(reason.clone());
@@ -531,6 +540,38 @@ impl WriteTx<'_> {
         rec.filing_started_at = Some(now);
         self.put(&rec)?;
         Ok(BeginFiling::Proceed(Box::new(rec)))
+    }
+
+    /// Why nothing more may be sent to `vendor` at `now`: a pause, or one of
+    /// the caps reached (filings and follow-ups count alike). `None`: go ahead.
+    pub fn cap_refusal(&self, vendor: &str, now: Timestamp, caps: Caps) -> Result<Option<String>> {
+        if let Some(paused) = self.pause_refusal(vendor)? {
+            return Ok(Some(paused));
+        }
+        let day = self.filings_since(vendor, now - SignedDuration::from_hours(24))?;
+        if day >= caps.per_day {
+            return Ok(Some(format!(
+                "cap reached: {day} probe(s) to {vendor} in the last 24 h (per-day cap {})",
+                caps.per_day
+            )));
+        }
+        let week = self.filings_since(vendor, now - SignedDuration::from_hours(24 * 7))?;
+        if week >= caps.per_week {
+            return Ok(Some(format!(
+                "cap reached: {week} probe(s) to {vendor} in the last 7 days (per-week cap {})",
+                caps.per_week
+            )));
+        }
+        if let Some(max) = caps.global_per_hour {
+            let n = self.filings_since_all(now - SignedDuration::from_hours(1))?;
+            if n >= max {
+                return Ok(Some(format!(
+                    "global cap reached: {n} probe(s) to all vendors in the last hour \
+                     (max-filings-per-hour {max})"
+                )));
+            }
+        }
+        Ok(None)
     }
 
     /// The probe a Message-ID belongs to.

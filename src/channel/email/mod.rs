@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{Channel, ChannelError, Fetched, FileOutcome, Outgoing};
+use super::{Channel, ChannelError, Fetched, FileOutcome, FollowUp, Outgoing};
 use crate::clock::Clock;
 
 /// How long one IDLE lasts before it is renewed. The server tells us about
@@ -173,6 +173,16 @@ impl Channel for EmailChannel {
             self.settings.timeout,
             &*self.clock,
             probe,
+        )
+        .await
+    }
+
+    async fn follow_up(&self, message: &FollowUp) -> FileOutcome {
+        smtp::send_follow_up(
+            &self.settings.smtp,
+            self.settings.timeout,
+            &*self.clock,
+            message,
         )
         .await
     }

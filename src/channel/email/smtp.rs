@@ -57,6 +57,16 @@ impl Header for ProbeHeader {
 
 /// Builds the RFC 5322 message and its envelope.
 pub fn compose(probe: &Outgoing) -> Result<(Envelope, Vec<u8>), String> {
+    compose_in_thread(probe, None, &[])
+}
+
+/// Builds a message in a thread: `In-Reply-To` the vendor's message,
+/// `References` the thread's Message-IDs (RFC 5322 section 3.6.4).
+pub fn compose_in_thread(
+    probe: &Outgoing,
+    in_reply_to: Option<&str>,
+    references: &[String],
+) -> Result<(Envelope, Vec<u8>), String> {
     let from_addr: Address = probe
         .from_address
         .parse()
@@ -67,6 +77,13 @@ pub fn compose(probe: &Outgoing) -> Result<(Envelope, Vec<u8>), String> {
         .subject(probe.subject.clone())
         .header(ProbeHeader(probe.probe_id.to_string()))
         .header(ContentType::TEXT_PLAIN);
+    if let Some(id) = in_reply_to {
+        builder = builder.in_reply_to(format!("<{id}>"));
+    }
+    if !references.is_empty() {
+        let refs: Vec<String> = references.iter().map(|r| format!("<{r}>")).collect();
+        builder = builder.references(refs.join(" "));
+    }
     for to in &probe.to {
         let addr: Address = to
             .parse()
@@ -103,6 +120,32 @@ pub async fn send(
     probe: &Outgoing,
 ) -> FileOutcome {
     let (envelope, bytes) = match compose(probe) {
+        Ok(m) => m,
+        Err(reason) => {
+            return FileOutcome::Rejected {
+                reason,
+                retryable: false,
+                retry_after: None,
+            };
+        }
+    };
+    send_message(server, timeout, clock, &envelope, &bytes).await
+}
+
+/// Sends one follow-up in a probe's thread, with the same outcomes as
+/// [`send`].
+pub async fn send_follow_up(
+    server: &Server,
+    timeout: Duration,
+    clock: &dyn Clock,
+    message: &crate::channel::FollowUp,
+) -> FileOutcome {
+    let composed = compose_in_thread(
+        &message.message,
+        message.in_reply_to.as_deref(),
+        &message.references,
+    );
+    let (envelope, bytes) = match composed {
         Ok(m) => m,
         Err(reason) => {
             return FileOutcome::Rejected {

@@ -39,7 +39,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{
-    ApiMessage, AuthorRole, Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FoundTicket,
+    ApiMessage, AuthorRole, Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FollowUp, FoundTicket,
     Inbound, OpenTicket, Outgoing,
 };
 use crate::clock::Clock;
@@ -584,29 +584,7 @@ impl HttpChannel {
                 attempt += 1;
                 continue;
             }
-            let reason = fault.describe();
-            return match fault {
-                Fault::Connect(_) => FileOutcome::Rejected {
-                    reason,
-                    retryable: true,
-                    retry_after: None,
-                },
-                // Not processed; the engine waits at least as long as asked.
-                Fault::RateLimited(wait) => FileOutcome::Rejected {
-                    reason,
-                    retryable: true,
-                    retry_after: Some(wait.unwrap_or(Duration::ZERO)),
-                },
-                Fault::Refused(408, _) => FileOutcome::Unknown { reason },
-                Fault::Refused(..) => FileOutcome::Rejected {
-                    reason,
-                    retryable: false,
-                    retry_after: None,
-                },
-                Fault::Timeout | Fault::Server(..) => FileOutcome::Unknown {
-                    reason: format!("{reason}: the ticket may or may not have been created"),
-                },
-            };
+            return outcome_of(fault, "the ticket may or may not have been created");
         }
     }
 
@@ -942,6 +920,39 @@ impl Channel for HttpChannel {
         Ok(None)
     }
 
+    async fn follow_up(&self, message: &FollowUp) -> FileOutcome {
+        let Some(request) = self.api.spec.reply.as_ref().or(self.api.spec.close.as_ref()) else {
+            return FileOutcome::Rejected {
+                reason: "the API spec has neither `reply` nor `close`: no way to add a comment"
+                    .into(),
+                retryable: false,
+                retry_after: None,
+            };
+        };
+        let Some(ticket) = &message.ticket else {
+            return FileOutcome::Rejected {
+                reason: "no ticket id was learned at filing: nothing to comment on".into(),
+                retryable: false,
+                retry_after: None,
+            };
+        };
+        let vars = self
+            .api
+            .vars()
+            .with("ticket", ticket)
+            .with("message", message.message.body.clone());
+        // Sent once: a comment is not idempotent, so nothing is retried.
+        match self.api.once(request, &vars, &[], &[], None).await {
+            Ok(reply) => FileOutcome::Accepted {
+                at: self.clock.now(),
+                source: TimeSource::ApiReceived,
+                detail: format!("HTTP {}: comment added to ticket {ticket}", reply.status),
+                ticket_ref: None,
+            },
+            Err(fault) => outcome_of(fault, "the comment may or may not have been added"),
+        }
+    }
+
     fn has_courtesy(&self) -> bool {
         let s = &self.api.settings;
         (s.closing_message.is_some() && self.api.spec.close.is_some())
@@ -966,6 +977,35 @@ impl Channel for HttpChannel {
         Ok(CourtesyDone {
             detail: done.join("; "),
         })
+    }
+}
+
+/// What a failed write means for the engine: definitely not processed
+/// (connect failures, refusals, rate limits) or perhaps processed
+/// (`unsure` says what may have happened).
+fn outcome_of(fault: Fault, unsure: &str) -> FileOutcome {
+    let reason = fault.describe();
+    match fault {
+        Fault::Connect(_) => FileOutcome::Rejected {
+            reason,
+            retryable: true,
+            retry_after: None,
+        },
+        // Not processed; the engine waits at least as long as asked.
+        Fault::RateLimited(wait) => FileOutcome::Rejected {
+            reason,
+            retryable: true,
+            retry_after: Some(wait.unwrap_or(Duration::ZERO)),
+        },
+        Fault::Refused(408, _) => FileOutcome::Unknown { reason },
+        Fault::Refused(..) => FileOutcome::Rejected {
+            reason,
+            retryable: false,
+            retry_after: None,
+        },
+        Fault::Timeout | Fault::Server(..) => FileOutcome::Unknown {
+            reason: format!("{reason}: {unsure}"),
+        },
     }
 }
 

@@ -39,6 +39,10 @@ pub struct Spec {
     pub search: Option<Search>,
     /// How to post the closing courtesy message (`{message}` is its text).
     pub close: Option<Request>,
+    /// How to add our follow-up to the ticket as the customer (`{ticket}`,
+    /// `{message}`); without it, follow-ups use `close`, which posts the
+    /// same kind of public comment.
+    pub reply: Option<Request>,
     /// How to mark the ticket solved.
     pub solve: Option<Request>,
     /// JSON pointer to a boolean that must be `true` (Slack's `/ok`); when

@@ -105,6 +105,7 @@ pub fn spec() -> Spec {
             id: "/number".into(),
             created: rfc3339("/created_at"),
         }),
+        reply: None,
         close: Some(with_headers(request(
             "POST",
             "/repos/{owner}/{repo}/issues/{ticket}/comments",

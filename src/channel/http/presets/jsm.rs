@@ -96,6 +96,7 @@ pub fn spec() -> Spec {
             id: "/issueKey".into(),
             created: millis("/createdDate/epochMillis"),
         }),
+        reply: None,
         close: Some(request(
             "POST",
             "/rest/servicedeskapi/request/{ticket}/comment",

@@ -98,6 +98,7 @@ pub fn spec() -> Spec {
             id: "/ts".into(),
             created: ts("/ts"),
         }),
+        reply: None,
         close: Some(request(
             "POST",
             "/api/chat.postMessage",

@@ -86,6 +86,7 @@ pub fn spec() -> Spec {
             id: "/id".into(),
             created: rfc3339("/created_at"),
         }),
+        reply: None,
         close: Some(request(
             "PUT",
             "/api/v2/requests/{ticket}",
