@@ -336,6 +336,7 @@ pub fn compose(
         zone: &rec.zone,
         priority: rec.priority.as_deref(),
         persona: &persona.display_name,
+        detail: rec.detail.as_deref().or_else(|| probe.detail_for(&id)),
     };
     let mut subject = render(&probe.subject, &vars);
     let mut body = render(&probe.body, &vars);
