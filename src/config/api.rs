@@ -96,6 +96,15 @@ pub enum ApiAuth {
     None,
 }
 
+/// Whether this persona's API (its preset's spec, or its own generic spec)
+/// can post a closing message.
+pub(super) fn can_post_closing_message(api: &ApiPersona) -> bool {
+    match &api.spec {
+        Some(s) => s.close.is_some(),
+        None => presets::find(&api.preset).is_none_or(|p| (p.spec)().close.is_some()),
+    }
+}
+
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_POLL: Duration = Duration::from_secs(60);
 

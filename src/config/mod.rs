@@ -124,6 +124,16 @@ impl Config {
         self.probes.iter().find(|p| p.name == name)
     }
 
+    /// The closing courtesy message for `probe`: its own `closing-message`
+    /// when set, else its persona's `[persona.api] closing-message`.
+    pub fn closing_message<'a>(&'a self, probe: &'a Probe) -> Option<&'a str> {
+        probe.closing_message.as_deref().or_else(|| {
+            self.persona(&probe.persona)
+                .and_then(|p| p.api.as_ref())
+                .and_then(|a| a.closing_message.as_deref())
+        })
+    }
+
     /// The probes to schedule: none when the global switch is off,
     /// otherwise the enabled ones.
     pub fn active_probes(&self) -> impl Iterator<Item = &Probe> {
@@ -349,6 +359,66 @@ pub struct Probe {
     pub body: String,
     /// Whether the probe is scheduled (the global switch also applies).
     pub enabled: bool,
+    /// The language the probe is written in: a BCP 47 tag as written
+    /// (`zh`, `zh-CN`, `zh-Hant-TW`, `es-419`), checked in shape only
+    /// (language, optional script, optional region). Replies are judged
+    /// against it.
+    pub language: Option<String>,
+    /// Facts unique to this probe, one of which is drawn per probe
+    /// ([`Probe::detail_for`]) for the `{detail}` placeholder: each a
+    /// non-empty single line, no duplicates. Empty when the key is absent;
+    /// `{detail}` is allowed in templates only when it is not.
+    pub details: Vec<String>,
+    /// Regular expressions a right answer contains (the sources as written;
+    /// each compiles with the `regex` crate and does not match an empty
+    /// text). Empty when the key is absent.
+    pub expect: Vec<String>,
+    /// The messages sent after a human reply, in order; at most
+    /// [`Probe::MAX_FOLLOW_UPS`].
+    pub follow_ups: Vec<FollowUp>,
+    /// The courtesy message sent once when the probe's conversation is
+    /// over, by email or API. When both this and the persona's
+    /// `[persona.api] closing-message` are set, this one wins; see
+    /// [`Config::closing_message`].
+    pub closing_message: Option<String>,
+}
+
+impl Probe {
+    /// The most `follow-ups` a probe may have. Each one is a message to a
+    /// vendor's real support staff; a small hard ceiling means that no
+    /// mistake in the config or bug in the engine can turn one probe into
+    /// a stream of mail.
+    pub const MAX_FOLLOW_UPS: usize = 5;
+
+    /// The detail drawn for the probe with this id: the same id always
+    /// draws the same detail (a stable FNV-1a hash of the id, modulo the
+    /// number of details), so a restart or a re-render never changes it.
+    /// `None` when the probe has no details.
+    pub fn detail_for(&self, probe_id: &str) -> Option<&str> {
+        let n = u64::try_from(self.details.len()).ok().filter(|&n| n > 0)?;
+        let i = usize::try_from(fnv1a(probe_id.as_bytes()) % n).ok()?;
+        self.details.get(i).map(String::as_str)
+    }
+}
+
+/// 64-bit FNV-1a: stable across Rust versions and runs, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// One entry of a probe's `follow-ups`: the next message in the same
+/// thread (email) or on the same ticket (API), sent at most once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// How long after the vendor's previous human reply this round is
+    /// sent; more than zero and at most the probe's `answer-within`.
+    pub after: Duration,
+    /// Body template, with the same placeholders as the probe's `body`.
+    pub body: String,
 }
 
 /// `[report]`: how reports read time.

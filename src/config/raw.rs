@@ -184,6 +184,19 @@ pub(super) struct RawProbe {
     pub subject: Spanned<String>,
     pub body: Spanned<String>,
     pub enabled: Option<bool>,
+    pub language: Option<Spanned<String>>,
+    pub details: Option<Spanned<Vec<Spanned<String>>>>,
+    pub expect: Option<Spanned<Vec<Spanned<String>>>>,
+    pub follow_ups: Option<Spanned<Vec<Spanned<RawFollowUp>>>>,
+    pub closing_message: Option<Spanned<String>>,
+}
+
+/// One entry of a probe's `follow-ups`: `{ after = "15m", body = "..." }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawFollowUp {
+    pub after: Spanned<String>,
+    pub body: Spanned<String>,
 }
 
 /// A password as written: a string (inline) or a one-key table naming where

@@ -3,9 +3,16 @@
 //!
 //! Templates are checked when the config is loaded ([`check`]), so
 //! [`render`] never fails: anything it does not understand is copied as is.
+//!
+//! `{detail}` is the one conditional placeholder: a template may use it only
+//! when its probe has a `details` list to draw it from.
 
-/// Every placeholder a template may use.
-pub const PLACEHOLDERS: [&str; 8] = [
+/// The placeholder that needs the probe's `details`.
+pub const DETAIL: &str = "detail";
+
+/// Every placeholder a template may use (`{detail}` only in a probe with
+/// `details`).
+pub const PLACEHOLDERS: [&str; 9] = [
     "vendor",
     "probe",
     "probe_id",
@@ -14,6 +21,7 @@ pub const PLACEHOLDERS: [&str; 8] = [
     "zone",
     "priority",
     "persona",
+    DETAIL,
 ];
 
 /// The values substituted into a template.
@@ -35,6 +43,9 @@ pub struct TemplateVars<'a> {
     pub priority: Option<&'a str>,
     /// `{persona}`: the persona's display name.
     pub persona: &'a str,
+    /// `{detail}`: the detail drawn for this probe (`ProbeRecord::detail`);
+    /// empty when it has none.
+    pub detail: Option<&'a str>,
 }
 
 impl TemplateVars<'_> {
@@ -48,6 +59,7 @@ impl TemplateVars<'_> {
             "zone" => self.zone,
             "priority" => self.priority.unwrap_or(""),
             "persona" => self.persona,
+            DETAIL => self.detail.unwrap_or(""),
             _ => return None,
         })
     }
@@ -84,15 +96,30 @@ pub fn render(template: &str, vars: &TemplateVars<'_>) -> String {
     out
 }
 
-/// Lists every unknown placeholder and unescaped brace in `template`.
-pub fn check(template: &str) -> Vec<TemplateProblem> {
+/// Lists every unknown placeholder and unescaped brace in `template`;
+/// `{detail}` is a mistake unless `has_details` (its probe has `details`).
+pub fn check(template: &str, has_details: bool) -> Vec<TemplateProblem> {
     pieces(template)
         .into_iter()
         .filter_map(|piece| match piece {
             Piece::Text(_) => None,
+            Piece::Placeholder {
+                name: DETAIL,
+                start,
+            } if !has_details => Some(TemplateProblem {
+                offset: start,
+                fragment: format!("{{{DETAIL}}}"),
+                message: format!(
+                    "placeholder `{{{DETAIL}}}` needs a `details` list in this probe to draw from"
+                ),
+            }),
             Piece::Placeholder { name, start } if !PLACEHOLDERS.contains(&name) => {
                 let fragment = format!("{{{name}}}");
-                let known: Vec<String> = PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect();
+                let known: Vec<String> = PLACEHOLDERS
+                    .iter()
+                    .filter(|&&p| has_details || p != DETAIL)
+                    .map(|p| format!("{{{p}}}"))
+                    .collect();
                 Some(TemplateProblem {
                     offset: start,
                     message: format!(
@@ -191,24 +218,26 @@ mod tests {
             zone: "Europe/Berlin",
             priority: Some("P1"),
             persona: "Dana Probe",
+            detail: Some("edge node sg-3"),
         }
     }
 
     #[test]
     fn every_placeholder_is_substituted() {
-        let t = "{vendor}|{probe}|{probe_id}|{token}|{local_time}|{zone}|{priority}|{persona}";
+        let t = "{vendor}|{probe}|{probe_id}|{token}|{local_time}|{zone}|{priority}|{persona}|\
+                 {detail}";
         assert_eq!(
             render(t, &vars()),
             "acme-cdn|acme-nightly|01JD0000000000000000000000|SP-1234567890|\
-             2026-11-02 02:30 CET|Europe/Berlin|P1|Dana Probe"
+             2026-11-02 02:30 CET|Europe/Berlin|P1|Dana Probe|edge node sg-3"
         );
-        assert!(check(t).is_empty());
+        assert!(check(t, true).is_empty());
     }
 
     #[test]
     fn doubled_braces_are_literal() {
         let t = "{{token}} is {token}, json: {{\"a\": 1}}";
-        assert!(check(t).is_empty());
+        assert!(check(t, false).is_empty());
         assert_eq!(
             render(t, &vars()),
             "{token} is SP-1234567890, json: {\"a\": 1}"
@@ -227,7 +256,7 @@ mod tests {
     #[test]
     fn mistakes_are_reported_with_offsets_and_kept_by_render() {
         let t = "Hi {tokn} é { x } }";
-        let problems = check(t);
+        let problems = check(t, false);
         let summary: Vec<(usize, &str)> = problems
             .iter()
             .map(|p| (p.offset, p.fragment.as_str()))
@@ -246,5 +275,39 @@ mod tests {
             "unescaped `{`, write `{{` for a literal brace"
         );
         assert_eq!(render(t, &vars()), t);
+    }
+
+    #[test]
+    fn detail_is_allowed_only_with_details_and_renders_empty_without_one() {
+        let t = "Key {token}, node {detail}, literal {{detail}}";
+        assert!(check(t, true).is_empty());
+        let problems = check(t, false);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].offset, 18);
+        assert_eq!(problems[0].fragment, "{detail}");
+        assert_eq!(
+            problems[0].message,
+            "placeholder `{detail}` needs a `details` list in this probe to draw from"
+        );
+        assert_eq!(
+            render(t, &vars()),
+            "Key SP-1234567890, node edge node sg-3, literal {detail}"
+        );
+        let none = TemplateVars {
+            detail: None,
+            ..vars()
+        };
+        assert_eq!(render("[{detail}]", &none), "[]");
+        // Unknown placeholders list `{detail}` only where it is allowed.
+        assert!(
+            check("{x}", true)[0]
+                .message
+                .ends_with("{persona}, {detail}")
+        );
+        assert!(
+            check("{x}", false)[0]
+                .message
+                .ends_with("{priority}, {persona}")
+        );
     }
 }

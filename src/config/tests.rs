@@ -749,3 +749,424 @@ fn digest_mistakes_are_reported_at_their_position() {
         ]
     );
 }
+
+// ---- Issue 11: language, details, expect, follow-ups, closing-message -----
+
+/// The scorecard keys on BASE's probe, with `{detail}` in every template.
+const SCORECARD_KEYS: &str = r#"language = "zh-Hant-TW"
+details = ["stream key ending 4F7Q", "edge node sg-3"]
+expect = ["https://status\\.acme\\.example", "(?i)status page"]
+follow-ups = [
+  { after = "15m", body = "Any news about {detail}, {vendor}?" },
+  { after = "1d", body = "Still waiting ({token})." },
+]
+closing-message = "Thanks — this was a scheduled support test; please close it.""#;
+
+#[test]
+fn the_scorecard_keys_are_accepted_and_kept_as_written() {
+    let text = edit(&[
+        (32, "subject = \"Test {token} about {detail}\""),
+        (33, "body = \"Hello {vendor}, {detail}\""),
+        (34, SCORECARD_KEYS),
+    ]);
+    let loaded = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = loaded.config;
+    let p = c.probe("nightly").unwrap();
+    assert_eq!(p.language.as_deref(), Some("zh-Hant-TW"));
+    assert_eq!(p.details, ["stream key ending 4F7Q", "edge node sg-3"]);
+    assert_eq!(
+        p.expect,
+        ["https://status\\.acme\\.example", "(?i)status page"]
+    );
+    assert_eq!(
+        p.follow_ups,
+        vec![
+            FollowUp {
+                after: Duration::from_secs(15 * 60),
+                body: "Any news about {detail}, {vendor}?".into(),
+            },
+            FollowUp {
+                after: Duration::from_secs(86_400),
+                body: "Still waiting ({token}).".into(),
+            },
+        ]
+    );
+    let closing = "Thanks — this was a scheduled support test; please close it.";
+    assert_eq!(p.closing_message.as_deref(), Some(closing));
+    assert_eq!(c.closing_message(p), Some(closing));
+}
+
+#[test]
+fn the_scorecard_keys_default_to_nothing() {
+    let c = parse(BASE).unwrap().config;
+    let p = c.probe("nightly").unwrap();
+    assert_eq!(p.language, None);
+    assert!(p.details.is_empty());
+    assert!(p.expect.is_empty());
+    assert!(p.follow_ups.is_empty());
+    assert_eq!(p.closing_message, None);
+    assert_eq!(c.closing_message(p), None);
+    assert_eq!(p.detail_for("01JD0000000000000000000000"), None);
+}
+
+#[test]
+fn well_formed_language_tags_are_accepted_as_written() {
+    for tag in [
+        "zh",
+        "zh-CN",
+        "zh-Hant-TW",
+        "es-419",
+        "pt-BR",
+        "yue",
+        "sr-Latn",
+        "ZH-cn",
+    ] {
+        let text = edit(&[(34, &format!("language = \"{tag}\""))]);
+        let c = parse(&text).unwrap_or_else(|e| panic!("{tag}: {e}")).config;
+        assert_eq!(c.probes[0].language.as_deref(), Some(tag));
+    }
+}
+
+#[test]
+fn malformed_language_tags_point_at_the_bad_subtag() {
+    let shape = "; expected a BCP 47 tag such as zh, zh-CN, zh-Hant-TW, es-419 or pt-BR";
+    let cases = [
+        (
+            "zh_CN",
+            "probes.toml:34:15: invalid language `zh_CN`: subtags are separated by `-`, not `_`",
+        ),
+        (
+            "chinese",
+            "probes.toml:34:13: invalid language `chinese`: the language `chinese` must be 2 or 3 letters",
+        ),
+        (
+            "z",
+            "probes.toml:34:13: invalid language `z`: the language `z` must be 2 or 3 letters",
+        ),
+        (
+            "zh-C",
+            "probes.toml:34:16: invalid language `zh-C`: `C` is neither a 4-letter script nor a 2-letter or 3-digit region",
+        ),
+        (
+            "zh-Hant-TWN",
+            "probes.toml:34:21: invalid language `zh-Hant-TWN`: `TWN` is not a 2-letter or 3-digit region",
+        ),
+        (
+            "zh-CN-x",
+            "probes.toml:34:19: invalid language `zh-CN-x`: nothing may follow the region, found `x`",
+        ),
+        (
+            "zh-",
+            "probes.toml:34:16: invalid language `zh-`: a subtag is empty",
+        ),
+        (
+            "",
+            "probes.toml:34:12: invalid language ``: the tag is empty",
+        ),
+    ];
+    for (tag, expected) in cases {
+        let text = edit(&[(34, &format!("language = \"{tag}\""))]);
+        let got = errors_of(&text);
+        assert_eq!(got, vec![format!("{expected}{shape}")], "{tag}");
+    }
+}
+
+#[test]
+fn detail_mistakes() {
+    assert_edit_errors(
+        &[(34, "details = []")],
+        &["probes.toml:34:11: details needs at least one entry; leave the key out for none"],
+    );
+    assert_edit_errors(
+        &[(34, r#"details = ["a", " ", "a", "x\ny"]"#)],
+        &[
+            "probes.toml:34:17: a detail must not be empty",
+            "probes.toml:34:22: a detail `a` is listed twice",
+            "probes.toml:34:27: a detail must be a single line without control characters",
+        ],
+    );
+    assert_edit_errors(
+        &[(34, "details = [\"a\", 3]")],
+        &["probes.toml:34:17: invalid type: integer `3`, expected a string"],
+    );
+}
+
+#[test]
+fn the_detail_placeholder_needs_details() {
+    let needs = "placeholder `{detail}` needs a `details` list in this probe to draw from";
+    assert_edit_errors(
+        &[(32, "subject = \"Test {detail} {token}\"")],
+        &[&format!("probes.toml:32:17: {needs}")],
+    );
+    assert_edit_errors(
+        &[(33, "body = \"Hello {vendor} {detail}\"")],
+        &[&format!("probes.toml:33:24: {needs}")],
+    );
+    assert_edit_errors(
+        &[(
+            34,
+            "follow-ups = [{ after = \"1h\", body = \"About {detail}?\" }]",
+        )],
+        &[&format!("probes.toml:34:45: {needs}")],
+    );
+    // `{{detail}}` is literal text, not the placeholder.
+    assert!(parse(&edit(&[(32, "subject = \"Test {{detail}} {token}\"")])).is_ok());
+}
+
+#[test]
+fn expect_mistakes() {
+    assert_edit_errors(
+        &[(34, r#"expect = ["(unclosed", "a*", "ok", "ok"]"#)],
+        &[
+            "probes.toml:34:11: invalid expect pattern `(unclosed`: unclosed group",
+            "probes.toml:34:24: expect pattern `a*` matches an empty text, so every reply would count as answered",
+            "probes.toml:34:36: an expect pattern `ok` is listed twice",
+        ],
+    );
+    assert_edit_errors(
+        &[(34, "expect = []")],
+        &["probes.toml:34:10: expect needs at least one entry; leave the key out for none"],
+    );
+    assert_edit_errors(
+        &[(34, "expect = [\"\"]")],
+        &["probes.toml:34:11: an expect pattern must not be empty"],
+    );
+}
+
+#[test]
+fn follow_up_mistakes() {
+    let text = edit(&[(
+        34,
+        "answer-within = \"2d\"\n\
+         follow-ups = [\n\
+         { after = \"0s\", body = \"a\" },\n\
+         { after = \"3d\", body = \"b\" },\n\
+         { after = \"1h\", body = \" \" },\n\
+         { after = \"1x\", body = \"{tokn}\" },\n\
+         ]",
+    )]);
+    assert_errors(
+        &text,
+        &[
+            "probes.toml:36:11: a follow-up's after must be more than 0s",
+            "probes.toml:37:11: a follow-up's after (3d) must be at most the probe's answer-within (2d)",
+            "probes.toml:38:24: a follow-up body must not be empty",
+            "probes.toml:39:13: invalid duration `1x`: unknown unit `x`",
+            "probes.toml:39:25: unknown placeholder `{tokn}`",
+        ],
+    );
+    assert_edit_errors(
+        &[(34, "follow-ups = []")],
+        &["probes.toml:34:14: follow-ups needs at least one entry; leave the key out for none"],
+    );
+    assert_edit_errors(
+        &[(34, "follow-ups = [{ after = \"1h\", text = \"a\" }]")],
+        &["probes.toml:34:31: unknown key `text`, expected after or body"],
+    );
+    assert_edit_errors(
+        &[(34, "follow-ups = [{ after = \"1h\" }]")],
+        &["probes.toml:34:15: missing key `body`"],
+    );
+}
+
+#[test]
+fn a_follow_up_is_not_compared_with_a_broken_answer_within() {
+    // The default is 7d; a broken answer-within is reported once, not
+    // again on a follow-up longer than the default.
+    let text = edit(&[(
+        34,
+        "answer-within = \"30x\"\nfollow-ups = [{ after = \"8d\", body = \"b\" }]",
+    )]);
+    assert_errors(
+        &text,
+        &["probes.toml:34:20: invalid duration `30x`: unknown unit `x`"],
+    );
+    // And a follow-up as long as answer-within is fine.
+    let text = edit(&[(
+        34,
+        "answer-within = \"8d\"\nfollow-ups = [{ after = \"8d\", body = \"b\" }]",
+    )]);
+    assert!(parse(&text).is_ok());
+}
+
+#[test]
+fn at_most_five_follow_ups() {
+    let round = "{ after = \"1h\", body = \"more?\" },";
+    let five = format!("follow-ups = [\n{}\n]", [round; 5].join("\n"));
+    let c = parse(&edit(&[(34, &five)])).unwrap().config;
+    assert_eq!(c.probes[0].follow_ups.len(), Probe::MAX_FOLLOW_UPS);
+    let six = format!("follow-ups = [\n{}\n]", [round; 6].join("\n"));
+    assert_edit_errors(
+        &[(34, &six)],
+        &[
+            "probes.toml:40:1: at most 5 follow-ups per probe, found 6: each is a message to the \
+           vendor's staff, and the cap keeps a mistake from becoming a stream of mail",
+        ],
+    );
+}
+
+#[test]
+fn closing_message_mistakes() {
+    assert_edit_errors(
+        &[(34, "closing-message = \"  \"")],
+        &["probes.toml:34:19: closing-message must not be empty"],
+    );
+    assert_edit_errors(
+        &[(34, "closing-message = 3")],
+        &["probes.toml:34:19: invalid type: integer `3`, expected a string"],
+    );
+}
+
+/// BASE plus an API persona (`zendesk`, with its own closing message) and
+/// a probe through it; `probe_keys` go on that probe.
+fn with_api_probe(probe_keys: &str) -> String {
+    format!(
+        r#"{BASE}
+[[persona]]
+name = "desk"
+display-name = "Desk"
+address = "desk@team.example"
+[persona.api]
+preset = "zendesk"
+base-url = "https://acme.zendesk.com"
+username = "desk@team.example/token"
+token = {{ env = "ZD_TOKEN" }}
+closing-message = "Persona's closing"
+
+[[probe]]
+name = "via-api"
+vendor = "acme"
+persona = "desk"
+schedule = "0 0 9 * * *"
+zones = ["UTC"]
+subject = "Test {{token}}"
+body = "Hello"
+{probe_keys}
+"#
+    )
+}
+
+#[test]
+fn the_probe_closing_message_wins_over_the_persona_one() {
+    let c = parse(&with_api_probe("")).unwrap().config;
+    let p = c.probe("via-api").unwrap();
+    assert_eq!(c.closing_message(p), Some("Persona's closing"));
+    let c = parse(&with_api_probe("closing-message = \"Probe's closing\""))
+        .unwrap()
+        .config;
+    let p = c.probe("via-api").unwrap();
+    assert_eq!(c.closing_message(p), Some("Probe's closing"));
+    // An email probe has only its own.
+    assert_eq!(c.closing_message(c.probe("nightly").unwrap()), None);
+}
+
+#[test]
+fn details_are_drawn_by_a_stable_hash_of_the_probe_id() {
+    // FNV-1a's published test vectors: the hash never depends on the Rust
+    // version or the run, unlike `DefaultHasher`.
+    assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    let text = edit(&[(34, r#"details = ["d0", "d1", "d2"]"#)]);
+    let c = parse(&text).unwrap().config;
+    let p = &c.probes[0];
+    let id = "01JD0000000000000000000000";
+    let want = &p.details[usize::try_from(fnv1a(id.as_bytes()) % 3).unwrap()];
+    assert_eq!(p.detail_for(id), Some(want.as_str()));
+    assert_eq!(p.detail_for(id), p.detail_for(id));
+    // Over many ids every detail is drawn.
+    let drawn: std::collections::BTreeSet<&str> = (0..300)
+        .filter_map(|i| p.detail_for(&format!("01JD{i:022}")))
+        .collect();
+    assert_eq!(drawn.into_iter().collect::<Vec<_>>(), ["d0", "d1", "d2"]);
+}
+
+/// The worked example in probes.toml (commented out there so the shipped
+/// file keeps its two live probes) validates once uncommented.
+#[test]
+fn the_example_two_language_probes_validate() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/probes.toml"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let start = text.find("# --- Same question, two languages").unwrap();
+    let end = text.find("# --- end of two languages").unwrap();
+    let mut uncommented = text[..start].to_string();
+    for l in text[start..end].lines().skip(1) {
+        let l = l
+            .strip_prefix("# ")
+            .or_else(|| l.strip_prefix('#'))
+            .unwrap_or(l);
+        uncommented.push_str(l);
+        uncommented.push('\n');
+    }
+    uncommented.push_str(&text[end..]);
+    let loaded = parse(&uncommented).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = loaded.config;
+    let zh = c.probe("globex-status-zh").unwrap();
+    let en = c.probe("globex-status-en").unwrap();
+    assert_eq!(zh.language.as_deref(), Some("zh-CN"));
+    assert_eq!(en.language.as_deref(), Some("en-US"));
+    assert_eq!(zh.zones[0].0, "Asia/Shanghai");
+    assert_eq!(en.zones[0].0, "America/Los_Angeles");
+    assert_eq!(
+        (zh.schedule.as_str(), zh.details.len()),
+        (en.schedule.as_str(), en.details.len())
+    );
+    assert_eq!(zh.expect, en.expect);
+    assert!(!zh.follow_ups.is_empty());
+    assert!(zh.closing_message.is_some());
+}
+
+#[test]
+fn a_closing_message_needs_an_api_that_can_post_one() {
+    // A generic spec without a `close` request cannot post it.
+    let text = format!(
+        r#"{BASE}
+[[persona]]
+name = "rt"
+display-name = "RT"
+address = "rt@team.example"
+[persona.api]
+preset = "generic"
+base-url = "https://rt.example/REST/2.0"
+auth = "none"
+[persona.api.spec]
+ticket-id = "/id"
+[persona.api.spec.create]
+method = "POST"
+url = "/ticket"
+body = {{ Subject = "{{subject}}", Content = "{{body}}" }}
+[persona.api.spec.list]
+items = "/items"
+[persona.api.spec.list.request]
+url = "/ticket/{{ticket}}/history"
+[persona.api.spec.message]
+id = "/id"
+author = "/Creator/id"
+body = "/Content"
+created = {{ pointer = "/Created", format = "rfc3339" }}
+[persona.api.spec.authors]
+default = "other"
+staff = [{{ field = "/Type", equals = ["Correspond"] }}]
+
+[[probe]]
+name = "via-rt"
+vendor = "acme"
+persona = "rt"
+schedule = "0 0 9 * * *"
+zones = ["UTC"]
+subject = "Test {{token}}"
+body = "Hello"
+closing-message = "Thanks, please close it."
+"#
+    );
+    let line = text.lines().count();
+    assert_errors(
+        &text,
+        &[&format!(
+            "probes.toml:{line}:19: persona `rt` files through preset `generic`, which cannot post \
+             a closing message"
+        )],
+    );
+}

@@ -19,14 +19,14 @@ use super::duration::parse_duration;
 use super::error::{Reporter, offset_in_string};
 use super::raw::RawMetrics;
 use super::raw::{
-    RawBusinessHours, RawCaps, RawDaemon, RawDigest, RawDocument, RawOverride, RawPersona,
-    RawProbe, RawReport, RawSecret, RawServer, RawVendor,
+    RawBusinessHours, RawCaps, RawDaemon, RawDigest, RawDocument, RawFollowUp, RawOverride,
+    RawPersona, RawProbe, RawReport, RawSecret, RawServer, RawVendor,
 };
 use super::secret::{Secret, SecretString};
 use super::template;
 use super::{
-    Caps, Config, DaemonSettings, DigestSettings, ImapServer, Override, OverrideField, Persona,
-    Probe, ReportSettings, Security, Server, Vendor,
+    Caps, Config, DaemonSettings, DigestSettings, FollowUp, ImapServer, Override, OverrideField,
+    Persona, Probe, ReportSettings, Security, Server, Vendor,
 };
 use crate::model::{BusinessCalendar, Helpdesk, WeekdayKey};
 
@@ -408,9 +408,7 @@ fn override_rule(rep: &mut Reporter<'_>, raw: RawOverride) -> Option<Override> {
     let pattern = match Regex::new(raw.pattern.get_ref()) {
         Ok(p) => p,
         Err(e) => {
-            let text = e.to_string();
-            let why = text.lines().last().unwrap_or_default();
-            let why = why.strip_prefix("error: ").unwrap_or(why);
+            let why = regex_reason(&e);
             rep.error(raw.pattern.span().start, format!("invalid pattern: {why}"));
             return None;
         }
@@ -420,6 +418,14 @@ fn override_rule(rep: &mut Reporter<'_>, raw: RawOverride) -> Option<Override> {
         pattern,
         class: raw.class,
     })
+}
+
+/// The `regex` crate's complaint in one line, without its `error: ` prefix
+/// (its full message repeats the pattern with a caret under it).
+fn regex_reason(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let why = text.lines().last().unwrap_or_default();
+    why.strip_prefix("error: ").unwrap_or(why).to_string()
 }
 
 fn is_header_name(name: &str) -> bool {
@@ -642,8 +648,43 @@ fn probe(rep: &mut Reporter<'_>, known: &Known<'_>, raw: RawProbe) -> Probe {
     if raw.subject.get_ref().contains(['\r', '\n']) {
         rep.error(raw.subject.span().start, "subject must be a single line");
     }
-    template_text(rep, &raw.subject);
-    template_text(rep, &raw.body);
+    let language = raw.language.map(|l| language(rep, l));
+    let details = details(rep, raw.details);
+    let has_details = !details.is_empty();
+    template_text(rep, &raw.subject, has_details);
+    template_text(rep, &raw.body, has_details);
+    // A follow-up's wait is compared with answer-within only when that was
+    // valid, so one mistake is not reported twice.
+    let answer_within_ok = raw
+        .answer_within
+        .as_ref()
+        .is_none_or(|a| parse_duration(a.get_ref()).is_ok_and(|d| d == answer_within));
+    let follow_ups = raw.follow_ups.map_or_else(Vec::new, |f| {
+        follow_ups(
+            rep,
+            f,
+            answer_within_ok.then_some(answer_within),
+            has_details,
+        )
+    });
+    let closing_message = raw.closing_message.map(|m| {
+        if m.get_ref().trim().is_empty() {
+            rep.error(m.span().start, "closing-message must not be empty");
+        }
+        if let Some(p) = persona
+            && let Some(api) = &p.api
+            && !super::api::can_post_closing_message(api)
+        {
+            rep.error(
+                m.span().start,
+                format!(
+                    "persona `{}` files through preset `{}`, which cannot post a closing message",
+                    p.name, api.preset
+                ),
+            );
+        }
+        m.into_inner()
+    });
     Probe {
         name: raw.name.into_inner(),
         vendor: raw.vendor.into_inner(),
@@ -657,7 +698,230 @@ fn probe(rep: &mut Reporter<'_>, known: &Known<'_>, raw: RawProbe) -> Probe {
         subject: raw.subject.into_inner(),
         body: raw.body.into_inner(),
         enabled: raw.enabled.unwrap_or(true),
+        language,
+        details,
+        expect: raw.expect.map_or_else(Vec::new, |e| expect(rep, e)),
+        follow_ups,
+        closing_message,
     }
+}
+
+/// What a probe's `language` must look like, for the error message.
+const LANGUAGE_SHAPE: &str = "expected a BCP 47 tag such as zh, zh-CN, zh-Hant-TW, es-419 or pt-BR";
+
+/// A probe's `language`, kept as written; a malformed tag is reported at
+/// the subtag that breaks it.
+fn language(rep: &mut Reporter<'_>, raw: Spanned<String>) -> String {
+    let tag = raw.get_ref();
+    if let Err((index, fragment, why)) = language_shape(tag) {
+        let at = offset_in_string(rep.text(), raw.span(), tag, index, fragment);
+        rep.error(
+            at,
+            format!("invalid language `{tag}`: {why}; {LANGUAGE_SHAPE}"),
+        );
+    }
+    raw.into_inner()
+}
+
+/// Checks the shape of a BCP 47 tag as this tool uses it: a 2–3 letter
+/// language, then optionally a 4-letter script, then optionally a 2-letter
+/// or 3-digit region, separated by `-`. On a mistake: the byte index and
+/// text of the offending subtag, and why.
+fn language_shape(tag: &str) -> Result<(), (usize, &str, String)> {
+    if let Some(i) = tag.find('_') {
+        return Err((i, "_", "subtags are separated by `-`, not `_`".into()));
+    }
+    let letters = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic())
+    };
+    let is_script = |s: &str| letters(s, 4..=4);
+    let is_region =
+        |s: &str| letters(s, 2..=2) || (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()));
+    /// The last subtag read.
+    #[derive(Clone, Copy)]
+    enum Last {
+        Nothing,
+        Language,
+        Script,
+        Region,
+    }
+    let mut last = Last::Nothing;
+    let mut start = 0;
+    for subtag in tag.split('-') {
+        let at = start;
+        start += subtag.len() + 1;
+        if subtag.is_empty() {
+            let why = if tag.is_empty() {
+                "the tag is empty"
+            } else {
+                "a subtag is empty"
+            };
+            return Err((at, "", why.into()));
+        }
+        last = match last {
+            Last::Nothing if letters(subtag, 2..=3) => Last::Language,
+            Last::Language if is_script(subtag) => Last::Script,
+            Last::Language | Last::Script if is_region(subtag) => Last::Region,
+            Last::Nothing => {
+                let why = format!("the language `{subtag}` must be 2 or 3 letters");
+                return Err((at, subtag, why));
+            }
+            Last::Language => {
+                let why = format!(
+                    "`{subtag}` is neither a 4-letter script nor a 2-letter or 3-digit region"
+                );
+                return Err((at, subtag, why));
+            }
+            Last::Script => {
+                let why = format!("`{subtag}` is not a 2-letter or 3-digit region");
+                return Err((at, subtag, why));
+            }
+            Last::Region => {
+                let why = format!("nothing may follow the region, found `{subtag}`");
+                return Err((at, subtag, why));
+            }
+        };
+    }
+    Ok(())
+}
+
+/// A non-empty list of single-line strings without duplicates (`details`,
+/// `expect`): returns the entries whose shape is right, after reporting
+/// the others. `what` names one entry in messages.
+fn string_list(
+    rep: &mut Reporter<'_>,
+    key: &str,
+    what: &str,
+    raw: Spanned<Vec<Spanned<String>>>,
+) -> Vec<Spanned<String>> {
+    if raw.get_ref().is_empty() {
+        rep.error(
+            raw.span().start,
+            format!("{key} needs at least one entry; leave the key out for none"),
+        );
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for item in raw.into_inner() {
+        let text = item.get_ref();
+        if text.trim().is_empty() {
+            rep.error(item.span().start, format!("{what} must not be empty"));
+        } else if text.chars().any(char::is_control) {
+            rep.error(
+                item.span().start,
+                format!("{what} must be a single line without control characters"),
+            );
+        } else if !seen.insert(text.clone()) {
+            rep.error(
+                item.span().start,
+                format!("{what} `{text}` is listed twice"),
+            );
+        } else {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// `details`: the facts `{detail}` is drawn from.
+fn details(rep: &mut Reporter<'_>, raw: Option<Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+    raw.map_or_else(Vec::new, |raw| {
+        string_list(rep, "details", "a detail", raw)
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect()
+    })
+}
+
+/// `expect`: regular expressions a right answer contains, kept as written.
+fn expect(rep: &mut Reporter<'_>, raw: Spanned<Vec<Spanned<String>>>) -> Vec<String> {
+    let mut out = Vec::new();
+    for pattern in string_list(rep, "expect", "an expect pattern", raw) {
+        match Regex::new(pattern.get_ref()) {
+            Ok(re) if re.is_match("") => rep.error(
+                pattern.span().start,
+                format!(
+                    "expect pattern `{}` matches an empty text, so every reply would count as \
+                     answered",
+                    pattern.get_ref()
+                ),
+            ),
+            Ok(_) => {}
+            Err(e) => rep.error(
+                pattern.span().start,
+                format!(
+                    "invalid expect pattern `{}`: {}",
+                    pattern.get_ref(),
+                    regex_reason(&e)
+                ),
+            ),
+        }
+        out.push(pattern.into_inner());
+    }
+    out
+}
+
+/// `follow-ups`: at most [`Probe::MAX_FOLLOW_UPS`] rounds, each waiting
+/// more than zero and at most `answer_within` (when that is known to be
+/// valid), with a non-empty body template.
+fn follow_ups(
+    rep: &mut Reporter<'_>,
+    raw: Spanned<Vec<Spanned<RawFollowUp>>>,
+    answer_within: Option<Duration>,
+    has_details: bool,
+) -> Vec<FollowUp> {
+    let count = raw.get_ref().len();
+    if count == 0 {
+        rep.error(
+            raw.span().start,
+            "follow-ups needs at least one entry; leave the key out for none",
+        );
+    }
+    if let Some(extra) = raw.get_ref().get(Probe::MAX_FOLLOW_UPS) {
+        rep.error(
+            extra.span().start,
+            format!(
+                "at most {} follow-ups per probe, found {count}: each is a message to the \
+                 vendor's staff, and the cap keeps a mistake from becoming a stream of mail",
+                Probe::MAX_FOLLOW_UPS
+            ),
+        );
+    }
+    let mut out = Vec::new();
+    for entry in raw.into_inner() {
+        let entry = entry.into_inner();
+        let after = duration(
+            rep,
+            Some(&entry.after),
+            Duration::ZERO,
+            |d| !d.is_zero(),
+            "a follow-up's after must be more than 0s",
+        );
+        if let Some(limit) = answer_within
+            && after > limit
+        {
+            rep.error(
+                entry.after.span().start,
+                format!(
+                    "a follow-up's after ({}) must be at most the probe's answer-within ({})",
+                    entry.after.get_ref(),
+                    super::format_duration(limit)
+                ),
+            );
+        }
+        if entry.body.get_ref().trim().is_empty() {
+            rep.error(
+                entry.body.span().start,
+                "a follow-up body must not be empty",
+            );
+        }
+        template_text(rep, &entry.body, has_details);
+        out.push(FollowUp {
+            after,
+            body: entry.body.into_inner(),
+        });
+    }
+    out
 }
 
 fn unknown_reference(rep: &mut Reporter<'_>, kind: &str, value: &Spanned<String>, names: &[&str]) {
@@ -802,8 +1066,8 @@ fn zone(rep: &mut Reporter<'_>, name: &Spanned<String>) -> TimeZone {
     })
 }
 
-fn template_text(rep: &mut Reporter<'_>, value: &Spanned<String>) {
-    for problem in template::check(value.get_ref()) {
+fn template_text(rep: &mut Reporter<'_>, value: &Spanned<String>, has_details: bool) {
+    for problem in template::check(value.get_ref(), has_details) {
         let at = offset_in_string(
             rep.text(),
             value.span(),

@@ -251,7 +251,12 @@ impl Engine {
                 .map(|f| f.body.clone())
                 .ok_or_else(|| format!("follow-up {index} is not in the config any more"))?
         };
-        let body = super::file::render_for(&self.config, rec, now, &template)?;
+        // The closing message is sent as written; follow-ups are templates.
+        let body = if round.closing {
+            template
+        } else {
+            super::file::render_for(&self.config, rec, now, &template)?
+        };
         let mut vendor_msgs: Vec<_> = rec
             .messages
             .iter()

@@ -400,6 +400,7 @@ pub(crate) fn render_for(
         zone: &rec.zone,
         priority: rec.priority.as_deref(),
         persona: &persona.display_name,
+        detail: rec.detail.as_deref().or_else(|| probe.detail_for(&id)),
     };
     Ok(render(template, &vars))
 }

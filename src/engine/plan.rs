@@ -178,6 +178,7 @@ pub fn draft_record(
         .vendor(&probe.vendor)
         .ok_or_else(|| EngineError::Invalid(format!("unknown vendor {}", probe.vendor)))?;
     let id = ProbeId::generate(now);
+    let detail = probe.detail_for(&id.to_string()).map(str::to_string);
     let sla = probe
         .priority
         .as_ref()
@@ -215,9 +216,9 @@ pub fn draft_record(
         messages: Vec::new(),
         attempts: Vec::new(),
         notes: Vec::new(),
-        language: None,
-        detail: None,
-        expect: Vec::new(),
+        language: probe.language.clone(),
+        detail,
+        expect: probe.expect.clone(),
         rounds: Vec::new(),
         resolution: None,
     })
@@ -231,5 +232,126 @@ fn grace_text(d: SignedDuration) -> String {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::*;
+
+    const CONFIG: &str = r#"
+[[vendor]]
+name = "acme"
+addresses = ["support@acme.example"]
+
+[[persona]]
+name = "li"
+display-name = "Li Wei"
+address = "li@team.example"
+[persona.smtp]
+host = "smtp.team.example"
+port = 587
+security = "starttls"
+username = "li"
+password = { env = "PW" }
+[persona.imap]
+host = "imap.team.example"
+port = 993
+security = "tls"
+username = "li"
+password = { env = "PW" }
+
+[[probe]]
+name = "status-zh"
+vendor = "acme"
+persona = "li"
+schedule = "0 0 2 * * *"
+zones = ["Asia/Shanghai"]
+language = "zh-CN"
+details = ["stream key ending 4F7Q", "edge node sg-3", "bucket cn-east-7"]
+expect = ["https://status\\.acme\\.example"]
+subject = "关于 {detail} 的问题 {token}"
+body = "您好，{detail} 的事故在哪里公布？"
+
+[[probe]]
+name = "plain"
+vendor = "acme"
+persona = "li"
+schedule = "0 0 2 * * *"
+zones = ["UTC"]
+subject = "Test {token}"
+body = "Hello"
+"#;
+
+    fn config() -> crate::config::Config {
+        match crate::config::parse_str(CONFIG, Path::new("probes.toml")) {
+            Ok(l) => l.config,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn draft(config: &crate::config::Config, probe: &str) -> ProbeRecord {
+        let probe = config.probe(probe).unwrap();
+        let t: Timestamp = "2026-11-02T18:00:00Z".parse().unwrap();
+        let zone = probe.zones[0].0.clone();
+        draft_record(
+            config,
+            probe,
+            &zone,
+            t,
+            Origin::Schedule,
+            t,
+            SignedDuration::ZERO,
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_planned_record_carries_language_expect_and_a_detail_drawn_from_its_id() {
+        let config = config();
+        let probe = config.probe("status-zh").unwrap();
+        let mut drawn = BTreeSet::new();
+        for _ in 0..200 {
+            let rec = draft(&config, "status-zh");
+            assert_eq!(rec.language.as_deref(), Some("zh-CN"));
+            assert_eq!(rec.expect, ["https://status\\.acme\\.example"]);
+            let detail = rec.detail.clone().unwrap();
+            // Drawn from the list, and the same draw the id always gives.
+            assert!(probe.details.contains(&detail), "{detail}");
+            assert_eq!(probe.detail_for(&rec.id.to_string()), Some(detail.as_str()));
+            drawn.insert(detail);
+        }
+        // Random ids spread over the whole list.
+        assert_eq!(drawn.len(), probe.details.len());
+    }
+
+    #[test]
+    fn a_probe_without_the_keys_plans_none_of_them() {
+        let rec = draft(&config(), "plain");
+        assert_eq!(rec.language, None);
+        assert_eq!(rec.detail, None);
+        assert!(rec.expect.is_empty());
+    }
+
+    #[test]
+    fn the_filed_message_says_the_planned_detail() {
+        let config = config();
+        let rec = draft(&config, "status-zh");
+        let detail = rec.detail.clone().unwrap();
+        let (out, _) = super::super::compose(&config, &rec, rec.due_at).unwrap();
+        assert!(
+            out.subject.starts_with(&format!("关于 {detail} 的问题 ")),
+            "{}",
+            out.subject
+        );
+        assert!(
+            out.body.starts_with(&format!("您好，{detail} 的事故")),
+            "{}",
+            out.body
+        );
     }
 }
