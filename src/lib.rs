@@ -13,6 +13,7 @@ pub mod digest;
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod quality;
 pub mod readings;
 pub mod report;
 pub mod schedule;

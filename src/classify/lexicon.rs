@@ -153,6 +153,9 @@ struct PhraseFile {
     boilerplate: Phrases,
     #[serde(default)]
     quote: QuotePhrases,
+    /// The `[reply]` table: read by `crate::quality`, not by the lexicon.
+    #[serde(default, rename = "reply")]
+    _reply: toml::Table,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -86,9 +86,14 @@ use crate::model::{Class, Confidence, Helpdesk, MessageRecord};
 
 pub use api::{api_facts, classify_api};
 pub use canned::fingerprint;
+/// What the reply evidence (`crate::quality`) shares with the classifier:
+/// the embedded phrase files, the own-text cut, normalization and counting.
+pub(crate) use canned::own_text;
 pub use guard::{classify_guarded, parse_guarded};
 pub use helpdesk::{helpdesk_ids, helpdesks};
 pub use lexicon::languages;
+pub(crate) use lexicon::{LANG_FILES, normalize, unspaced, word_count};
+pub(crate) use parse::TOKEN_PATTERN;
 
 /// Problems loading the classifier's data files (`data/lang/*.toml`,
 /// `data/helpdesks.toml`), as `file: problem`. Empty in a sound build: the
