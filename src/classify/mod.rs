@@ -42,7 +42,8 @@
 //! | 2 | no sender address at all | automated | likely |
 //! | 3 | out-of-office subject, auto-reply subject prefix (with absence or no acknowledgement wording), or an auto-responder marker with absence wording | out-of-office | likely |
 //! | 3 | auto-reply subject prefix with acknowledgement wording | ack | likely |
-//! | 4 | the engine found the same fingerprint on another probe of this vendor | ack (canned) | likely |
+//! | 4 | the engine found the same fingerprint on another probe of this vendor, and the message came within 5 minutes of filing | ack (canned) | likely |
+//! | 4 | the same fingerprint, later than that: decided by the rows below; if human (a pasted macro?) | human | unsure |
 //! | 5 | a helpdesk notice naming the agent who commented (Jira's "<name> commented:") | human | per row 8 |
 //! | 6 | machine markers left after removing stamps, a marker only the helpdesk's automatic mail carries, or an originator header naming us: with acknowledgement wording | ack | likely |
 //! | 6 | the same without acknowledgement wording | automated | likely; unsure when only list-style markers and much other text |
@@ -406,6 +407,18 @@ pub fn classify(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
         .iter()
         .map(|m| autoreply::marker_key(m.header, &m.value))
         .collect();
+    if let Some(probe) = ctx.canned_match
+        && c.class == Class::Human
+    {
+        // Repeated text that came later than a trigger would: a macro an
+        // agent pasted, or a delayed template. A person should look.
+        c.confidence = Confidence::Unsure;
+        c.reasons.push(format!(
+            "the same text arrived on probe {probe}, but more than {} after filing: \
+             a macro an agent pasted, or a delayed template (see `probe review`)",
+            CANNED_MACHINE_WITHIN_MINS_TEXT
+        ));
+    }
     if c.class == Class::Automated {
         c.resolves = resolved_notice(facts);
         if let Some(phrase) = &c.resolves {
@@ -415,6 +428,18 @@ pub fn classify(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
         }
     }
     c
+}
+
+/// How soon after filing repeated text is a machine's: helpdesk triggers
+/// and auto-acknowledgements answer within seconds to a minute or two; an
+/// agent who pastes a macro has read the ticket first.
+pub const CANNED_MACHINE_WITHIN: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+const CANNED_MACHINE_WITHIN_MINS_TEXT: &str = "5 minutes";
+
+/// Whether the message came long enough after filing that repeated text
+/// may be a person's macro (unknown timing counts as a machine's).
+fn arrived_like_a_person(ctx: &Context<'_>) -> bool {
+    ctx.since_filing.is_some_and(|d| d >= CANNED_MACHINE_WITHIN)
 }
 
 /// The wording of a "your ticket was resolved / closed" notice in the
@@ -456,11 +481,14 @@ fn decide(facts: &MessageFacts, ctx: &Context<'_>) -> Classification {
     if let Some(c) = autoreply::classify_out_of_office(facts, &own_norm, &markers) {
         return c;
     }
-    if let Some(probe) = ctx.canned_match {
+    if let Some(probe) = ctx.canned_match
+        && !arrived_like_a_person(ctx)
+    {
         return Classification::new(
             Class::Ack,
             vec![format!(
-                "same text as an earlier message on probe {probe} (canned)"
+                "same text as an earlier message on probe {probe} (canned), within {} of filing",
+                CANNED_MACHINE_WITHIN_MINS_TEXT
             )],
         );
     }

@@ -51,6 +51,11 @@ pub(crate) fn ack_wording(norm: &str) -> Option<AckWording> {
 /// Counting stops here: past it, a text is long by any measure.
 pub(crate) const WORDS_COUNTED: usize = 100;
 
+/// Below this many words of other text, polite acknowledgement wording
+/// leaves no room for an answer; from here up to [`SUBSTANTIVE_WORDS`] a
+/// short answer may be hiding, so an acknowledgement there is unsure.
+const FEW_WORDS: usize = 5;
+
 /// How many words of the message's own text are left once acknowledgement,
 /// notification, boilerplate, greeting and sign-off sentences are removed
 /// (counted up to [`WORDS_COUNTED`]).
@@ -343,7 +348,13 @@ fn by_stamped_wording(
                 shorten(&a.phrase, 60),
                 a.lang
             ));
-            return Classification::new(Class::Ack, reasons);
+            let c = Classification::new(Class::Ack, reasons);
+            // A few words besides polite wording may be a short answer.
+            return if other >= FEW_WORDS {
+                c.with(Confidence::Unsure)
+            } else {
+                c
+            };
         }
         Some(a) => reasons.push(format!(
             "acknowledgement wording {:?} ({}), but {other} words of other text, so read as a person's answer",

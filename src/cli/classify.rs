@@ -12,8 +12,8 @@ use super::output::{Format, print_json, table};
 use super::{CliError, EX_FAILURE, Global, wiring};
 use crate::classify::{self, Classification, Context, MessageFacts, Rules};
 use crate::model::{
-    Class, Confidence, MatchedBy, MessageRecord, ProbeId, ProbeRecord, Quality, Relabel, TimeSource,
-    Trait,
+    Class, Confidence, MatchedBy, MessageRecord, ProbeId, ProbeRecord, Quality, Relabel,
+    TimeSource, Trait,
 };
 use crate::store::WriteTx;
 
@@ -451,7 +451,11 @@ pub fn relabel(g: &Global, probe: &str, message: &str, class: &str) -> Result<Ex
         let store = wiring::open_store(g, config.as_ref())?;
         let now = Timestamp::now();
         let rec = store.write(|tx| set_trait(tx, &id, message, name, value, now))?;
-        println!("corrected: {name} = {}; probe {}", if value { "yes" } else { "no" }, rec.id);
+        println!(
+            "corrected: {name} = {}; probe {}",
+            if value { "yes" } else { "no" },
+            rec.id
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let class = Class::parse(class).ok_or_else(|| {

@@ -57,6 +57,8 @@ struct Thread {
     ids: Vec<String>,
     /// Replies the vendor sent so far.
     replies: u32,
+    /// The n-th probe of this vendor in the run.
+    seq: u32,
 }
 
 #[derive(Debug)]
@@ -90,7 +92,7 @@ pub struct SimHelpdesk {
 
 const AGENTS: [&str; 6] = ["Priya", "Tomasz", "Aiko", "Mateo", "Grace", "Olu"];
 const OPENERS: [&str; 8] = [
-    "thanks for reaching out, I can confirm we received your message",
+    "thanks for the note, I went through your message myself",
     "I have your test ticket in front of me and all looks fine on our side",
     "got it, our on-call engineer has read your request",
     "I checked your account and the request came through without problems",
@@ -309,11 +311,24 @@ impl SimHelpdesk {
                     subject: format!("Re: {subj}"),
                     ids: vec![ours.clone()],
                     replies: 0,
+                    seq: 0,
                 };
                 s.threads.insert(probe.probe_id.clone(), thread);
+                // The n-th probe of this vendor in the run.
+                let seq = u32::try_from(
+                    s.threads
+                        .values()
+                        .filter(|t| t.vendor_address == *to)
+                        .count(),
+                )
+                .unwrap_or(0)
+                .saturating_sub(1);
+                if let Some(t) = s.threads.get_mut(&probe.probe_id) {
+                    t.seq = seq;
+                }
                 let delay = match behavior {
                     Behavior::Panda => minutes(&mut s.rng, 8, 45),
-                    Behavior::Macro => minutes(&mut s.rng, 2, 20),
+                    Behavior::Macro => minutes(&mut s.rng, 6, 40),
                     _ => minutes(&mut s.rng, 10, 90),
                 };
                 let at = now + delay;
@@ -359,11 +374,11 @@ impl SimHelpdesk {
                 let body = match behavior {
                     Behavior::Panda => {
                         let agent = PANDA_AGENTS[s.rng.usize(..PANDA_AGENTS.len())];
-                        panda_answer(person, detail.unwrap_or("直播服务"), agent)
+                        panda_answer(person, detail.unwrap_or("直播服务"), agent, seq)
                     }
                     Behavior::Macro => macro_answer(n),
-                    Behavior::Asking => asking_reply(0, person),
-                    _ => closer_answer(person),
+                    Behavior::Asking => asking_reply(0, person, seq),
+                    _ => closer_answer(person, seq),
                 };
                 if let Some(raw) = reply(&mut s.threads, &probe.probe_id, &vendor, at, body) {
                     s.pending.push((at, raw));
@@ -420,7 +435,10 @@ fn reply(
 ) -> Option<Vec<u8>> {
     let t = threads.get_mut(id)?;
     t.replies += 1;
-    let domain = t.vendor_address.rsplit_once('@').map_or("vendor.example", |(_, d)| d);
+    let domain = t
+        .vendor_address
+        .rsplit_once('@')
+        .map_or("vendor.example", |(_, d)| d);
     let mid = format!("r{}-{}-{}@{domain}", t.ticket, t.replies, at.as_second());
     let in_reply_to = t.ids.last().cloned().unwrap_or_default();
     let raw = Mail {
@@ -507,8 +525,10 @@ impl Channel for SimHelpdesk {
         {
             let round = thread.replies;
             let person = thread.person.clone();
+            let seq = thread.seq;
             let at = now + minutes(&mut s.rng, 5, 40);
-            if let Some(raw) = reply(&mut s.threads, id, &name, at, asking_reply(round, &person)) {
+            let text = asking_reply(round, &person, seq);
+            if let Some(raw) = reply(&mut s.threads, id, &name, at, text) {
                 s.pending.push((at, raw));
             }
         }

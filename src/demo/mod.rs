@@ -191,24 +191,33 @@ fn check_evidence(
     end: Timestamp,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let mut macros: Vec<(&ProbeRecord, Timestamp)> = probes
+    let macros: Vec<(&ProbeRecord, Timestamp)> = probes
         .iter()
         .filter(|p| expected.get(&p.id).is_some_and(|e| e.macro_reply))
         .filter_map(|p| Some((p, p.first_human_at?)))
         .collect();
-    macros.sort_by_key(|(_, at)| *at);
-    let templated: BTreeMap<&crate::model::ProbeId, bool> = macros
-        .iter()
-        .enumerate()
-        .map(|(i, (p, _))| (&p.id, i > 0))
-        .collect();
+    // Each vendor's first reply has nothing to be compared with.
+    let mut firsts: BTreeMap<&str, (Timestamp, &crate::model::ProbeId)> = BTreeMap::new();
+    for p in probes.iter().filter(|p| expected.contains_key(&p.id)) {
+        if let Some(at) = p.first_human_at {
+            let e = firsts.entry(p.vendor.as_str()).or_insert((at, &p.id));
+            if at < e.0 {
+                *e = (at, &p.id);
+            }
+        }
+    }
+    let templated: BTreeMap<&crate::model::ProbeId, bool> =
+        macros.iter().map(|(p, _)| (&p.id, true)).collect();
     for p in probes.iter().filter(|p| p.state == ProbeState::Answered) {
         let Some(e) = expected.get(&p.id) else {
             continue;
         };
         let c = p.conversation();
         let Some(q) = &c.first else {
-            out.push(format!("{} ({}): no evidence recorded on its first reply", p.id, p.vendor));
+            out.push(format!(
+                "{} ({}): no evidence recorded on its first reply",
+                p.id, p.vendor
+            ));
             continue;
         };
         let mut differ = |what: &str, recorded: String, truth: String| {
@@ -238,13 +247,17 @@ fn check_evidence(
                 differ(name, format!("{got:?}"), format!("{want:?}"));
             }
         }
-        if let Some(&want) = templated.get(&p.id) {
-            differ(
-                "templated",
-                format!("{:?}", value(&q.templated)),
-                format!("{:?}", Some(want)),
-            );
-        }
+        let first = firsts.get(p.vendor.as_str()).is_some_and(|f| *f.1 == p.id);
+        let want_templated = if first {
+            None
+        } else {
+            Some(templated.get(&p.id).copied().unwrap_or(false))
+        };
+        differ(
+            "templated",
+            format!("{:?}", value(&q.templated)),
+            format!("{want_templated:?}"),
+        );
         // A conversation the simulated week cut short has not answered yet.
         if let (Some(want), Some((n, _))) = (e.answered_on_reply, c.answered_after) {
             differ("answered on reply", n.to_string(), want.to_string());

@@ -60,7 +60,9 @@ pub fn plan_next_round(
         .map(|m| m.at)
         .min();
     let censored = rec.rounds.last().is_some_and(|r| r.censored_at.is_some());
-    let index = u32::try_from(rec.rounds.len()).unwrap_or(u32::MAX).saturating_add(1);
+    let index = u32::try_from(rec.rounds.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
     let (due, is_closing) = match reply {
         Some(at) => match follow_ups.get(rec.rounds.len()) {
             Some(after) => (at.checked_add(*after).unwrap_or(at), false),
@@ -68,7 +70,11 @@ pub fn plan_next_round(
             None => return false,
         },
         None if censored && closing => {
-            let at = rec.rounds.last().and_then(|r| r.censored_at).unwrap_or(last_ours);
+            let at = rec
+                .rounds
+                .last()
+                .and_then(|r| r.censored_at)
+                .unwrap_or(last_ours);
             (at, true)
         }
         None => return false,
@@ -309,7 +315,8 @@ pub(crate) fn close_rounds_if_due(
     rec: &mut ProbeRecord,
     now: Timestamp,
 ) -> Result<bool, crate::store::StoreError> {
-    let within = SignedDuration::from_secs(i64::try_from(rec.answer_within_secs).unwrap_or(i64::MAX));
+    let within =
+        SignedDuration::from_secs(i64::try_from(rec.answer_within_secs).unwrap_or(i64::MAX));
     let caught_up = match &rec.watch_key {
         Some(key) => tx.cursor(key)?.map(|c| c.caught_up_at),
         None => None,
@@ -340,8 +347,7 @@ pub(crate) fn recover_rounds(rec: &mut ProbeRecord, now: Timestamp) -> bool {
     let mut changed = false;
     for r in rec.rounds.iter_mut() {
         if r.state == RoundState::Sending
-            && r
-                .started_at
+            && r.started_at
                 .is_none_or(|t| now.duration_since(t) >= FILING_STALE_AFTER)
         {
             r.state = RoundState::Uncertain;
@@ -382,10 +388,8 @@ mod tests {
         r.sent_at = Some(ts(at));
     }
 
-    const WAITS: [SignedDuration; 2] = [
-        SignedDuration::from_mins(15),
-        SignedDuration::from_mins(15),
-    ];
+    const WAITS: [SignedDuration; 2] =
+        [SignedDuration::from_mins(15), SignedDuration::from_mins(15)];
 
     #[test]
     fn each_round_is_planned_only_after_the_vendor_answered_the_last_one() {
@@ -416,8 +420,14 @@ mod tests {
         assert!(p.rounds[2].closing);
         assert_eq!(p.rounds[2].due_at, ts("2026-11-02T04:00:00Z"));
         send(&mut p, "2026-11-02T04:00:00Z");
-        assert!(!p.conversation_open(), "the closing message awaits no reply");
-        assert!(!plan_next_round(&mut p, &WAITS, true), "nothing after closing");
+        assert!(
+            !p.conversation_open(),
+            "the closing message awaits no reply"
+        );
+        assert!(
+            !plan_next_round(&mut p, &WAITS, true),
+            "nothing after closing"
+        );
         let c = p.conversation();
         assert_eq!(
             c.round_replies,

@@ -251,7 +251,11 @@ impl Engine {
             .store
             .active()?
             .into_iter()
-            .filter(|p| p.rounds.iter().any(|r| r.state == crate::model::RoundState::Sending))
+            .filter(|p| {
+                p.rounds
+                    .iter()
+                    .any(|r| r.state == crate::model::RoundState::Sending)
+            })
             .map(|p| p.id)
             .collect();
         for id in sending {
@@ -314,19 +318,19 @@ impl Engine {
         let mut changed = Vec::new();
         for p in self.store.active()? {
             if p.conversation_open() {
-                let closed = self
-                    .store
-                    .write(|tx| -> Result<Option<ProbeRecord>, EngineError> {
-                        let Some(mut r) = tx.get(&p.id)? else {
-                            return Ok(None);
-                        };
-                        if converse::close_rounds_if_due(tx, &mut r, now)? {
-                            self.plan_round(&mut r);
-                            tx.put(&r)?;
-                            return Ok(Some(r));
-                        }
-                        Ok(None)
-                    })?;
+                let closed =
+                    self.store
+                        .write(|tx| -> Result<Option<ProbeRecord>, EngineError> {
+                            let Some(mut r) = tx.get(&p.id)? else {
+                                return Ok(None);
+                            };
+                            if converse::close_rounds_if_due(tx, &mut r, now)? {
+                                self.plan_round(&mut r);
+                                tx.put(&r)?;
+                                return Ok(Some(r));
+                            }
+                            Ok(None)
+                        })?;
                 if let Some(r) = closed {
                     tracing::info!(probe = %r.id, vendor = %r.vendor, "a follow-up went unanswered by its deadline (censored); the conversation ends");
                     changed.push(r.id);

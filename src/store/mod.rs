@@ -69,8 +69,8 @@ mod control;
 mod digest;
 mod migrate;
 mod outages;
-mod rows;
 mod rounds;
+mod rows;
 mod signatures;
 mod unmatched;
 

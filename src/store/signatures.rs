@@ -76,7 +76,10 @@ mod tests {
                 tx.add_signature("acme", &a, "k1", &[1, 2, 3])?;
                 tx.add_signature("acme", &b, "k2", &[4, 5, 6])?;
                 tx.add_signature("globex", &b, "k3", &[7])?;
-                assert_eq!(tx.signatures("acme", &b)?, vec![(a.to_string(), vec![1, 2, 3])]);
+                assert_eq!(
+                    tx.signatures("acme", &b)?,
+                    vec![(a.to_string(), vec![1, 2, 3])]
+                );
                 let both = tx.signatures("acme", &ProbeId::generate(now))?;
                 assert_eq!(both.len(), 2);
                 assert_eq!(both[0].0, b.to_string(), "newest first");

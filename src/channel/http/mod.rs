@@ -39,8 +39,8 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{
-    ApiMessage, AuthorRole, Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FollowUp, FoundTicket,
-    Inbound, OpenTicket, Outgoing,
+    ApiMessage, AuthorRole, Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FollowUp,
+    FoundTicket, Inbound, OpenTicket, Outgoing,
 };
 use crate::clock::Clock;
 use crate::config::SecretString;
@@ -921,7 +921,13 @@ impl Channel for HttpChannel {
     }
 
     async fn follow_up(&self, message: &FollowUp) -> FileOutcome {
-        let Some(request) = self.api.spec.reply.as_ref().or(self.api.spec.close.as_ref()) else {
+        let Some(request) = self
+            .api
+            .spec
+            .reply
+            .as_ref()
+            .or(self.api.spec.close.as_ref())
+        else {
             return FileOutcome::Rejected {
                 reason: "the API spec has neither `reply` nor `close`: no way to add a comment"
                     .into(),
