@@ -82,7 +82,7 @@ fn chinese_variant(text: &str) -> Option<String> {
             )
         })
         .collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     match counts.as_slice() {
         [(tag, n), rest @ ..] if *n > 0 && rest.first().is_none_or(|(_, m)| m < n) => {
             Some((*tag).to_string())

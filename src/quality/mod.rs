@@ -247,7 +247,7 @@ fn asks_back(new_text: &str) -> Trait {
     for s in sentences(new_text) {
         let norm = normalize(&s);
         let question = norm
-            .trim_end_matches(|c: char| matches!(c, ')' | '"' | '\'' | '」' | '』' | '”'))
+            .trim_end_matches([')', '"', '\'', '」', '』', '”'])
             .ends_with(['?', '؟']);
         let request = phrases::PHRASES.asks_back(&norm).is_some();
         if !(question || request) {

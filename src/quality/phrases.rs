@@ -128,7 +128,7 @@ impl Phrases {
             }
         }
         // Longest first, so that "best regards" wins over "best".
-        sign_offs.sort_by(|a, b| b.0.cmp(&a.0));
+        sign_offs.sort_by_key(|s| std::cmp::Reverse(s.0));
         let mut compile = |key: &str, list: Vec<(usize, String)>, whole: bool| {
             let patterns: Vec<String> = list.into_iter().map(|(_, p)| p).collect();
             build(&patterns, whole).unwrap_or_else(|e| {

@@ -417,3 +417,43 @@ fn language_is_right_on_every_human_fixture() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+#[test]
+fn personal_on_real_fixtures() {
+    let fixtures = human_fixtures();
+    let get = |lang: &str, file: &str| {
+        fixtures
+            .iter()
+            .find(|(l, f, _)| l == lang && f == file)
+            .map(|(_, _, facts)| facts)
+            .expect("fixture")
+    };
+    let j = Judge {
+        persona_name: "Dana Lee",
+        vendor: "",
+        detail: Some("ETag 5f1c-a"),
+        expect: &[],
+        others: &[],
+    };
+    // "Hi Dana," ... "Ryan" (no sign-off: the trailing name is the signature).
+    let q = judge(get("en", "human--gmail-wrote.eml"), &j);
+    assert!(value(&q.personal), "{}", rule(&q.personal));
+    assert!(
+        rule(&q.personal).contains("\"Ryan\""),
+        "{}",
+        rule(&q.personal)
+    );
+    assert!(!value(&q.asks_back), "{}", rule(&q.asks_back));
+    // "Dana 您好" ... "王磊" above the department and a phone number.
+    let q = judge(get("zh-CN", "human--foxmail-xiedao.eml"), &j);
+    assert!(value(&q.personal), "{}", rule(&q.personal));
+    assert!(rule(&q.personal).contains("王磊"), "{}", rule(&q.personal));
+    assert!(value(&q.specific), "{}", rule(&q.specific));
+    // "Дана" is not "Dana": the name in another script does not count.
+    let q = judge(get("ru", "human--thunderbird-pishet.eml"), &j);
+    assert!(
+        rule(&q.personal).contains("Павел Морозов"),
+        "{}",
+        rule(&q.personal)
+    );
+}

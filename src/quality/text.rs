@@ -297,7 +297,8 @@ fn split_dashes(s: &str) -> Vec<&str> {
 }
 
 /// Whether `part` reads as a person's name: no digits, addresses or
-/// labels; in a script without spaces 2 to 6 characters (Thai: up to 30);
+/// labels; in a script without spaces 2 to 6 characters of that script
+/// alone (Thai: up to 30);
 /// in a cased script 1 to 4 words, the first capitalised and the others
 /// capitalised or name particles; in other scripts 1 to 3 words.
 fn name_like(part: &str) -> bool {
@@ -318,6 +319,10 @@ fn name_like(part: &str) -> bool {
         return false;
     }
     if part.chars().any(unspaced) {
+        // A name is written in one script: "云帆CDN" is a brand.
+        if part.chars().any(|c| c.is_alphabetic() && !unspaced(c)) {
+            return false;
+        }
         let n = part.chars().filter(|c| !c.is_whitespace()).count();
         let thai = part.chars().any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c));
         return (2..=if thai { 30 } else { 6 }).contains(&n);
