@@ -712,9 +712,13 @@ fn vendor<'a>(vendors: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no vendor {name} in {vendors}"))
 }
 
-const DEMO_VENDORS: [&str; 4] = [
+const DEMO_VENDORS: [&str; 8] = [
+    "asking-stream",
+    "closer-saas",
     "gone-vendor",
+    "macro-cdn",
     "officehours-stream",
+    "panda-live",
     "silent-saas",
     "swiftcdn",
 ];

@@ -460,3 +460,211 @@ async fn a_closed_smtp_port_is_not_filed_and_is_retried_within_the_window() {
     );
     assert_eq!(rec.filed_at, None);
 }
+
+/// A conversation over the real mail stack: the vendor asks back, our
+/// follow-up goes out in its thread (In-Reply-To, References, its ticket
+/// tag, our probe header), the vendor answers, the closing message goes out
+/// once, and the vendor's resolved notice sets the resolution at the
+/// server's time; each reply's evidence is recorded.
+#[tokio::test]
+async fn a_conversation_goes_on_in_the_vendors_thread_at_most_once_per_round() {
+    init();
+    let stack = MailStack::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(
+        stack,
+        dir.path(),
+        r#"
+[[probe]]
+name = "acme-talk"
+vendor = "acme"
+persona = "dana"
+schedule = "0 30 2 * * *"
+zones = ["UTC"]
+language = "en"
+details = ["edge node sg-3"]
+expect = ['status\.vendor\.test']
+follow-ups = [{ after = "1s", body = "Our account is the one this mail comes from ({detail}). Where do you post incidents?" }]
+closing-message = "Thank you, this was a scheduled support-response test."
+subject = "Support test {token}: where do you post incidents?"
+body = "Hello {vendor}, where do you post incidents about the {detail}?"
+"#,
+    );
+    let report = engine.run_now("acme-talk").await.unwrap();
+    assert_eq!(report.state, ProbeState::Filed, "{report:?}");
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    assert_eq!(rec.detail.as_deref(), Some("edge node sg-3"));
+    let probe = probe_mail(stack, "support@vendor.test", rec.id.as_str());
+    assert!(probe.text().contains("edge node sg-3"), "{}", probe.text());
+    let our_mid = rec.message_id.clone().unwrap();
+    let ticket = 10_000 + (Timestamp::now().as_millisecond() % 90_000);
+
+    // 1. The agent asks back, in the thread, with the ticket tag.
+    let ask = vendor_sends(
+        stack,
+        "dana@probe.test",
+        &format!("ASK-{ticket}"),
+        format!(
+            "From: Sam at Acme <support@vendor.test>\r\nTo: dana@probe.test\r\n\
+             Subject: [#{ticket}] Re: your request\r\nMessage-ID: <ask-{ticket}@vendor.test>\r\n\
+             In-Reply-To: <{our_mid}>\r\nReferences: <{our_mid}>\r\n\r\nHi Dana Probe,\r\n\r\n\
+             before I look into this, could you tell me which account you mean (ASK-{ticket})?\r\n\r\n\
+             Best,\r\nSam\r\n"
+        ),
+    );
+    engine.watch_once("dana").await.unwrap();
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    assert_eq!(rec.state, ProbeState::Answered);
+    assert_eq!(rec.first_human_at, Some(internaldate(&ask)));
+    let q = rec.messages[0]
+        .quality
+        .clone()
+        .expect("a human reply is judged");
+    assert_eq!(q.asks_back.as_ref().map(|t| t.value), Some(true), "{q:?}");
+    assert_eq!(q.answers.as_ref().map(|t| t.value), Some(false), "{q:?}");
+    assert_eq!(q.language.map(|l| l.tag), Some("en".to_string()));
+    assert_eq!(rec.rounds.len(), 1, "{:?}", rec.rounds);
+    assert!(rec.conversation_open());
+
+    // 2. The follow-up goes out once it is due, in the vendor's thread.
+    // Due `after` the vendor's reply, by the server's clock.
+    assert_eq!(
+        rec.rounds[0].due_at,
+        internaldate(&ask) + jiff::SignedDuration::from_secs(1)
+    );
+    while Timestamp::now() < rec.rounds[0].due_at {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sent = engine.converse_due().await.unwrap();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].state, support_probe::model::RoundState::Sent);
+    assert!(
+        engine.converse_due().await.unwrap().is_empty(),
+        "at most once"
+    );
+    let follow = stack
+        .wait_for("support@vendor.test", WAIT, |m| {
+            m.header("X-Support-Probe").as_deref() == Some(rec.id.as_str())
+                && m.header("In-Reply-To").is_some()
+        })
+        .unwrap();
+    assert_eq!(
+        follow.header("In-Reply-To").unwrap(),
+        format!("<ask-{ticket}@vendor.test>")
+    );
+    let refs = follow.header("References").unwrap();
+    assert!(
+        refs.contains(&our_mid) && refs.contains(&format!("ask-{ticket}@vendor.test")),
+        "{refs}"
+    );
+    assert!(
+        follow
+            .header("Subject")
+            .unwrap()
+            .contains(&format!("[#{ticket}]"))
+    );
+    assert!(follow.text().contains("edge node sg-3"));
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    let round = rec.rounds[0].clone();
+    assert_eq!(
+        follow.header("Message-ID").unwrap(),
+        format!("<{}>", round.message_id.clone().unwrap())
+    );
+
+    // 3. The answer to our follow-up: the round's time comes from the server.
+    let answer = vendor_sends(
+        stack,
+        "dana@probe.test",
+        &format!("ANS-{ticket}"),
+        format!(
+            "From: Sam at Acme <support@vendor.test>\r\nTo: dana@probe.test\r\n\
+             Subject: [#{ticket}] Re: your request\r\nMessage-ID: <ans-{ticket}@vendor.test>\r\n\
+             In-Reply-To: <{}>\r\n\r\nHi Dana Probe,\r\n\r\nwe post every incident at \
+             https://status.vendor.test and the edge node sg-3 is fine (ANS-{ticket}).\r\n\r\nSam\r\n",
+            round.message_id.clone().unwrap()
+        ),
+    );
+    engine.watch_once("dana").await.unwrap();
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    let c = rec.conversation();
+    assert_eq!(c.answered_on_first_reply, Some(false));
+    assert_eq!(
+        c.answered_after.map(|(n, _)| n),
+        Some(2),
+        "answered on the second human reply"
+    );
+    assert_eq!(
+        c.round_replies,
+        vec![Some(
+            internaldate(&answer).duration_since(round.sent_at.unwrap())
+        )]
+    );
+    let last = rec
+        .messages
+        .iter()
+        .find(|m| m.message_id.as_deref() == Some(&format!("ans-{ticket}@vendor.test")))
+        .unwrap();
+    assert_eq!(
+        last.quality
+            .as_ref()
+            .and_then(|q| q.specific.as_ref())
+            .map(|t| t.value),
+        Some(true)
+    );
+
+    // 4. Every follow-up answered: the closing message is due, but acme's
+    //    per-day cap is 2 and the probe and its follow-up used both: the
+    //    closing message is skipped, never sent, and the conversation ends.
+    let closing = engine.converse_due().await.unwrap();
+    assert_eq!(closing.len(), 1, "{closing:?}");
+    assert_eq!(
+        closing[0].state,
+        support_probe::model::RoundState::Skipped,
+        "{closing:?}"
+    );
+    assert!(
+        closing[0]
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("cap reached"),
+        "{closing:?}"
+    );
+    assert!(engine.converse_due().await.unwrap().is_empty());
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    assert!(rec.rounds[1].closing);
+    assert!(!rec.conversation_open());
+    let to_vendor: Vec<_> = stack
+        .fetch_all("support@vendor.test", "INBOX")
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.header("X-Support-Probe").as_deref() == Some(rec.id.as_str()))
+        .collect();
+    assert_eq!(
+        to_vendor.len(),
+        2,
+        "the probe and one follow-up, nothing more"
+    );
+
+    // 5. The vendor's resolved notice: the resolution, at the server's time.
+    let notice = vendor_sends(
+        stack,
+        "dana@probe.test",
+        &format!("RES-{ticket}"),
+        format!(
+            "From: Acme Support <noreply@vendor.test>\r\nTo: dana@probe.test\r\n\
+             Subject: Request #{ticket} has been resolved\r\nMessage-ID: <res-{ticket}@vendor.test>\r\n\
+             In-Reply-To: <{our_mid}>\r\nAuto-Submitted: auto-generated\r\n\r\n\
+             Your request #{ticket} has been resolved (RES-{ticket}).\r\n"
+        ),
+    );
+    engine.watch_once("dana").await.unwrap();
+    let rec = engine.store().get(&report.id).unwrap().unwrap();
+    let resolution = rec.resolution.clone().expect("resolved by the notice");
+    assert_eq!(resolution.at, internaldate(&notice));
+    assert_eq!(
+        rec.conversation().rounds_to_resolution,
+        Some(2),
+        "two human replies before the resolution"
+    );
+}

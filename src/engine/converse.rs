@@ -22,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{Engine, EngineError, FILING_STALE_AFTER};
 use crate::channel::{FileOutcome, FollowUp};
-use crate::model::{Class, ProbeId, ProbeRecord, ProbeState, Round, RoundState};
+use crate::model::{Class, ProbeId, ProbeRecord, ProbeState, Round, RoundState, answers_ours};
 use crate::store::{BeginRound, WriteTx};
 
 /// What happened to one round.
@@ -56,7 +56,7 @@ pub fn plan_next_round(
     let reply = rec
         .messages
         .iter()
-        .filter(|m| m.effective_class() == Class::Human && m.at >= last_ours)
+        .filter(|m| m.effective_class() == Class::Human && answers_ours(m.at, last_ours))
         .map(|m| m.at)
         .min();
     let censored = rec.rounds.last().is_some_and(|r| r.censored_at.is_some());
@@ -328,7 +328,7 @@ pub(crate) fn close_rounds_if_due(
             continue;
         }
         let Some(sent) = r.sent_at else { continue };
-        if humans.iter().any(|h| *h > sent) {
+        if humans.iter().any(|h| answers_ours(*h, sent)) {
             continue;
         }
         let Ok(deadline) = sent.checked_add(within) else {

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 pub use id::{ProbeId, ProbeIdError};
 pub use quality::{
-    Conversation, DetectedLanguage, Quality, Resolution, Round, RoundState, Trait, same_language,
+    Conversation, DetectedLanguage, Quality, Resolution, Round, RoundState, Trait, answers_ours,
+    same_language,
 };
 pub use row::ReadingRow;
 

@@ -218,10 +218,9 @@ impl ProbeRecord {
                 !r.closing
                     && r.censored_at.is_none()
                     && r.sent_at.is_some_and(|sent| {
-                        !self
-                            .messages
-                            .iter()
-                            .any(|m| m.effective_class() == Class::Human && m.at > sent)
+                        !self.messages.iter().any(|m| {
+                            m.effective_class() == Class::Human && answers_ours(m.at, sent)
+                        })
                     })
             }
             _ => false,
@@ -281,10 +280,10 @@ impl ProbeRecord {
         // A human message is a vendor follow-up when our latest message
         // before it was already answered by an earlier human message.
         for (i, m) in humans.iter().enumerate() {
-            let Some(last_ours) = ours.iter().rev().find(|t| **t <= m.at) else {
+            let Some(last_ours) = ours.iter().rev().find(|t| answers_ours(m.at, **t)) else {
                 continue;
             };
-            if humans[..i].iter().any(|h| h.at >= *last_ours) {
+            if humans[..i].iter().any(|h| answers_ours(h.at, *last_ours)) {
                 c.vendor_follow_ups += 1;
             }
         }
@@ -294,7 +293,7 @@ impl ProbeRecord {
             .filter(|r| r.state == RoundState::Sent && !r.closing)
         {
             let Some(sent) = r.sent_at else { continue };
-            match humans.iter().find(|m| m.at > sent) {
+            match humans.iter().find(|m| answers_ours(m.at, sent)) {
                 Some(reply) => c.round_replies.push(Some(reply.at.duration_since(sent))),
                 // Censored; a round still awaiting its reply is left out.
                 None if r.censored_at.is_some() => c.round_replies.push(None),
@@ -303,6 +302,14 @@ impl ProbeRecord {
         }
         c
     }
+}
+
+/// Whether a vendor message stamped `reply` came after our message sent at
+/// `ours`. Servers stamp mail to the second (IMAP INTERNALDATE), our send
+/// time is exact: a reply in the same second as our message counts as after
+/// it.
+pub fn answers_ours(reply: Timestamp, ours: Timestamp) -> bool {
+    reply + SignedDuration::from_secs(1) > ours
 }
 
 /// Whether a detected language tag matches the wanted one: the primary
