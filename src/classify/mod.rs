@@ -439,7 +439,14 @@ const CANNED_MACHINE_WITHIN_MINS_TEXT: &str = "5 minutes";
 /// Whether the message came long enough after filing that repeated text
 /// may be a person's macro (unknown timing counts as a machine's).
 fn arrived_like_a_person(ctx: &Context<'_>) -> bool {
-    ctx.since_filing.is_some_and(|d| d >= CANNED_MACHINE_WITHIN)
+    ctx.since_filing.is_some_and(|d| d > CANNED_MACHINE_WITHIN)
+}
+
+/// The language `text` is written in, by the phrase files' frequent words
+/// (two or more different ones of one language); `None` when they do not
+/// tell.
+pub(crate) fn known_language(text: &str) -> Option<&'static str> {
+    lexicon::LEXICON.known_language(&lexicon::normalize(text))
 }
 
 /// The wording of a "your ticket was resolved / closed" notice in the

@@ -106,9 +106,29 @@ fn zendesk_human_reply_is_human_unless_the_text_is_canned() {
         assert_eq!(
             canned.reasons,
             vec![
-                "same text as an earlier message on probe 01JD0000000000000000000000 (canned)"
+                "same text as an earlier message on probe 01JD0000000000000000000000 (canned), \
+                 within 5 minutes of filing"
                     .to_string()
             ]
+        );
+        // The same repeated text half an hour after filing: an agent's
+        // macro, or a delayed template; read as a person, marked unsure.
+        let late = classify(
+            &facts,
+            &Context {
+                canned_match: Some("01JD0000000000000000000000"),
+                since_filing: Some(jiff::SignedDuration::from_mins(30)),
+                ..Context::new(&rules)
+            },
+        );
+        assert_eq!(late.class, Class::Human, "{:?}", late.reasons);
+        assert_eq!(late.confidence, Confidence::Unsure);
+        assert!(
+            late.reasons
+                .iter()
+                .any(|r| r.contains("a macro an agent pasted")),
+            "{:?}",
+            late.reasons
         );
     }
 }

@@ -33,15 +33,24 @@ pub fn detect(text: &str, words: usize) -> Option<DetectedLanguage> {
     }
     let text = cap(text, LANGUAGE_CAP);
     let info = whatlang::detect(text)?;
-    let confidence = (info.confidence().clamp(0.0, 1.0) * 100.0).round() as u8;
-    if confidence < MIN_CONFIDENCE {
-        return None;
-    }
+    let mut confidence = percent(info.confidence());
     let mut lang = info.lang();
     if confidence < RELIABLE
-        && let Some(again) = KNOWN.detect_lang(text)
+        && let Some(again) = KNOWN.detect(text)
     {
-        lang = again;
+        lang = again.lang();
+        confidence = confidence.max(percent(again.confidence()));
+    }
+    if confidence < MIN_CONFIDENCE {
+        // whatlang's confidence is a margin over the runner-up, low on
+        // short plain texts ("Since that answers your question, I am
+        // resolving the ticket." is English at 0.12). Two or more frequent
+        // words of the same language in the phrase files settle it.
+        let words = crate::classify::known_language(text)?;
+        if words.split('-').next() != Some(bcp47(lang)) {
+            return None;
+        }
+        confidence = CORROBORATED;
     }
     let primary = bcp47(lang);
     let tag = if primary == "zh" {
@@ -50,6 +59,15 @@ pub fn detect(text: &str, words: usize) -> Option<DetectedLanguage> {
         primary.to_string()
     };
     Some(DetectedLanguage { tag, confidence })
+}
+
+/// The confidence recorded when the detector hesitated but the phrase
+/// files' frequent words agree with it.
+pub const CORROBORATED: u8 = 50;
+
+/// A 0–1 confidence as a percentage.
+fn percent(c: f64) -> u8 {
+    (c.clamp(0.0, 1.0) * 100.0).round() as u8
 }
 
 /// A detector limited to the languages of the phrase files.

@@ -457,3 +457,30 @@ fn personal_on_real_fixtures() {
         rule(&q.personal)
     );
 }
+
+#[test]
+fn a_short_plain_answer_gets_its_language_from_the_frequent_words() {
+    // whatlang alone gives English a margin of about 0.1 here.
+    let q = judge_as(
+        "Hi Dana,\r\n\r\nyou will find outages and maintenance announcements at \
+         https://status.example.com. Since that answers your question, I am resolving the \
+         ticket.\r\n\r\nAll the best,\r\nNiall\r\n",
+        None,
+        "Dana Probe",
+        None,
+    );
+    let lang = q.language.expect("a language");
+    assert_eq!(lang.tag, "en");
+    assert!(
+        lang.confidence >= super::language::MIN_CONFIDENCE,
+        "{lang:?}"
+    );
+    // Too few frequent words and a hesitant detector: no language, not a guess.
+    let q = judge_as(
+        "Hi Dana,\r\n\r\nok, done.\r\n\r\nNiall\r\n",
+        None,
+        "Dana Probe",
+        None,
+    );
+    assert_eq!(q.language, None);
+}
