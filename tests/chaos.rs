@@ -10,7 +10,10 @@
 //! - every record that says `filed`/`answered` is in the vendor's mailbox;
 //! - every reply is recorded exactly once, on its probe;
 //! - no probe is left in a state recovery should have settled;
-//! - no vendor received more probes than its caps allow.
+//! - no vendor received more probes than its caps allow;
+//! - each probe's follow-up (sent one second after the vendor's answer)
+//!   reached the vendor at most once, only if its record says it may have,
+//!   and always if its record says it was sent; follow-ups count in the caps.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,7 +31,7 @@ use support::MailStack;
 use support_probe::clock::{Clock, ManualClock};
 use support_probe::config;
 use support_probe::engine::Engine;
-use support_probe::model::{ProbeRecord, ProbeState};
+use support_probe::model::{ProbeRecord, ProbeState, RoundState};
 use support_probe::store::{Mode, Store};
 
 const KILLS: usize = 24;
@@ -60,6 +63,7 @@ schedule = "*/2 * * * * *"
 zones = ["UTC"]
 subject = "Chaos {run} {{token}}"
 body = "Hello {{vendor}}, this is a scheduled support-response test."
+follow-ups = [{{ after = "1s", body = "Thank you. One more question about {{token}}: is anything else needed?" }}]
 "#
         ));
     }
@@ -132,11 +136,16 @@ fn respond(
             let last_round = stop.load(Ordering::SeqCst);
             for (_, address, _, _) in VENDORS {
                 for (id, m) in received(stack, address, &run) {
-                    if id.is_empty() || sent.lock().unwrap().contains_key(&id) {
+                    // The probe, or our follow-up (it answers our reply).
+                    let key = match m.header("In-Reply-To") {
+                        Some(_) => format!("{id}-follow-up"),
+                        None => id.clone(),
+                    };
+                    if id.is_empty() || sent.lock().unwrap().contains_key(&key) {
                         continue;
                     }
                     let their = m.header("Message-ID").unwrap_or_default();
-                    let mid = format!("chaos-reply-{id}@vendor.test");
+                    let mid = format!("chaos-reply-{key}@vendor.test");
                     let (topic, action) = (
                         TOPICS[n % TOPICS.len()],
                         ACTIONS[(n / TOPICS.len()) % ACTIONS.len()],
@@ -144,14 +153,14 @@ fn respond(
                     let other = TOPICS[(n + 5) % TOPICS.len()];
                     n += 1;
                     let reply = format!(
-                        "From: Agent <{address}>\r\nTo: dana@probe.test\r\nSubject: Re: your request\r\n\
+                        "From: Agent <{address}>\r\nTo: dana@probe.test\r\nSubject: Re: your request {run}\r\n\
                          Message-ID: <{mid}>\r\nIn-Reply-To: {their}\r\n\r\nHi Dana, I {action} \
                          the {topic} on your account myself; the {other} looked fine.\r\n"
                     );
                     stack
                         .deliver(address, &["dana@probe.test"], reply.as_bytes())
                         .unwrap();
-                    sent.lock().unwrap().insert(id, mid);
+                    sent.lock().unwrap().insert(key, mid);
                 }
             }
             if last_round {
@@ -287,7 +296,47 @@ fn sigkill_at_random_moments_loses_nothing_doubles_nothing_and_keeps_the_caps() 
         // so all of it falls in one day and one week.
         let cap = day.min(week) as usize;
         if got.len() > cap {
-            problems.push(format!("{vendor} received {} probes, cap {cap}", got.len()));
+            problems.push(format!(
+                "{vendor} received {} messages (probes and follow-ups), cap {cap}",
+                got.len()
+            ));
+        }
+        // Our follow-ups answer the vendor's reply; the probes do not.
+        let (follow_ups, got): (Vec<_>, Vec<_>) = got
+            .iter()
+            .partition(|(_, m)| m.header("In-Reply-To").is_some());
+        let mut followed: BTreeMap<&str, usize> = BTreeMap::new();
+        for (id, _) in &follow_ups {
+            *followed.entry(id.as_str()).or_default() += 1;
+        }
+        for (id, n) in &followed {
+            if *n != 1 {
+                problems.push(format!("{vendor} received {n} follow-ups of {id}"));
+            }
+            let reached = by_id
+                .get(id)
+                .and_then(|p| p.rounds.first())
+                .is_some_and(|r| {
+                    matches!(
+                        r.state,
+                        RoundState::Sending | RoundState::Sent | RoundState::Uncertain
+                    )
+                });
+            if !reached {
+                problems.push(format!(
+                    "{vendor} received a follow-up of {id}, whose record says it was not sent: {:?}",
+                    by_id.get(id).map(|p| &p.rounds)
+                ));
+            }
+        }
+        for p in all.iter().filter(|p| p.vendor == vendor) {
+            let sent = p.rounds.iter().any(|r| r.state == RoundState::Sent);
+            if sent && !followed.contains_key(p.id.as_str()) {
+                problems.push(format!("{}: follow-up recorded sent, never received", p.id));
+            }
+            if p.rounds.iter().any(|r| r.state == RoundState::Sending) {
+                problems.push(format!("{}: a follow-up left sending after recovery", p.id));
+            }
         }
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for (id, _) in &got {
@@ -341,7 +390,8 @@ fn sigkill_at_random_moments_loses_nothing_doubles_nothing_and_keeps_the_caps() 
                 holders[0].state, holders[0].state_reason
             ));
         }
-        if copies != 1 || holders.first().map(|p| p.id.as_str()) != Some(id.as_str()) {
+        let probe_id = id.strip_suffix("-follow-up").unwrap_or(id);
+        if copies != 1 || holders.first().map(|p| p.id.as_str()) != Some(probe_id) {
             problems.push(format!(
                 "reply {mid} recorded {copies} times, on {:?}",
                 holders.iter().map(|p| p.id.as_str()).collect::<Vec<_>>()
@@ -362,6 +412,19 @@ fn sigkill_at_random_moments_loses_nothing_doubles_nothing_and_keeps_the_caps() 
             problems.push(format!("{} left {} ({:?})", p.id, p.state, p.state_reason));
         }
     }
+    let rounds = |s: RoundState| {
+        all.iter()
+            .flat_map(|p| &p.rounds)
+            .filter(|r| r.state == s)
+            .count()
+    };
+    println!(
+        "chaos: follow-ups sent {}, uncertain {}, skipped {}, failed {}",
+        rounds(RoundState::Sent),
+        rounds(RoundState::Uncertain),
+        rounds(RoundState::Skipped),
+        rounds(RoundState::Failed)
+    );
     let count = |s: ProbeState| all.iter().filter(|p| p.state == s).count();
     println!(
         "chaos: {KILLS} kills, {} records, {tickets} tickets received, {} replies; answered {}, \
