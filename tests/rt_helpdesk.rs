@@ -37,7 +37,7 @@ use support_probe::channel::Channel;
 use support_probe::clock::{Clock, SystemClock};
 use support_probe::config;
 use support_probe::engine::Engine;
-use support_probe::model::{Class, ProbeRecord, ProbeState};
+use support_probe::model::{Class, ProbeRecord, ProbeState, RoundState};
 use support_probe::store::{Mode, Store};
 
 /// RT answers in about two seconds; this is generous for a loaded CI machine.
@@ -141,6 +141,21 @@ bot = [{{ field = "/Type", equals = ["EmailRecord"] }}]
 other = [{{ field = "/Creator/id", equals = ["RT_System"] }}]
 staff = [{{ field = "/Type", equals = ["Correspond"] }}]
 
+# Our follow-ups: a reply on the ticket as its requestor.
+[persona.api.spec.reply]
+method = "POST"
+url = "/ticket/{{ticket}}/correspond"
+body = {{ Content = "{{message}}", ContentType = "text/plain" }}
+
+# Resolution: RT's own Resolved time once the status is resolved.
+[persona.api.spec.status]
+field = "/Status"
+resolved = ["resolved"]
+resolved-at = {{ pointer = "/Resolved", format = "rfc3339" }}
+
+[persona.api.spec.status.request]
+url = "/ticket/{{ticket}}"
+
 [persona.api.spec.search]
 items = "/items"
 id = "/id"
@@ -158,6 +173,7 @@ schedule = "0 0 9 * * mon"
 zones = ["UTC"]
 subject = "Export question {{token}}"
 body = "Our nightly export stopped arriving. Can you help? (A scheduled support-response test.)"
+follow-ups = [{{ after = "1s", body = "Thank you! Will it run again tonight? ({{token}})" }}]
 "#,
         address = rt.customer_address,
         rest = rt.rest(),
@@ -326,5 +342,55 @@ async fn rt_rest_api_files_and_reads_the_agents_correspond_as_human() {
         humans[0]
     );
     assert_eq!(rec.state, ProbeState::Answered, "{rec:#?}");
-    assert_eq!(rec.first_human_at, Some(correspond.created));
+    // RT stamps to the second; an answer in the second of the filing reads 0s.
+    let first = rec.first_human_at.unwrap();
+    assert!(
+        first == correspond.created
+            || (first == rec.filed_at.unwrap() && within_a_second(first, correspond.created)),
+        "{first} vs RT's {}",
+        correspond.created
+    );
+
+    // Our follow-up goes on the ticket as the requestor's reply, once.
+    assert_eq!(rec.rounds.len(), 1, "{:#?}", rec.rounds);
+    while Timestamp::now() < rec.rounds[0].due_at {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let sent = engine.converse_due().await.unwrap();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].state, RoundState::Sent, "{sent:?}");
+    assert!(
+        engine.converse_due().await.unwrap().is_empty(),
+        "at most once"
+    );
+    let history = rt.history(&ticket).await;
+    let ours: Vec<_> = history
+        .iter()
+        .filter(|t| t.kind == "Correspond" && t.creator == rt.customer_user)
+        .collect();
+    assert_eq!(ours.len(), 1, "{history:#?}");
+
+    // The agent answers again and resolves the ticket: the round's reply and
+    // the resolution come with RT's own times.
+    rt.agent_answers(&ticket, "Yes, it runs again at 02:00 tonight.\n\nSam")
+        .await;
+    let resolved = rt.agent_resolves(&ticket).await;
+    engine.watch_once("rtapi").await.unwrap();
+    let rec = engine.store().get(&rec.id).unwrap().unwrap();
+    let history = rt.history(&ticket).await;
+    let second = history
+        .iter()
+        .filter(|t| t.kind == "Correspond" && t.creator == rt.agent_user)
+        .nth(1)
+        .expect("the agent's second answer");
+    let c = rec.conversation();
+    let round_sent = rec.rounds[0].sent_at.unwrap();
+    assert_eq!(
+        c.round_replies,
+        vec![Some(second.created.duration_since(round_sent))]
+    );
+    let resolution = rec.resolution.clone().expect("resolved through the API");
+    assert_eq!(resolution.at, resolved, "RT's own Resolved time");
+    assert_eq!(c.rounds_to_resolution, Some(2), "{history:#?}");
+    assert!(!rec.awaits_resolution());
 }

@@ -141,6 +141,15 @@ pub struct FoundTicket {
     pub created_at: Timestamp,
 }
 
+/// A ticket the vendor marked solved or closed, as its API says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketResolved {
+    /// The API's own time of the resolution.
+    pub at: Timestamp,
+    /// The status it reached, as the API writes it.
+    pub status: String,
+}
+
 /// What the channel did for a courtesy action (closing message, solve).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CourtesyDone {
@@ -268,6 +277,18 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
             retryable: false,
             retry_after: None,
         }
+    }
+
+    /// Whether [`Channel::resolution`] can tell anything.
+    fn reads_resolution(&self) -> bool {
+        false
+    }
+
+    /// Whether the vendor resolved `ticket`, and when by its own clock.
+    /// `Ok(None)`: not resolved (yet), or the channel cannot tell.
+    async fn resolution(&self, ticket: &str) -> Result<Option<TicketResolved>, ChannelError> {
+        let _ = ticket;
+        Ok(None)
     }
 
     /// Whether [`Channel::courtesy`] would do anything.

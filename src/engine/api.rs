@@ -11,6 +11,10 @@
 //!   probe becomes `filed` at the ticket's creation time as the API states
 //!   it, with a note. Not found: it stays `uncertain` for `probe resolve`
 //!   (a search index may lag; absence proves nothing).
+//! - **Resolution**: for answered probes whose ticket the channel can read
+//!   the status of, the vendor's own time of the solved/closed status is
+//!   recorded as the resolution; the look-out ends at the probe's answer
+//!   deadline (`resolution_unseen_at`, a censored time to resolution).
 //! - **Courtesy** is done at most once per probe: a note `etiquette: under
 //!   way` is committed before the call, so neither a crash nor a second
 //!   pass can post twice; the outcome replaces it.
@@ -21,7 +25,7 @@ use jiff::SignedDuration;
 
 use super::{Engine, EngineError, IngestReport};
 use crate::channel::{Channel, OpenTicket};
-use crate::model::{ProbeState, TimeSource};
+use crate::model::{ProbeState, Resolution, TimeSource};
 
 /// The prefix of the probe note that records the courtesy.
 pub(crate) const ETIQUETTE: &str = "etiquette:";
@@ -109,6 +113,51 @@ impl Engine {
             }
         }
         resolved
+    }
+
+    /// Reads the status of the answered tickets of this channel that are
+    /// not resolved yet, and records the vendor's resolution time.
+    pub(crate) async fn read_resolutions(
+        &self,
+        channel: &Arc<dyn Channel>,
+    ) -> Result<(), EngineError> {
+        if !channel.reads_resolution() {
+            return Ok(());
+        }
+        let key = channel.watch_key();
+        let waiting: Vec<_> = self
+            .store
+            .active()?
+            .into_iter()
+            .filter(|p| p.watch_key.as_deref() == Some(key.as_str()) && p.awaits_resolution())
+            .collect();
+        for p in waiting {
+            let Some(ticket) = p.vendor_refs.first() else {
+                continue;
+            };
+            let resolved = match channel.resolution(ticket).await {
+                Ok(r) => r,
+                Err(e) => {
+                    // Our side or the connection: try again next pass.
+                    tracing::warn!(probe = %p.id, %ticket, error = %e, "cannot read the ticket's status");
+                    continue;
+                }
+            };
+            let Some(resolved) = resolved else { continue };
+            self.store.write(|tx| {
+                tx.update(&p.id, |r| {
+                    if r.resolution.is_none() {
+                        r.resolution = Some(Resolution {
+                            at: resolved.at,
+                            time_source: TimeSource::ApiCreated,
+                            by: format!("ticket {ticket} status {} (API)", resolved.status),
+                        });
+                    }
+                })
+            })?;
+            tracing::info!(probe = %p.id, %ticket, at = %resolved.at, "ticket resolved");
+        }
+        Ok(())
     }
 
     /// The closing courtesy for probes that this pass answered.

@@ -32,7 +32,7 @@ use jiff::Timestamp;
 use super::breaker::{Admission, Breaker, BreakerState};
 use crate::channel::{
     Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FollowUp, FoundTicket, OpenTicket,
-    Outgoing,
+    Outgoing, TicketResolved,
 };
 use crate::clock::Clock;
 use crate::store::{OutageKind, Store};
@@ -363,6 +363,15 @@ impl Channel for Guarded {
         since: Timestamp,
     ) -> Result<Option<FoundTicket>, ChannelError> {
         self.guarded(OutageKind::Watch, self.inner.find_filed(token, since))
+            .await
+    }
+
+    fn reads_resolution(&self) -> bool {
+        self.inner.reads_resolution()
+    }
+
+    async fn resolution(&self, ticket: &str) -> Result<Option<TicketResolved>, ChannelError> {
+        self.guarded(OutageKind::Watch, self.inner.resolution(ticket))
             .await
     }
 

@@ -672,6 +672,15 @@ fn api_timing(message: &Inbound, rec: &mut ProbeRecord) -> (Vec<String>, Timesta
     if let Some(filed) = rec.filed_at
         && message.at < filed
     {
+        if filed.duration_since(message.at) < SignedDuration::from_secs(1) {
+            // The API stamps to the second, our filing time is exact: the
+            // same second is not skew. The reading is 0s at the filing.
+            notes.push(format!(
+                "stamped {} by the API (to the second), in the second of the filing at {filed}: recorded at the filing instant",
+                message.at
+            ));
+            return (notes, filed);
+        }
         let by = human(filed.duration_since(message.at));
         notes.push(format!(
             "clock skew: the API stamped it {} ({by} before the filing at {filed}); recorded at the filing instant, never as a negative time",

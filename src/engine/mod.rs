@@ -317,6 +317,22 @@ impl Engine {
         let now = self.clock.now();
         let mut changed = Vec::new();
         for p in self.store.active()? {
+            if p.awaits_resolution()
+                && !p.conversation_open()
+                && p.answer_deadline().is_some_and(|d| d <= now)
+            {
+                // The look-out for the ticket's resolution ends with the
+                // answer window: the time to resolution is censored there.
+                self.store.write(|tx| {
+                    tx.update(&p.id, |r| {
+                        if r.awaits_resolution() {
+                            r.resolution_unseen_at = r.answer_deadline();
+                        }
+                    })
+                })?;
+                changed.push(p.id.clone());
+                continue;
+            }
             if p.conversation_open() {
                 let closed =
                     self.store
@@ -380,6 +396,7 @@ impl Engine {
             }
             let report = self.ingest(&key, fetched, started, cursor.map(|c| c.caught_up_at))?;
             self.courtesy_after(&channel, &report).await?;
+            self.read_resolutions(&channel).await?;
             total.absorb(report);
             if !more {
                 return Ok(total);

@@ -221,6 +221,7 @@ pub fn draft_record(
         expect: probe.expect.clone(),
         rounds: Vec::new(),
         resolution: None,
+        resolution_unseen_at: None,
     })
 }
 

@@ -463,6 +463,11 @@ pub struct ProbeRecord {
     /// When the vendor marked the ticket solved/closed.
     #[serde(default)]
     pub resolution: Option<Resolution>,
+    /// For a ticket-API probe whose ticket was not seen resolved by its
+    /// answer deadline: the deadline, where the look-out stopped (the time
+    /// to resolution is censored there).
+    #[serde(default)]
+    pub resolution_unseen_at: Option<Timestamp>,
 }
 
 impl ProbeRecord {
@@ -612,6 +617,7 @@ pub(crate) mod tests {
             expect: Vec::new(),
             rounds: Vec::new(),
             resolution: None,
+            resolution_unseen_at: None,
         }
     }
 

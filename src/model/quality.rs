@@ -11,7 +11,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::{Class, MessageRecord, ProbeRecord, TimeSource};
+use super::{Class, MessageRecord, ProbeRecord, ProbeState, TimeSource};
 
 /// One judged trait of a human reply, with the rule that decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,6 +225,17 @@ impl ProbeRecord {
             }
             _ => false,
         })
+    }
+
+    /// Whether the engine still looks out for the vendor resolving this
+    /// probe's ticket through its API: answered, not yet resolved, filed
+    /// through a ticket API, and its answer deadline not passed.
+    pub fn awaits_resolution(&self) -> bool {
+        self.state == ProbeState::Answered
+            && self.resolution.is_none()
+            && self.resolution_unseen_at.is_none()
+            && self.channel != "email"
+            && !self.vendor_refs.is_empty()
     }
 
     /// The instants we wrote to the vendor: filing, then each sent round.

@@ -184,6 +184,7 @@ mod tests {
             expect: Vec::new(),
             rounds: Vec::new(),
             resolution: None,
+            resolution_unseen_at: None,
         }
     }
 

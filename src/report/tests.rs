@@ -138,6 +138,7 @@ pub(crate) fn probe(
         expect: Vec::new(),
         rounds: Vec::new(),
         resolution: None,
+        resolution_unseen_at: None,
     };
     if state == ProbeState::Unanswered {
         p.censored_at = p.answer_deadline();

@@ -422,6 +422,7 @@ impl WriteTx<'_> {
             rec.state,
             ProbeState::Planned | ProbeState::Filing | ProbeState::Filed | ProbeState::Uncertain
         ) || rec.conversation_open()
+            || rec.awaits_resolution()
         {
             active.insert(id, ())?;
         } else {
@@ -724,6 +725,7 @@ pub(crate) mod tests {
             expect: Vec::new(),
             rounds: Vec::new(),
             resolution: None,
+            resolution_unseen_at: None,
         }
     }
 

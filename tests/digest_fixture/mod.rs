@@ -148,6 +148,7 @@ pub fn probe(
         expect: Vec::new(),
         rounds: Vec::new(),
         resolution: None,
+        resolution_unseen_at: None,
     };
     match state {
         ProbeState::Unanswered => p.censored_at = p.answer_deadline(),

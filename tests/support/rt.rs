@@ -174,6 +174,37 @@ impl Rt {
         );
     }
 
+    /// The agent marks ticket `id` resolved (`PUT /ticket/{id}`), and
+    /// returns RT's own record of when (`Resolved`).
+    pub async fn agent_resolves(&self, id: &str) -> jiff::Timestamp {
+        let client = reqwest::Client::new();
+        let response = client
+            .put(format!("{}/ticket/{id}", self.rest()))
+            .basic_auth(&self.agent_user, Some(&self.agent_password))
+            .json(&serde_json::json!({ "Status": "resolved" }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(status.is_success(), "resolve ticket {id}: {status} {body}");
+        let ticket: Value = client
+            .get(format!("{}/ticket/{id}", self.rest()))
+            .basic_auth(&self.agent_user, Some(&self.agent_password))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ticket["Status"], "resolved", "{ticket}");
+        ticket["Resolved"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Resolved in {ticket}"))
+            .parse()
+            .unwrap()
+    }
+
     /// Ticket `id`'s transactions, oldest first, as the agent sees them.
     pub async fn history(&self, id: &str) -> Vec<Transaction> {
         let response = reqwest::Client::new()

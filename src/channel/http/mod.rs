@@ -40,7 +40,7 @@ use serde_json::{Value, json};
 
 use super::{
     ApiMessage, AuthorRole, Channel, ChannelError, CourtesyDone, Fetched, FileOutcome, FollowUp,
-    FoundTicket, Inbound, OpenTicket, Outgoing,
+    FoundTicket, Inbound, OpenTicket, Outgoing, TicketResolved,
 };
 use crate::clock::Clock;
 use crate::config::SecretString;
@@ -487,9 +487,11 @@ pub struct HttpChannel {
     api: Api,
     hook: Arc<dyn Hook>,
     clock: Arc<dyn Clock>,
-    /// Roles the hook decided, per author id (an org membership does not
-    /// change between two messages). A std mutex, never held across `.await`.
-    role_cache: Mutex<HashMap<String, (RoleName, String)>>,
+    /// Roles the hook decided, per author id and the role the author rules
+    /// gave the message (an org membership does not change between two
+    /// messages; the rules look at each message, e.g. its type). A std
+    /// mutex, never held across `.await`.
+    role_cache: Mutex<HashMap<(String, RoleName), (RoleName, String)>>,
 }
 
 impl HttpChannel {
@@ -633,7 +635,7 @@ impl HttpChannel {
             .role_cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&author)
+            .get(&(author.clone(), role))
             .cloned();
         if let Some(hit) = cached {
             return Ok(hit);
@@ -645,7 +647,7 @@ impl HttpChannel {
         self.role_cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(author, refined.clone());
+            .insert((author, role), refined.clone());
         Ok(refined)
     }
 
@@ -957,6 +959,35 @@ impl Channel for HttpChannel {
             },
             Err(fault) => outcome_of(fault, "the comment may or may not have been added"),
         }
+    }
+
+    fn reads_resolution(&self) -> bool {
+        self.api.spec.status.is_some()
+    }
+
+    async fn resolution(&self, ticket: &str) -> Result<Option<TicketResolved>, ChannelError> {
+        let Some(status) = &self.api.spec.status else {
+            return Ok(None);
+        };
+        let vars = self.api.vars().with("ticket", ticket);
+        let reply = self.api.read(&status.request, &vars, &[], None).await?;
+        let Some(value) = reply.json.pointer(&status.field).and_then(spec::text_of) else {
+            return Ok(None);
+        };
+        if !status
+            .resolved
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&value))
+        {
+            return Ok(None);
+        }
+        // Resolved, but without the API's time there is no reading: our
+        // clock would only say when we looked.
+        let at = reply
+            .json
+            .pointer(&status.resolved_at.pointer)
+            .and_then(|v| spec::parse_time(v, status.resolved_at.format));
+        Ok(at.map(|at| TicketResolved { at, status: value }))
     }
 
     fn has_courtesy(&self) -> bool {

@@ -45,6 +45,8 @@ pub struct Spec {
     pub reply: Option<Request>,
     /// How to mark the ticket solved.
     pub solve: Option<Request>,
+    /// How to read whether the vendor resolved the ticket, and when.
+    pub status: Option<Status>,
     /// JSON pointer to a boolean that must be `true` (Slack's `/ok`); when
     /// false the call failed whatever the HTTP status.
     pub ok_field: Option<String>,
@@ -213,7 +215,7 @@ impl Default for AuthorRules {
 }
 
 /// A role as written in the config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RoleName {
     /// The vendor's people.
@@ -253,6 +255,21 @@ pub struct Search {
     pub id: String,
     /// A result's creation time.
     pub created: TimeField,
+}
+
+/// Reading a ticket's status, for the time to resolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Status {
+    /// Reads one ticket (`{ticket}`).
+    pub request: Request,
+    /// JSON pointer to the status in the response.
+    pub field: String,
+    /// The statuses that mean solved or closed (compared ignoring case).
+    pub resolved: Vec<String>,
+    /// When the ticket reached that status, as the API says (e.g. RT's
+    /// `Resolved`, Zendesk's `updated_at` of a solved request).
+    pub resolved_at: TimeField,
 }
 
 /// Template variables: the probe's rendered text, the persona's params and

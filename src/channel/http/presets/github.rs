@@ -106,6 +106,7 @@ pub fn spec() -> Spec {
             created: rfc3339("/created_at"),
         }),
         reply: None,
+        status: None,
         close: Some(with_headers(request(
             "POST",
             "/repos/{owner}/{repo}/issues/{ticket}/comments",

@@ -97,6 +97,7 @@ pub fn spec() -> Spec {
             created: millis("/createdDate/epochMillis"),
         }),
         reply: None,
+        status: None,
         close: Some(request(
             "POST",
             "/rest/servicedeskapi/request/{ticket}/comment",

@@ -99,6 +99,7 @@ pub fn spec() -> Spec {
             created: ts("/ts"),
         }),
         reply: None,
+        status: None,
         close: Some(request(
             "POST",
             "/api/chat.postMessage",

@@ -87,6 +87,7 @@ pub fn spec() -> Spec {
             created: rfc3339("/created_at"),
         }),
         reply: None,
+        status: None,
         close: Some(request(
             "PUT",
             "/api/v2/requests/{ticket}",
