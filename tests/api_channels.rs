@@ -847,3 +847,83 @@ async fn an_unfound_uncertain_api_probe_cannot_be_resolved_filed() {
         "one ticket, never a second"
     );
 }
+
+/// A conversation on a ticket API: the follow-up is a comment on the
+/// ticket, sent once when due; the agent's next comment answers the round;
+/// the closing courtesy waits until the conversation is over; the agent
+/// solving the request gives the resolution at Zendesk's own time.
+#[tokio::test]
+async fn zendesk_follow_up_comment_and_the_vendors_resolution() {
+    const AGAIN: &str = "Yes, the export runs again tonight at 02:00 as usual.";
+    let script = vec![
+        line(mins(2), Who::Automation, ACK),
+        line(mins(45), Who::Staff, HUMAN),
+        line(mins(80), Who::Staff, AGAIN),
+    ];
+    let rig = rig_edited(Flavor::Zendesk, script, |t| {
+        t.replace("mark-solved = true\n", "").replace(
+            "answer-within = \"2d\"",
+            "answer-within = \"2d\"\nfollow-ups = [{ after = \"15m\", body = \"Thanks! Will it run again tonight?\" }]",
+        )
+    })
+    .await;
+    rig.engine.run_now("acme-api").await.unwrap();
+    rig.clock.advance(SignedDuration::from_hours(1));
+    rig.engine.watch_once("dana").await.unwrap();
+    let rec = rig.record();
+    assert_eq!(rec.state, ProbeState::Answered);
+    assert_eq!(rec.rounds.len(), 1);
+    assert_eq!(rec.rounds[0].due_at, t0() + mins(60));
+    assert!(
+        rig.fake.with(|s| s.tickets[0].posted.is_empty()),
+        "no courtesy while the conversation goes on"
+    );
+
+    let sent = rig.engine.converse_due().await.unwrap();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(rig.engine.converse_due().await.unwrap().is_empty(), "once");
+    let posted = rig.fake.with(|s| s.tickets[0].posted.clone());
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].1, "Thanks! Will it run again tonight?");
+
+    // The agent answers at +80m and solves the request at +90m.
+    rig.fake.with(|s| {
+        s.tickets[0].solved = true;
+        s.tickets[0].solved_at = Some(t0() + mins(90));
+    });
+    rig.clock.advance(SignedDuration::from_hours(1));
+    rig.engine.watch_once("dana").await.unwrap();
+    let rec = rig.record();
+    let c = rec.conversation();
+    assert_eq!(c.round_replies, vec![Some(mins(20))]);
+    let resolution = rec.resolution.clone().expect("the vendor solved it");
+    assert_eq!(resolution.at, t0() + mins(90));
+    assert_eq!(resolution.time_source, TimeSource::ApiCreated);
+    assert_eq!(c.time_to_resolution, Some(mins(90)));
+    assert_eq!(c.rounds_to_resolution, Some(2));
+    assert!(!rec.awaits_resolution());
+    // The conversation over, the closing courtesy (without solving).
+    let posted = rig.fake.with(|s| s.tickets[0].posted.clone());
+    assert_eq!(posted.len(), 2, "{posted:?}");
+    assert_eq!(posted[1].1, CLOSING);
+}
+
+/// A request we solve ourselves (the courtesy's `mark-solved`) is no
+/// resolution by the vendor: the look-out ends without one.
+#[tokio::test]
+async fn a_ticket_we_solved_is_not_the_vendors_resolution() {
+    let rig = rig(Flavor::Zendesk, vec![line(mins(45), Who::Staff, HUMAN)]).await;
+    rig.engine.run_now("acme-api").await.unwrap();
+    rig.clock.advance(SignedDuration::from_hours(1));
+    rig.engine.watch_once("dana").await.unwrap();
+    assert!(
+        rig.fake.with(|s| s.tickets[0].solved),
+        "our courtesy solved it"
+    );
+    rig.clock.advance(SignedDuration::from_hours(1));
+    rig.engine.watch_once("dana").await.unwrap();
+    let rec = rig.record();
+    assert_eq!(rec.resolution, None);
+    assert!(rec.resolution_unseen_at.is_some());
+    assert!(!rec.awaits_resolution());
+}

@@ -29,6 +29,9 @@ use crate::model::{ProbeState, Resolution, TimeSource};
 
 /// The prefix of the probe note that records the courtesy.
 pub(crate) const ETIQUETTE: &str = "etiquette:";
+/// What the courtesy says when it marked the ticket solved (see
+/// `channel::http`): then the solved status is ours, not the vendor's.
+const SOLVED_BY_US: &str = "marked the ticket solved";
 /// How far before our filing attempt a ticket found by search may have been
 /// created (the vendor's clock and ours differ).
 const SEARCH_SLACK: SignedDuration = SignedDuration::from_mins(10);
@@ -210,10 +213,17 @@ impl Engine {
                 Err(e) => format!("{ETIQUETTE} failed, not retried: {e}"),
             };
             tracing::info!(probe = %id, %outcome, "closing courtesy");
+            // A ticket we marked solved ourselves has no vendor resolution
+            // to read: the look-out ends here.
+            let we_solved = outcome.contains(SOLVED_BY_US);
+            let now = self.clock.now();
             self.store.write(|tx| {
                 tx.update(&id, |r| {
                     r.notes.retain(|n| !n.starts_with(ETIQUETTE));
                     r.notes.push(outcome.clone());
+                    if we_solved && r.resolution.is_none() {
+                        r.resolution_unseen_at = Some(now);
+                    }
                 })
             })?;
         }

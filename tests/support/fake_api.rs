@@ -82,6 +82,9 @@ pub struct Ticket {
     pub request: Value,
     pub idempotency_key: Option<String>,
     pub solved: bool,
+    /// When an agent solved it (the vendor's side, not our courtesy): what
+    /// Zendesk's `updated_at` then says.
+    pub solved_at: Option<Timestamp>,
     /// Messages posted through the API after creation (closing courtesy).
     pub posted: Vec<(Timestamp, String)>,
 }
@@ -380,6 +383,7 @@ fn create(s: &mut State, body: Value, idem: Option<String>) -> Response {
         request: body,
         idempotency_key: idem,
         solved: false,
+        solved_at: None,
         posted: Vec::new(),
     };
     s.tickets.push(t.clone());
@@ -407,7 +411,7 @@ fn ticket_json(flavor: Flavor, t: &Ticket) -> Value {
             "status": if t.solved { "solved" } else { "new" },
             "requester_id": 100,
             "created_at": t.created_at.to_string(),
-            "updated_at": t.created_at.to_string(),
+            "updated_at": t.solved_at.unwrap_or(t.created_at).to_string(),
         }}),
         Flavor::Jsm => json!({
             "issueId": (10_000 + t.number).to_string(),
@@ -645,6 +649,13 @@ fn other(
                 .map(|t| ticket_json(flavor, t)["request"].clone())
                 .collect();
             reply(200, json!({"requests": found, "count": found.len()}))
+        }
+        (Flavor::Zendesk, "GET") if !path.contains("/comments") => {
+            let id = segment(path, 0);
+            match s.tickets.iter().find(|t| t.id == id) {
+                Some(t) => reply(200, ticket_json(flavor, t)),
+                None => reply(404, json!({"error": "RecordNotFound"})),
+            }
         }
         (Flavor::Zendesk, "PUT") => {
             let id = segment(path, 0);

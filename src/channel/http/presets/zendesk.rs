@@ -5,7 +5,8 @@
 //! token as the secret. Optional params: `user_id` (our own user, in case a
 //! comment of ours is listed anyway), `bot_user_ids` (comma-separated users
 //! that are bots or automations). Uncertain filings are resolved with
-//! `GET /api/v2/requests/search?query=<token>`. Etiquette: a closing
+//! `GET /api/v2/requests/search?query=<token>`. Resolution: the request's
+//! status (`solved`, `closed`) and its `updated_at`. Etiquette: a closing
 //! comment, and `solved: true` (end users may solve their own requests when
 //! the account allows it).
 
@@ -13,7 +14,8 @@ use serde_json::json;
 
 use super::{AuthKind, Preset, equals, no_hook, request};
 use crate::channel::http::spec::{
-    AuthorRules, List, MessageFields, Pagination, RoleName, Search, Spec, TimeField, TimeFormat,
+    AuthorRules, List, MessageFields, Pagination, RoleName, Search, Spec, Status, TimeField,
+    TimeFormat,
 };
 
 /// The preset.
@@ -87,7 +89,15 @@ pub fn spec() -> Spec {
             created: rfc3339("/created_at"),
         }),
         reply: None,
-        status: None,
+        // The Requests API gives an end user no solved time: `updated_at`
+        // of a request first seen solved is the solve (any later update
+        // would move it, so the first sighting is recorded).
+        status: Some(Status {
+            request: request("GET", "/api/v2/requests/{ticket}", &[], None),
+            field: "/request/status".into(),
+            resolved: vec!["solved".into(), "closed".into()],
+            resolved_at: rfc3339("/request/updated_at"),
+        }),
         close: Some(request(
             "PUT",
             "/api/v2/requests/{ticket}",
