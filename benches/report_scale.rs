@@ -351,8 +351,8 @@ fn clone_probe(
 /// on a third of the answered ones. The demo's records may lack it; the
 /// rows the reports read then carry it as they will in use.
 fn with_scorecard_evidence(p: &mut ProbeRecord, k: usize) {
-    p.language = Some(if k % 4 == 0 { "zh-CN" } else { "en" }.to_string());
-    if k % 2 == 0 {
+    p.language = Some(if k.is_multiple_of(4) { "zh-CN" } else { "en" }.to_string());
+    if k.is_multiple_of(2) {
         p.expect = vec![r"status\.example\.com".to_string()];
     }
     let judged = |v: bool| Some(Trait::judged(v, "bench"));
@@ -365,21 +365,21 @@ fn with_scorecard_evidence(p: &mut ProbeRecord, k: usize) {
         let j = k + nth;
         m.quality = Some(Quality {
             language: Some(DetectedLanguage {
-                tag: if j % 5 == 0 { "zh" } else { "en" }.to_string(),
+                tag: if j.is_multiple_of(5) { "zh" } else { "en" }.to_string(),
                 confidence: 90,
             }),
             new_words: 40 + (j % 60) as u32,
-            personal: judged(j % 2 == 0),
-            templated: judged(j % 3 == 0),
+            personal: judged(j.is_multiple_of(2)),
+            templated: judged(j.is_multiple_of(3)),
             specific: judged(j % 5 < 2),
-            asks_back: judged(j % 7 == 0),
+            asks_back: judged(j.is_multiple_of(7)),
             answers: (!p.expect.is_empty()).then(|| Trait::judged(j % 3 != 1, "bench")),
             signature: (0..32u32)
                 .map(|i| i.wrapping_mul(2_654_435_761) ^ j as u32)
                 .collect(),
         });
     }
-    if k % 3 == 0
+    if k.is_multiple_of(3)
         && let Some(first) = p.first_human_at
     {
         p.resolution = Some(Resolution {

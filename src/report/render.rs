@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::{Report, business_observation, sla_outcome};
+use super::{Report, VendorReport, business_observation, sla_outcome};
 use crate::config::Config;
 use crate::model::{ProbeRecord, ReadingRow};
 use crate::readings::own::OwnSide;
@@ -151,17 +151,25 @@ fn scorecards(report: &Report) -> String {
             "\nScorecard {} (n = probes a figure is taken over; – where none):\n",
             v.vendor
         ));
-        let rows: Vec<Vec<String>> = v
-            .scorecard
-            .lines(v.overall.filed, &v.overall.within)
-            .into_iter()
-            .map(|(k, val)| vec![format!("  {k}"), val])
-            .collect();
-        // The header line of `columns` is left out: the block has its title.
-        let block = columns(&["", ""], &rows);
-        out.push_str(block.split_once('\n').map_or("", |(_, rest)| rest));
+        out.push_str(&scorecard_block(v, "  "));
     }
     out
+}
+
+/// A vendor's scorecard as aligned `figure  value` lines, each indented
+/// by `indent` (the report's table and the digest's text part).
+pub fn scorecard_block(v: &VendorReport, indent: &str) -> String {
+    let rows: Vec<Vec<String>> = v
+        .scorecard
+        .lines(v.overall.filed, &v.overall.within)
+        .into_iter()
+        .map(|(k, val)| vec![format!("{indent}{k}"), val])
+        .collect();
+    // The header line of `columns` is left out: the block has its title.
+    let block = columns(&["", ""], &rows);
+    block
+        .split_once('\n')
+        .map_or(String::new(), |(_, rest)| rest.to_string())
 }
 
 /// The CSV header: one row per probe.
