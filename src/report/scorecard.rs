@@ -239,8 +239,12 @@ impl Scorecard {
             (sum / answered.len() as f64).round() as i64
         });
         let trait_rate = |f: fn(&ReadingRow) -> Option<bool>| Rate::of(rows().map(f));
-        let rounds: Vec<Observation> = rows()
-            .filter_map(|p| p.rounds_to_resolution)
+        // Resolution figures are over the probes on the first-reply curve
+        // (answered, unanswered, pending), like that curve.
+        let rounds: Vec<Observation> = items
+            .iter()
+            .filter(|i| i.obs.is_some())
+            .filter_map(|i| i.p.rounds_to_resolution)
             .map(|n| Observation::answer(i64::from(n)))
             .collect();
         let to_resolution: Vec<Observation> = items.iter().filter_map(|i| i.resolution).collect();
