@@ -29,7 +29,10 @@ use std::time::Instant;
 
 use common::{Table, describe, fmt_secs};
 use jiff::{SignedDuration, Timestamp};
-use support_probe::model::{Attempt, MessageRecord, ProbeId, ProbeRecord, Relabel};
+use support_probe::model::{
+    Attempt, Class, DetectedLanguage, MessageRecord, ProbeId, ProbeRecord, Quality, Relabel,
+    Resolution, TimeSource, Trait,
+};
 use support_probe::report::{self, Dim, IsoWeek, Options, Period};
 use support_probe::store::{Mode, Store, StoreError};
 
@@ -261,12 +264,14 @@ fn write_store(state: &Path, templates: &[ProbeRecord], n: usize) {
                 let weeks = rng.i64(0..WEEKS);
                 let vendor = format!("{}-{}", t.vendor, rng.usize(0..VENDOR_COPIES));
                 let persona = PERSONAS[rng.usize(0..PERSONAS.len())].0.to_string();
-                clone_probe(
+                let mut p = clone_probe(
                     t,
                     SignedDuration::from_hours(24 * 7 * weeks),
                     vendor,
                     persona,
-                )
+                );
+                with_scorecard_evidence(&mut p, k);
+                p
             })
             .collect();
         store
@@ -336,6 +341,52 @@ fn clone_probe(
             .collect(),
         id,
         ..t.clone()
+    }
+}
+
+/// Gives a clone the evidence the scorecard reads, as the engine records
+/// it: a language and (every other probe) an `expect` on the probe, the
+/// judged traits on each human reply (varied by `k`, so every rate is
+/// neither 0 nor 1), and a resolution an hour after the first human reply
+/// on a third of the answered ones. The demo's records may lack it; the
+/// rows the reports read then carry it as they will in use.
+fn with_scorecard_evidence(p: &mut ProbeRecord, k: usize) {
+    p.language = Some(if k.is_multiple_of(4) { "zh-CN" } else { "en" }.to_string());
+    if k.is_multiple_of(2) {
+        p.expect = vec![r"status\.example\.com".to_string()];
+    }
+    let judged = |v: bool| Some(Trait::judged(v, "bench"));
+    let mut nth = 0usize;
+    for m in p.messages.iter_mut() {
+        if m.effective_class() != Class::Human {
+            continue;
+        }
+        nth += 1;
+        let j = k + nth;
+        m.quality = Some(Quality {
+            language: Some(DetectedLanguage {
+                tag: if j.is_multiple_of(5) { "zh" } else { "en" }.to_string(),
+                confidence: 90,
+            }),
+            new_words: 40 + (j % 60) as u32,
+            personal: judged(j.is_multiple_of(2)),
+            templated: judged(j.is_multiple_of(3)),
+            specific: judged(j % 5 < 2),
+            asks_back: judged(j.is_multiple_of(7)),
+            answers: (!p.expect.is_empty()).then(|| Trait::judged(j % 3 != 1, "bench")),
+            signature: (0..32u32)
+                .map(|i| i.wrapping_mul(2_654_435_761) ^ j as u32)
+                .collect(),
+        });
+    }
+    if k.is_multiple_of(3)
+        && let Some(first) = p.first_human_at
+    {
+        p.resolution = Some(Resolution {
+            at: first.checked_add(SignedDuration::from_hours(1)).unwrap(),
+            time_source: TimeSource::Simulated,
+            by: "status solved (API)".to_string(),
+        });
     }
 }
 

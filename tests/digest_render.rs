@@ -79,6 +79,52 @@ fn the_subject_carries_the_hand_computed_headline() {
 }
 
 #[test]
+fn each_vendor_has_a_scorecard_in_both_parts() {
+    let d = week47();
+    // acme: answered after 30, 40, 50 min, 14 h and 48 h, one unanswered
+    // (acknowledged only). Closed: 6, replied: 5, ack-only: 1. Mean among
+    // the answered: (2 h + 62 h) / 5 = 12 h 48 m; their median 50 min.
+    // Within 1 h: 3 of 6 on the curve (nobody censored before), 24 h: 4 of 6.
+    let text = render::text(&d);
+    let html = render::html(&d);
+    for (figure, value) in [
+        ("reply rate (any human reply; closed probes)", "83% (n = 6)"),
+        (
+            "ack-only rate (acknowledged, never answered)",
+            "17% (n = 6)",
+        ),
+        (
+            "mean among answered (as in published studies)",
+            "12h 48m (n = 5)",
+        ),
+        (
+            "median among answered (as in published studies)",
+            "50m 0s (n = 5)",
+        ),
+        (
+            "answered within (Kaplan-Meier, 1 - S(t))",
+            "1h 50%, 4h 50%, 24h 67% (n = 6)",
+        ),
+        ("personal", "– (n = 0)"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(figure))
+            .unwrap_or_else(|| panic!("no {figure:?} line in:\n{text}"));
+        assert!(line.ends_with(value), "{line}");
+        assert!(
+            html.contains(&format!(
+                ">{}</td><td",
+                support_probe::digest::render::escape(figure)
+            )),
+            "{figure}"
+        );
+        assert!(html.contains(&format!(">{value}</td></tr>")), "{value}");
+    }
+    assert_eq!(text.matches("Scorecard (n = probes").count(), 2);
+}
+
+#[test]
 fn text_part_matches_its_snapshot() {
     snapshot("digest-2026-W47.txt", &render::text(&week47()));
 }

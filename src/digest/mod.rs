@@ -1,7 +1,8 @@
 //! The weekly digest: the report of one ISO week as an email a manager
-//! reads on Monday — a headline, per-vendor tables by window, a bar chart
-//! of median first reply in and out of business hours, the unanswered and
-//! undeliverable probes, our own side apart, and a method note.
+//! reads on Monday — a headline, per-vendor tables by window and each
+//! vendor's scorecard (`report::scorecard`), a bar chart of median first
+//! reply in and out of business hours, the unanswered and undeliverable
+//! probes, our own side apart, and a method note.
 //!
 //! - [`compose`] turns a [`Report`] into a [`Digest`] (headline and subject);
 //! - [`render`] writes its plain-text and HTML parts (inline CSS, table

@@ -14,7 +14,7 @@ use jiff::tz::TimeZone;
 use super::Digest;
 use crate::readings::own::Downtime;
 use crate::report::km::Estimate;
-use crate::report::render::columns;
+use crate::report::render::{columns, scorecard_block};
 use crate::report::{Figures, ProbeLine, VendorReport};
 use crate::store::OutageKind;
 
@@ -35,11 +35,12 @@ pub fn escape(s: &str) -> String {
 }
 
 /// What counts, in words; the same in both parts.
-pub const METHOD_NOTE: [&str; 5] = [
+pub const METHOD_NOTE: [&str; 6] = [
     "A reply counts as human when the classifier (or a person's relabel) says a person wrote it; acknowledgements, out-of-office replies, surveys and other automated mail never stop the clock.",
     "Times run from our SMTP server's acceptance of the probe to our mail server's receipt of the reply (IMAP INTERNALDATE). Calendar time is wall-clock time; business time counts only the vendor's opening hours.",
     "Unanswered and still-pending probes are censored observations: medians and p90 are Kaplan-Meier estimates over answered and censored probes, and \"> X\" means the estimate lies beyond the longest time watched. Groups under 5 probes are marked \"n < 5\"; larger ones show a 95% interval.",
     "A probe breaches its SLA when answered after the target or still unanswered past it; a pending probe inside its target is not counted yet. Bounced probes and our own failures never count against a vendor.",
+    "The scorecard: reply and ack-only rates are over closed probes (answer window over; a human reply after it still counts as a reply); the shares answered within 1h, 4h and 24h are 1 - S(t) off the Kaplan-Meier curve (\"≥\" past the longest time watched); the mean and median among answered leave the unanswered out, as published studies do, and so flatter; each trait is the share of first replies it was judged on; time to resolution is Kaplan-Meier, unresolved tickets censored.",
     "Weeks are ISO weeks (Monday to Sunday) in the reporting zone; times below are in that zone.",
 ];
 
@@ -226,6 +227,8 @@ pub fn text(d: &Digest) -> String {
                 v.overall.ack_median.display()
             );
         }
+        let _ = writeln!(o, "Scorecard ({SCORECARD_NOTE}):");
+        o.push_str(&scorecard_block(v, "  "));
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "UNANSWERED AND UNDELIVERABLE PROBES");
@@ -511,6 +514,28 @@ fn html_vendor(o: &mut String, v: &VendorReport) {
         "<tr><td style=\"padding:2px 24px 8px 24px;{FONT}font-size:12px;color:#52606d;\">{}</td></tr>",
         escape(&notes)
     );
+    html_scorecard(o, v);
+}
+
+/// The scorecard's title note: what n means.
+const SCORECARD_NOTE: &str = "n = probes a figure is taken over; – where none";
+
+fn html_scorecard(o: &mut String, v: &VendorReport) {
+    let _ = writeln!(
+        o,
+        "<tr><td style=\"padding:4px 24px 2px 24px;{FONT}font-size:13px;font-weight:bold;color:#1f2933;\">Scorecard <span style=\"font-weight:normal;color:#52606d;\">({})</span></td></tr>",
+        escape(SCORECARD_NOTE)
+    );
+    o.push_str("<tr><td style=\"padding:0 24px 8px 24px;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"border-collapse:collapse;\">\n");
+    for (figure, value) in v.scorecard.lines(v.overall.filed, &v.overall.within) {
+        let _ = writeln!(
+            o,
+            "<tr><td style=\"{CELL}{FONT}color:#52606d;\">{}</td><td style=\"{CELL}{FONT}\">{}</td></tr>",
+            escape(figure),
+            escape(&value)
+        );
+    }
+    o.push_str("</table></td></tr>\n");
 }
 
 fn html_probe_table(o: &mut String, header: &[&str], rows: &[Vec<String>]) {

@@ -6,12 +6,19 @@
 //! the store writes it in the same transaction as the record, so the two
 //! never disagree. Text that repeats on every row (vendor, probe, persona,
 //! channel) is shared ([`Arc<str>`]): the store's decoder interns it.
+//!
+//! The scorecard's per-probe figures (any human reply, the first reply's
+//! traits, resolution, vendor follow-ups) are taken from
+//! [`ProbeRecord::conversation`] here, in one place, and kept to a few
+//! bytes per row.
 
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Confidence, MessageRecord, ProbeId, ProbeRecord, ProbeState, Window};
+use super::{
+    Class, Confidence, MessageRecord, ProbeId, ProbeRecord, ProbeState, Quality, Trait, Window,
+};
 
 /// What one probe contributes to a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +61,41 @@ pub struct ReadingRow {
     /// The reading rests on a message classified `unsure`
     /// ([`ProbeRecord::rests_on_unsure`]).
     pub unsure: bool,
+    /// A human reply came at any time, also after the answer deadline
+    /// (the reply rate's event; an acknowledged probe without one is
+    /// ack-only).
+    pub replied: bool,
+    /// The first human reply is in the probe's language
+    /// ([`crate::model::same_language`]). This and the five traits below
+    /// are `None` where not judged (no human reply, no language declared
+    /// or detected, no `{detail}`, no `expect`).
+    pub language_match: Option<bool>,
+    /// Addresses the persona by name, signed by a person.
+    pub personal: Option<bool>,
+    /// Near-identical to the vendor's human replies to other probes.
+    pub templated: Option<bool>,
+    /// Mentions the probe's `{detail}`.
+    pub specific: Option<bool>,
+    /// Asks us questions instead of answering.
+    pub asks_back: Option<bool>,
+    /// Contains what the probe's `expect` says a right answer contains.
+    pub answered_on_first_reply: Option<bool>,
+    /// Human replies up to the resolution (resolved probes).
+    pub rounds_to_resolution: Option<u32>,
+    /// Seconds from filing to the resolution (resolved probes).
+    pub time_to_resolution_secs: Option<i64>,
+    /// Human messages from the vendor after our last message was answered
+    /// and before we wrote again.
+    pub vendor_follow_ups: u32,
 }
 
 impl ReadingRow {
     /// The row of a record.
     pub fn of(p: &ProbeRecord) -> ReadingRow {
+        let c = p.conversation();
+        let first = c.first.as_ref();
+        let judged =
+            |t: fn(&Quality) -> &Option<Trait>| first.and_then(|q| t(q).as_ref()).map(|t| t.value);
         ReadingRow {
             id: p.id.clone(),
             vendor: Arc::from(p.vendor.as_str()),
@@ -82,7 +119,52 @@ impl ReadingRow {
                 .max_by_key(|m| m.at)
                 .and_then(|m| m.subject.clone()),
             unsure: p.rests_on_unsure(),
+            replied: p
+                .messages
+                .iter()
+                .any(|m| m.effective_class() == Class::Human),
+            language_match: c.language_match,
+            personal: judged(|q| &q.personal),
+            templated: judged(|q| &q.templated),
+            specific: judged(|q| &q.specific),
+            asks_back: judged(|q| &q.asks_back),
+            answered_on_first_reply: c.answered_on_first_reply,
+            rounds_to_resolution: c.rounds_to_resolution,
+            time_to_resolution_secs: c.time_to_resolution.map(|d| d.as_secs()),
+            vendor_follow_ups: c.vendor_follow_ups,
         }
+    }
+
+    /// Acknowledged and never answered by a person (not even after the
+    /// answer deadline): the ack-only rate's event.
+    pub fn ack_only(&self) -> bool {
+        self.first_ack_at.is_some() && !self.replied
+    }
+
+    /// The first reply's traits in a fixed order: language match,
+    /// personal, templated, specific, asks back, answered on first reply
+    /// (the store's encoding reads and writes them so).
+    pub fn first_reply_traits(&self) -> [Option<bool>; 6] {
+        [
+            self.language_match,
+            self.personal,
+            self.templated,
+            self.specific,
+            self.asks_back,
+            self.answered_on_first_reply,
+        ]
+    }
+
+    /// Sets the traits [`ReadingRow::first_reply_traits`] returns.
+    pub fn set_first_reply_traits(&mut self, v: [Option<bool>; 6]) {
+        [
+            self.language_match,
+            self.personal,
+            self.templated,
+            self.specific,
+            self.asks_back,
+            self.answered_on_first_reply,
+        ] = v;
     }
 
     /// The instant the probe belongs to a period by: when it was filed, or
@@ -142,7 +224,7 @@ impl ProbeRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Class, MatchedBy, Relabel, TimeSource};
+    use crate::model::{MatchedBy, Relabel, TimeSource};
 
     fn probe() -> ProbeRecord {
         let at: Timestamp = "2026-11-02T02:00:00Z".parse().unwrap();

@@ -73,16 +73,23 @@ impl OwnSide {
         }
     }
 
+    /// The instant up to which the replies of a row's probe have all been
+    /// read, at most `now`; `None` when its mailbox was never read
+    /// completely.
+    pub fn row_read_until(&self, p: &ReadingRow, now: Timestamp) -> Option<Timestamp> {
+        let read = match (&self.caught_up, &p.watch_key) {
+            (Some(map), Some(key)) => map.get(&**key).copied()?,
+            _ => now,
+        };
+        Some(read.min(now))
+    }
+
     /// [`OwnSide::observation`] for a reading row.
     pub fn row_observation(&self, p: &ReadingRow, now: Timestamp) -> Option<Observation> {
         if p.state != ProbeState::Filed {
             return row_observation(p, now);
         }
-        let read = match (&self.caught_up, &p.watch_key) {
-            (Some(map), Some(key)) => map.get(&**key).copied()?,
-            _ => now,
-        }
-        .min(now);
+        let read = self.row_read_until(p, now)?;
         if read < p.filed_at? {
             return None;
         }

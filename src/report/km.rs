@@ -214,16 +214,23 @@ pub fn median_interval(obs: &[Observation]) -> Option<Interval> {
     })
 }
 
-/// Share answered within `secs`, counting only probes whose outcome at
-/// `secs` is known: answered by then, or watched at least that long.
-/// Returns (answered within, known).
-pub fn answered_within(obs: &[Observation], secs: i64) -> (usize, usize) {
-    let hit = obs.iter().filter(|o| o.answered && o.secs <= secs).count();
-    let known = obs
+/// The share answered within `secs` read off the survival curve,
+/// `1 − S(secs)`: censored probes count as at risk for as long as they were
+/// watched, never as unanswered nor dropped. `None` without observations.
+/// The flag is true when `secs` lies beyond the longest time watched while
+/// the curve had not reached zero: then the share is only a lower bound
+/// (a probe still waiting may yet be answered within `secs`).
+pub fn share_within(obs: &[Observation], secs: i64) -> Option<(f64, bool)> {
+    if obs.is_empty() {
+        return None;
+    }
+    let survival = curve(obs)
         .iter()
-        .filter(|o| (o.answered && o.secs <= secs) || o.secs >= secs)
-        .count();
-    (hit, known)
+        .take_while(|s| s.secs <= secs)
+        .last()
+        .map_or(1.0, |s| s.survival);
+    let at_least = secs > longest(obs) && survival > EPS;
+    Some(((1.0 - survival).max(0.0), at_least))
 }
 
 #[cfg(test)]
@@ -270,8 +277,7 @@ mod tests {
         assert_eq!(median(&obs), Estimate::MoreThan(7200));
         assert_eq!(quantile(&obs, 0.9), Estimate::MoreThan(7200));
         assert!(curve(&obs).is_empty());
-        assert_eq!(answered_within(&obs, 3600), (0, 3));
-        assert_eq!(answered_within(&obs, 5000), (0, 2));
+        assert_eq!(share_within(&obs, 3600), Some((0.0, false)));
     }
 
     #[test]
@@ -327,11 +333,28 @@ mod tests {
     }
 
     #[test]
-    fn answered_within_leaves_out_probes_not_watched_long_enough() {
-        // Answered at 30 min and 5 h; one pending for 2 h; one unanswered after 72 h.
+    fn shares_within_are_read_off_the_curve_with_censored_probes_at_risk() {
+        // Answered at 30 min and 5 h; one pending for 2 h; one unanswered
+        // after 72 h. At 1800: 1 of 4 answers, S = 3/4. c(7200) leaves.
+        // At 18000: 1 of 2 answers, S = 3/8.
         let obs = [a(1800), a(18000), c(7200), c(259200)];
-        assert_eq!(answered_within(&obs, 3600), (1, 4));
-        assert_eq!(answered_within(&obs, 4 * 3600), (1, 3));
-        assert_eq!(answered_within(&obs, 24 * 3600), (2, 3));
+        let at = |h: i64| share_within(&obs, h * 3600).unwrap();
+        assert_eq!(at(1), (0.25, false));
+        assert_eq!(at(4), (0.25, false));
+        assert_eq!(at(24), (0.625, false));
+        assert_eq!(share_within(&[], 3600), None);
+        // Watched 2 h at most: the 4 h share is a lower bound.
+        assert_eq!(
+            share_within(&[a(600), c(7200)], 4 * 3600),
+            Some((0.5, true))
+        );
+        // Everyone answered: beyond the last answer the share is exact.
+        assert_eq!(
+            share_within(&[a(600), a(1200)], 4 * 3600),
+            Some((1.0, false))
+        );
+        // All censored: nobody answered by then, and nothing is known beyond.
+        assert_eq!(share_within(&[c(3600)], 1800), Some((0.0, false)));
+        assert_eq!(share_within(&[c(3600)], 7200), Some((0.0, true)));
     }
 }

@@ -14,12 +14,17 @@
 //!   opening hours, like Zendesk's business-hours metric);
 //! - a 95 % interval for the median, or the caution "n < 5";
 //! - time to acknowledgement (median over the probes that got one);
-//! - the share answered within 1 h, 4 h and 24 h, counting only probes
-//!   whose outcome at that age is known;
+//! - the share answered within 1 h, 4 h and 24 h, `1 − S(t)` off the same
+//!   Kaplan–Meier curve (a lower bound, marked "≥", past the longest time
+//!   watched);
 //! - SLA compliance against the target recorded on each probe: met when
 //!   answered within it, breached when answered later *or* still
 //!   unanswered past it (pending or closed); a probe still inside its
 //!   target is open, in neither count.
+//!
+//! Per vendor it adds the [`scorecard`]: reply and ack-only rates, first
+//! reply in and out of business hours, mean and median among the answered,
+//! the first reply's traits, resolution and vendor follow-ups.
 //!
 //! Probes belong to a period by the instant they were filed (or were due,
 //! for those never filed), and are read with all the evidence known at
@@ -33,6 +38,7 @@
 pub mod km;
 pub mod period;
 pub mod render;
+pub mod scorecard;
 
 use std::collections::BTreeMap;
 
@@ -44,6 +50,7 @@ use crate::model::{ProbeRecord, ProbeState, ReadingRow, Window};
 use crate::readings::own::OwnSide;
 use km::{Estimate, Interval, Observation};
 pub use period::{IsoWeek, Period, PeriodError};
+use scorecard::Scorecard;
 
 /// The ages at which the share answered is reported, in hours.
 pub const WITHIN_HOURS: [i64; 3] = [1, 4, 24];
@@ -162,24 +169,36 @@ impl Latency {
     }
 }
 
-/// The share of probes answered within some hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The share of probes answered within some hours, `1 − S(t)` off the
+/// Kaplan–Meier curve ([`km::share_within`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Within {
     /// The age, in hours.
     pub hours: i64,
-    /// Answered within it.
-    pub answered: usize,
-    /// Probes whose outcome at that age is known.
-    pub known: usize,
+    /// The estimated share answered within it; `None` when `n` is zero.
+    pub share: Option<f64>,
+    /// Only a lower bound: no probe was watched that long while some were
+    /// still waiting.
+    pub at_least: bool,
+    /// Observations (answered and censored) on the curve.
+    pub n: usize,
 }
 
 impl Within {
-    /// `3/4` or `-`.
+    /// `47%`, `≥ 50%`, or `–`.
+    pub fn share_text(&self) -> String {
+        match self.share {
+            None => "–".into(),
+            Some(s) if self.at_least => format!("≥ {}", scorecard::percent(s)),
+            Some(s) => scorecard::percent(s),
+        }
+    }
+
+    /// [`Within::share_text`] with its n: `47% (n = 5)`, or `– (n = 0)`.
     pub fn display(&self) -> String {
-        if self.known == 0 {
-            "-".into()
-        } else {
-            format!("{}/{}", self.answered, self.known)
+        match self.share {
+            None => scorecard::NONE.into(),
+            Some(_) => format!("{} (n = {})", self.share_text(), self.n),
         }
     }
 }
@@ -240,7 +259,7 @@ pub struct Figures {
     /// Time to first human reply, business time (vendor's opening hours);
     /// `None` when the vendor's calendar is unknown (gone from the config).
     pub business: Option<Latency>,
-    /// Share answered within 1 h, 4 h, 24 h (calendar time).
+    /// Share answered within 1 h, 4 h, 24 h (calendar time, Kaplan–Meier).
     pub within: Vec<Within>,
     /// SLA compliance.
     pub sla: Sla,
@@ -309,6 +328,10 @@ pub struct VendorReport {
     pub median_business_hours: Estimate,
     /// Calendar median of probes filed outside (off-hours, weekend, holiday).
     pub median_outside_hours: Estimate,
+    /// The scorecard; its figures sit directly under the vendor in JSON
+    /// (`reply`, `ack_only`, `quality`, `resolution`, ...).
+    #[serde(flatten)]
+    pub scorecard: Scorecard,
     /// The groups, in key order.
     pub groups: Vec<Group>,
     /// Against the previous period, when one was asked for.
@@ -394,6 +417,9 @@ struct Item<'a> {
     /// The same in business time (only computed when `obs` is).
     biz: Option<Observation>,
     sla: SlaOutcome,
+    /// Time from filing to resolution, or censored where the probe's
+    /// replies were last read (only computed when `obs` is).
+    resolution: Option<Observation>,
 }
 
 impl<'a> Item<'a> {
@@ -404,8 +430,20 @@ impl<'a> Item<'a> {
             obs,
             biz: obs.and_then(|o| business_of(&p.vendor, p.filed_at, o, config)),
             sla: sla_of(p.sla_target_secs, obs),
+            resolution: obs.and_then(|_| resolution_of(p, opts)),
         }
     }
+}
+
+/// A row's time to resolution: an event when resolved, else censored at
+/// the instant its replies were last read completely.
+fn resolution_of(p: &ReadingRow, opts: &Options) -> Option<Observation> {
+    let filed = p.filed_at?;
+    if let Some(secs) = p.time_to_resolution_secs {
+        return Some(Observation::answer(secs.max(0)));
+    }
+    let read = opts.own.row_read_until(p, opts.now)?;
+    (read >= filed).then(|| Observation::censored(read.duration_since(filed).as_secs()))
 }
 
 fn in_period(p: &ReadingRow, period: Option<&Period>) -> bool {
@@ -453,15 +491,7 @@ pub fn build_rows(rows: &[ReadingRow], config: Option<&Config>, opts: &Options) 
                     .or_default()
                     .push(i);
             }
-            let calendar_median = |inside: bool| {
-                let obs: Vec<Observation> = ps
-                    .iter()
-                    .filter(|i| i.p.window.is_some())
-                    .filter(|i| (i.p.window == Some(Window::BusinessHours)) == inside)
-                    .filter_map(|i| i.obs)
-                    .collect();
-                km::median(&obs)
-            };
+            let scorecard = Scorecard::of(&ps);
             let change = opts.previous.as_ref().map(|_| {
                 let old: Vec<&Item> = before.iter().filter(|i| &*i.p.vendor == vendor).collect();
                 let was = figures(&old);
@@ -482,8 +512,9 @@ pub fn build_rows(rows: &[ReadingRow], config: Option<&Config>, opts: &Options) 
             });
             VendorReport {
                 vendor: vendor.to_string(),
-                median_business_hours: calendar_median(true),
-                median_outside_hours: calendar_median(false),
+                median_business_hours: scorecard.first_reply_business_hours.median,
+                median_outside_hours: scorecard.first_reply_outside_hours.median,
+                scorecard,
                 overall,
                 groups: groups
                     .into_iter()
@@ -661,11 +692,12 @@ fn figures(ps: &[&Item]) -> Figures {
         within: WITHIN_HOURS
             .iter()
             .map(|&h| {
-                let (answered, known) = km::answered_within(&obs, h * 3600);
+                let share = km::share_within(&obs, h * 3600);
                 Within {
                     hours: h,
-                    answered,
-                    known,
+                    share: share.map(|(s, _)| s),
+                    at_least: share.is_some_and(|(_, b)| b),
+                    n: obs.len(),
                 }
             })
             .collect(),

@@ -1,11 +1,12 @@
-//! `probe report` output: an aligned table, JSON (the grouped figures) and
-//! CSV (one row per probe, for spreadsheets).
+//! `probe report` output: an aligned table with a scorecard block per
+//! vendor, JSON (the grouped figures and the scorecards) and CSV (one row
+//! per probe with flat columns, for spreadsheets).
 
 use jiff::Timestamp;
 
-use super::{Report, business_observation, sla_outcome};
+use super::{Report, VendorReport, business_observation, sla_outcome};
 use crate::config::Config;
-use crate::model::ProbeRecord;
+use crate::model::{ProbeRecord, ReadingRow};
 use crate::readings::own::OwnSide;
 
 /// The report as aligned plain text, calendar and business time labelled.
@@ -94,6 +95,7 @@ pub fn table(report: &Report) -> String {
     } else {
         out.push_str(&columns(&header, &rows));
     }
+    out.push_str(&scorecards(report));
     let list = |out: &mut String, title: &str, lines: &[super::ProbeLine]| {
         if lines.is_empty() {
             return;
@@ -141,8 +143,37 @@ pub fn table(report: &Report) -> String {
     out
 }
 
+/// One scorecard block per vendor: the figure, its value and its n.
+fn scorecards(report: &Report) -> String {
+    let mut out = String::new();
+    for v in &report.vendors {
+        out.push_str(&format!(
+            "\nScorecard {} (n = probes a figure is taken over; – where none):\n",
+            v.vendor
+        ));
+        out.push_str(&scorecard_block(v, "  "));
+    }
+    out
+}
+
+/// A vendor's scorecard as aligned `figure  value` lines, each indented
+/// by `indent` (the report's table and the digest's text part).
+pub fn scorecard_block(v: &VendorReport, indent: &str) -> String {
+    let rows: Vec<Vec<String>> = v
+        .scorecard
+        .lines(v.overall.filed, &v.overall.within)
+        .into_iter()
+        .map(|(k, val)| vec![format!("{indent}{k}"), val])
+        .collect();
+    // The header line of `columns` is left out: the block has its title.
+    let block = columns(&["", ""], &rows);
+    block
+        .split_once('\n')
+        .map_or(String::new(), |(_, rest)| rest.to_string())
+}
+
 /// The CSV header: one row per probe.
-pub const CSV_HEADER: [&str; 23] = [
+pub const CSV_HEADER: [&str; 34] = [
     "id",
     "vendor",
     "probe",
@@ -166,12 +197,26 @@ pub const CSV_HEADER: [&str; 23] = [
     "state_reason",
     "notes",
     "unsure",
+    "replied",
+    "ack_only",
+    "language_match",
+    "personal",
+    "templated",
+    "specific",
+    "asks_back",
+    "answered_on_first_reply",
+    "rounds_to_resolution",
+    "time_to_resolution_secs",
+    "vendor_follow_ups",
 ];
 
 /// One row per probe, RFC 4180 quoting, times in UTC (RFC 3339).
 /// `observed_secs` is the calendar time to the first human reply when
 /// `answered` is true, else the time watched so far (censored); `unsure`
 /// is true when the reading rests on a classification marked unsure.
+/// The scorecard's columns are each probe's part of it: `replied` (a human
+/// reply at any time), `ack_only` (acknowledged, no human reply), the first
+/// reply's traits (empty where not judged), and resolution and follow-ups.
 pub fn csv(
     probes: &[&ProbeRecord],
     config: Option<&Config>,
@@ -185,6 +230,8 @@ pub fn csv(
         let obs = own.observation(p, now);
         let biz = business_observation(p, config, now, own);
         let ts = |t: Option<Timestamp>| t.map_or(String::new(), |t| t.to_string());
+        let row = ReadingRow::of(p);
+        let opt_bool = |v: Option<bool>| v.map_or(String::new(), |b| b.to_string());
         let our_side = matches!(
             p.state,
             crate::model::ProbeState::NotFiled | crate::model::ProbeState::Skipped
@@ -216,7 +263,20 @@ pub fn csv(
             our_side.to_string(),
             p.state_reason.clone().unwrap_or_default(),
             p.notes.join("; "),
-            p.rests_on_unsure().to_string(),
+            row.unsure.to_string(),
+            row.replied.to_string(),
+            row.ack_only().to_string(),
+            opt_bool(row.language_match),
+            opt_bool(row.personal),
+            opt_bool(row.templated),
+            opt_bool(row.specific),
+            opt_bool(row.asks_back),
+            opt_bool(row.answered_on_first_reply),
+            row.rounds_to_resolution
+                .map_or(String::new(), |n| n.to_string()),
+            row.time_to_resolution_secs
+                .map_or(String::new(), |n| n.to_string()),
+            row.vendor_follow_ups.to_string(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
         out.push_str(&line.join(","));

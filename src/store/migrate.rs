@@ -12,7 +12,8 @@
 //! Versions: 1 → 2 added `control` and `filings_by_time`; 2 → 3 deflated
 //! the records (see `codec`) and added `readings` (see `rows`); 3 → 4
 //! rewrote every reading row with its `unsure` flag and added `unmatched`
-//! (see `unmatched`).
+//! (see `unmatched`); 4 → 5 rewrote every reading row with the
+//! scorecard's figures (see `rows`).
 //!
 //! Adding a version: bump [`SCHEMA_VERSION`], append a step to [`STEPS`]
 //! that turns version N-1 into N, and add a test that builds an N-1 store.
@@ -49,6 +50,11 @@ const STEPS: &[Step] = &[
         from: 3,
         what: "mark each reading row that rests on an unsure classification, and add the unmatched table (replies that matched no probe, for review)",
         apply: v3_to_v4,
+    },
+    Step {
+        from: 4,
+        what: "add the scorecard's figures (any human reply, the first reply's traits, resolution, vendor follow-ups) to each reading row",
+        apply: v4_to_v5,
     },
 ];
 
@@ -106,6 +112,13 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(super::rows::READINGS)?;
     txn.open_table(super::unmatched::UNMATCHED)?;
     Ok(())
+}
+
+/// v4 → v5: every reading row written anew from its record, now with the
+/// scorecard's figures. A v4 row still decodes, but as "no human reply, no
+/// follow-up", which is false for any probe that had one.
+fn v4_to_v5(txn: &WriteTransaction) -> Result<()> {
+    super::rows::backfill(txn)
 }
 
 /// v3 → v4: every reading row written anew from its record, now with the
@@ -404,6 +417,90 @@ mod tests {
         assert!(!rows[1].unsure);
         assert!(store.unmatched().unwrap().is_empty(), "the table exists");
         assert_eq!(store.get(&doubtful.id).unwrap(), Some(doubtful));
+    }
+
+    #[test]
+    fn a_v4_store_gets_the_scorecard_figures_in_its_rows() {
+        use crate::model::{Class, MatchedBy, MessageRecord, ProbeState, TimeSource};
+        let dir = tempfile::tempdir().unwrap();
+        let msg = |key: &str, at: &str| MessageRecord {
+            key: key.into(),
+            message_id: None,
+            at: at.parse().unwrap(),
+            time_source: TimeSource::ImapInternaldate,
+            date_header: None,
+            received_header: None,
+            from: None,
+            subject: None,
+            class: Class::Human,
+            confidence: Default::default(),
+            reasons: vec![],
+            relabel: None,
+            matched_by: MatchedBy::Token,
+            fingerprint: None,
+            vendor_refs: vec![],
+            notes: vec![],
+            markers: vec![],
+            quality: None,
+        };
+        // Answered, then the vendor wrote again unasked: one follow-up.
+        let mut talked = planned("acme", "2026-11-02T11:30:00Z");
+        talked.state = ProbeState::Filed;
+        talked.filed_at = Some("2026-11-02T11:30:00Z".parse().unwrap());
+        talked.messages.push(msg("k1", "2026-11-02T11:40:00Z"));
+        talked.messages.push(msg("k2", "2026-11-03T09:00:00Z"));
+        talked.recompute();
+        assert_eq!(talked.state, ProbeState::Answered);
+        let plain = planned("globex", "2026-11-03T09:00:00Z");
+        {
+            // A v4 store: rows in the v4 encoding (they end at the unsure
+            // byte).
+            let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+            store
+                .write(|tx| {
+                    tx.put(&talked)?;
+                    tx.put(&plain)
+                })
+                .unwrap();
+            drop(store);
+            let db = Database::create(dir.path().join(crate::store::FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut rows = txn.open_table(super::super::rows::READINGS).unwrap();
+                let keys: Vec<String> = rows
+                    .iter()
+                    .unwrap()
+                    .map(|e| e.unwrap().0.value().to_string())
+                    .collect();
+                for k in keys {
+                    let mut v = rows.get(k.as_str()).unwrap().unwrap().value().to_vec();
+                    // Cut the scorecard's figures, one byte each here:
+                    // flags, rounds (none), resolution time (none), and
+                    // the follow-ups.
+                    v.truncate(v.len() - 4);
+                    v[0] = 2;
+                    rows.insert(k.as_str(), v.as_slice()).unwrap();
+                }
+            }
+            txn.open_table(META)
+                .unwrap()
+                .insert("schema_version", 4)
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let rows = store.reading_rows(None).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                crate::model::ReadingRow::of(&talked),
+                crate::model::ReadingRow::of(&plain)
+            ]
+        );
+        assert!(rows[0].replied);
+        assert_eq!(rows[0].vendor_follow_ups, 1);
+        assert!(!rows[1].replied);
     }
 
     #[test]

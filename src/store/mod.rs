@@ -81,7 +81,7 @@ pub use rounds::BeginRound;
 pub use unmatched::{Attachment, Unmatched};
 
 /// The current on-disk schema. Bump it with a migration in [`migrate`].
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// The database file's name inside the state directory.
 pub const FILE_NAME: &str = "probes.redb";

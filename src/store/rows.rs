@@ -9,16 +9,23 @@
 //! transaction as the record and moves it when the anchor changes, so a
 //! row never disagrees with its record; the v2→v3 migration backfills it.
 //!
-//! Encoding, version 2: a version byte, then vendor, probe, persona and
+//! Encoding, version 3: a version byte, then vendor, probe, persona and
 //! channel as strings, the watch key (optional), the state and window as
-//! one byte each, `due_at`, `filed_at`, `first_ack_at`, `first_human_at`, `censored_at` as
-//! timestamps, `answer_within_secs`, `sla_target_secs`, `state_reason`,
-//! `last_reply_subject`, and `unsure` as a 0/1 byte. Integers are LEB128
-//! varints (signed ones zigzagged); a string is its length and UTF-8
-//! bytes; a timestamp is its second and nanosecond; an optional value has
-//! a 0/1 byte in front. Version 1 (schema v3) had no `unsure` byte; it
-//! still decodes (as not unsure), and the v3→v4 migration rewrites every
-//! row.
+//! one byte each, `due_at`, `filed_at`, `first_ack_at`, `first_human_at`,
+//! `censored_at` as timestamps, `answer_within_secs`, `sla_target_secs`,
+//! `state_reason`, `last_reply_subject`, `unsure` as a 0/1 byte, then the
+//! scorecard's figures: one varint of flags (bit 0 `replied`, then two bits
+//! per first-reply trait in [`ReadingRow::first_reply_traits`] order: 0 not
+//! judged, 1 false, 2 true), `rounds_to_resolution` and
+//! `time_to_resolution_secs` (optional), and `vendor_follow_ups`: four
+//! bytes on a probe without any of them. Integers are LEB128 varints
+//! (signed ones zigzagged); a string is its length and UTF-8 bytes; a
+//! timestamp is its second and nanosecond; an optional value has a 0/1
+//! byte in front.
+//!
+//! Version 2 (schema v4) ended at the `unsure` byte and version 1 (schema
+//! v3) before it; both still decode (without the scorecard's figures, and
+//! as not unsure), and the v3→v4 and v4→v5 migrations rewrote every row.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -32,8 +39,10 @@ use crate::model::{ProbeId, ProbeRecord, ProbeState, ReadingRow, Window};
 
 pub(super) const READINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("readings");
 
-const FORMAT: u8 = 2;
-/// Rows of schema v3, without the `unsure` byte.
+const FORMAT: u8 = 3;
+/// Rows of schema v4, without the scorecard's figures.
+const FORMAT_V2: u8 = 2;
+/// Rows of schema v3, without the `unsure` byte either.
 const FORMAT_V1: u8 = 1;
 
 const STATES: [ProbeState; 9] = [
@@ -107,7 +116,7 @@ fn write_row(
     Ok(())
 }
 
-/// v2 → v3 and v3 → v4: a row for every stored record, written anew.
+/// v2 → v3, v3 → v4 and v4 → v5: a row for every stored record, written anew.
 pub(super) fn backfill(txn: &WriteTransaction) -> Result<()> {
     let probes = txn.open_table(PROBES)?;
     for entry in probes.iter()? {
@@ -210,7 +219,43 @@ fn encode_row(r: &ReadingRow) -> Vec<u8> {
     put_opt(&mut out, r.state_reason.as_deref(), put_str);
     put_opt(&mut out, r.last_reply_subject.as_deref(), put_str);
     out.push(u8::from(r.unsure));
+    put_u64(&mut out, scorecard_flags(r));
+    put_opt(&mut out, r.rounds_to_resolution.map(u64::from), put_u64);
+    put_opt(&mut out, r.time_to_resolution_secs, put_i64);
+    put_u64(&mut out, u64::from(r.vendor_follow_ups));
     out
+}
+
+/// Bit 0 `replied`; then two bits per first-reply trait (0 not judged,
+/// 1 false, 2 true).
+fn scorecard_flags(r: &ReadingRow) -> u64 {
+    let mut flags = u64::from(r.replied);
+    for (i, t) in r.first_reply_traits().iter().enumerate() {
+        let v = match t {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        };
+        flags |= v << (1 + 2 * i);
+    }
+    flags
+}
+
+/// The inverse of [`scorecard_flags`]; `None` for bits it never writes.
+fn from_scorecard_flags(flags: u64) -> Option<(bool, [Option<bool>; 6])> {
+    if flags >> 13 != 0 {
+        return None;
+    }
+    let mut traits = [None; 6];
+    for (i, t) in traits.iter_mut().enumerate() {
+        *t = match (flags >> (1 + 2 * i)) & 3 {
+            0 => None,
+            1 => Some(false),
+            2 => Some(true),
+            _ => return None,
+        };
+    }
+    Some((flags & 1 == 1, traits))
 }
 
 fn put_u64(out: &mut Vec<u8>, mut v: u64) {
@@ -306,7 +351,7 @@ fn decode_row(key: &str, value: &[u8], names: &mut Interner) -> Option<ReadingRo
     let id = ProbeId::parse(id).ok()?;
     let mut r = Reader(value);
     let format = r.byte()?;
-    if format != FORMAT && format != FORMAT_V1 {
+    if ![FORMAT, FORMAT_V2, FORMAT_V1].contains(&format) {
         return None;
     }
     let vendor = names.get(r.str()?);
@@ -338,7 +383,20 @@ fn decode_row(key: &str, value: &[u8], names: &mut Interner) -> Option<ReadingRo
             _ => return None,
         },
     };
-    r.0.is_empty().then_some(ReadingRow {
+    let (replied, traits, rounds_to_resolution, time_to_resolution_secs, vendor_follow_ups) =
+        if format == FORMAT {
+            let (replied, traits) = from_scorecard_flags(r.u64()?)?;
+            let rounds = match r.opt(Reader::u64)? {
+                Some(n) => Some(u32::try_from(n).ok()?),
+                None => None,
+            };
+            let ttr = r.opt(Reader::i64)?;
+            let follow_ups = u32::try_from(r.u64()?).ok()?;
+            (replied, traits, rounds, ttr, follow_ups)
+        } else {
+            (false, [None; 6], None, None, 0)
+        };
+    let mut row = ReadingRow {
         id,
         vendor,
         probe,
@@ -357,7 +415,19 @@ fn decode_row(key: &str, value: &[u8], names: &mut Interner) -> Option<ReadingRo
         state_reason,
         last_reply_subject,
         unsure,
-    })
+        replied,
+        language_match: None,
+        personal: None,
+        templated: None,
+        specific: None,
+        asks_back: None,
+        answered_on_first_reply: None,
+        rounds_to_resolution,
+        time_to_resolution_secs,
+        vendor_follow_ups,
+    };
+    row.set_first_reply_traits(traits);
+    r.0.is_empty().then_some(row)
 }
 
 #[cfg(test)]
@@ -387,23 +457,51 @@ mod tests {
     }
 
     #[test]
-    fn a_v3_row_without_the_unsure_byte_still_decodes() {
+    fn the_scorecard_figures_round_trip_and_bad_flags_are_refused() {
         let rec = planned("acme", "2026-11-02T01:00:00Z");
         let mut row = ReadingRow::of(&rec);
-        row.unsure = true;
+        row.replied = true;
+        row.set_first_reply_traits([Some(true), Some(false), None, Some(true), Some(false), None]);
+        row.rounds_to_resolution = Some(3);
+        row.time_to_resolution_secs = Some(90_061);
+        row.vendor_follow_ups = 2;
         let key = row_key(row.anchor(), &rec.id);
         let bytes = encode_row(&row);
         assert_eq!(
             decode_row(&key, &bytes, &mut Interner::default()),
             Some(row.clone())
         );
-        let mut v3 = bytes.clone();
+        // Flags: replied (1) + true<<1 (4) + false<<3 (8) + true<<7 (256)
+        // + false<<9 (512) = 781, as a varint 0x8d 0x06.
+        assert_eq!(scorecard_flags(&row), 781);
+        // A trait value of 3 is never written: refused, not misread.
+        assert_eq!(from_scorecard_flags(781 | (3 << 11)), None);
+        assert_eq!(from_scorecard_flags(1 << 13), None);
+    }
+
+    #[test]
+    fn rows_of_schema_v3_and_v4_still_decode() {
+        let rec = planned("acme", "2026-11-02T01:00:00Z");
+        let mut row = ReadingRow::of(&rec);
+        row.unsure = true;
+        let key = row_key(row.anchor(), &rec.id);
+        let bytes = encode_row(&row);
+        // A probe without scorecard figures ends in four bytes: no flags,
+        // no rounds, no resolution time, no follow-ups.
+        assert_eq!(&bytes[bytes.len() - 4..], &[0, 0, 0, 0]);
+        let mut v4 = bytes[..bytes.len() - 4].to_vec();
+        v4[0] = FORMAT_V2;
+        assert_eq!(
+            decode_row(&key, &v4, &mut Interner::default()),
+            Some(row.clone())
+        );
+        let mut v3 = v4.clone();
         v3[0] = FORMAT_V1;
         v3.pop();
         let old = decode_row(&key, &v3, &mut Interner::default()).unwrap();
         assert!(!old.unsure);
         // An unsure byte other than 0 or 1 is refused.
-        let mut bad = bytes;
+        let mut bad = v4;
         if let Some(last) = bad.last_mut() {
             *last = 7;
         }
