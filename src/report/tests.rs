@@ -630,6 +630,9 @@ fn scorecard_probes() -> Vec<ProbeRecord> {
         sent_time_source: Some(TimeSource::Simulated),
         message_id: None,
         reason: None,
+        started_at: Some(ts("2026-11-17T13:00:00Z")),
+        censored_at: None,
+        closing: false,
     }];
     resolved(&mut p2, 7 * h);
     // 3: off-hours, only an acknowledgement: ack-only. Its language and
