@@ -97,6 +97,22 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
                 "  gone-vendor         its address bounces: undeliverable, never counted as slow"
             );
             println!(
+                "  panda-live          answers the Chinese probe in Chinese, by name, about its detail"
+            );
+            println!(
+                "  macro-cdn           answers the Chinese probe in English with one macro (templated)"
+            );
+            println!(
+                "  asking-stream       asks back twice; our follow-ups get the answer on its third reply"
+            );
+            println!(
+                "  closer-saas         answers on the first reply, then closes the ticket (resolution)"
+            );
+            println!(
+                "  Their scorecard (language, personal, templated, specific, asks back, answered,"
+            );
+            println!("  resolution) is in `probe report` and in each weekly digest.");
+            println!(
                 "  Medians are Kaplan-Meier estimates over answered and censored probes; '> X' means fewer than half were answered within X."
             );
             println!(
@@ -104,7 +120,7 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
             );
             println!();
             println!(
-                "Checked against the simulator's truth: {} answered probes, {} mismatches",
+                "Checked against the simulator's truth: {} answered probes (time to first human reply, and for the last four vendors each reply's language and traits, the reply that answered, the resolution), {} mismatches",
                 out.checked,
                 out.mismatches.len()
             );

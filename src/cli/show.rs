@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::output::{Format, print_json, table};
 use super::{CliError, Global, ResolveOutcome, wiring};
 use crate::engine::human;
-use crate::model::{Confidence, ProbeId, ProbeRecord, ProbeState, Quality};
+use crate::model::{Confidence, ProbeId, ProbeRecord, ProbeState, Quality, RoundState};
 use crate::readings;
 
 fn config_if_any(g: &Global) -> Option<crate::config::Config> {
@@ -356,7 +356,54 @@ pub fn timeline(p: &ProbeRecord) -> String {
     if let Some(d) = p.time_to_first_human() {
         line(format!("  time to first human reply: {}", human(d)));
     }
+    for r in &p.rounds {
+        let what = if r.closing {
+            "closing message".to_string()
+        } else {
+            format!("follow-up {}", r.index)
+        };
+        let when = r.sent_at.or(r.started_at).unwrap_or(r.due_at);
+        line(format!(
+            "  {when}  {what}: {}{}",
+            match r.state {
+                RoundState::Planned => format!("planned, due {}", r.due_at),
+                RoundState::Sending => "sending".to_string(),
+                RoundState::Sent => "sent".to_string(),
+                RoundState::Failed => "failed, not retried".to_string(),
+                RoundState::Skipped => "skipped".to_string(),
+                RoundState::Uncertain => "uncertain, never re-sent".to_string(),
+            },
+            r.reason
+                .as_ref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default()
+        ));
+        if let Some(c) = r.censored_at {
+            line(format!(
+                "  {c}  no human reply to {what} by its deadline (censored)"
+            ));
+        }
+    }
     let conv = p.conversation();
+    for (i, d) in conv.round_replies.iter().enumerate() {
+        if let Some(d) = d {
+            line(format!(
+                "  follow-up {}: next human reply after {}",
+                i + 1,
+                human(*d)
+            ));
+        }
+    }
+    if let Some(r) = &p.resolution {
+        line(format!(
+            "  {}  RESOLVED by the vendor, {} after filing ({})",
+            r.at,
+            p.filed_at
+                .map(|f| human(r.at.duration_since(f)))
+                .unwrap_or_default(),
+            r.by
+        ));
+    }
     if let Some((n, d)) = conv.answered_after {
         line(format!(
             "  answered (expect matched) on human reply {n}, {} after filing",
