@@ -1297,3 +1297,48 @@ fn classify_a_thread_skips_our_probe_and_compares_the_threads_given() {
     let missing = s.run(&["classify", "--thread", "tests/fixtures/thread/none"]);
     missing.expect_code(1);
 }
+
+#[test]
+fn relabel_corrects_one_judged_trait_and_keeps_what_was_judged() {
+    let s = scratch_after_demo();
+    let p = records(&s.state())
+        .into_iter()
+        .find(|p| p.vendor == "panda-live" && p.state == ProbeState::Answered)
+        .expect("panda-live answered a probe");
+    let id = p.id.to_string();
+    let key = p.first_human_key.clone().expect("its first human reply");
+    let before = p
+        .messages
+        .iter()
+        .find(|m| m.key == key)
+        .and_then(|m| m.quality.clone())
+        .expect("a judged reply");
+    assert_eq!(before.personal.as_ref().map(|t| t.value), Some(true));
+
+    let out = s.run(&["relabel", &id, &key, "personal=no"]);
+    out.expect_code(0);
+    let after = records(&s.state())
+        .into_iter()
+        .find(|r| r.id == p.id)
+        .unwrap();
+    let t = after
+        .messages
+        .iter()
+        .find(|m| m.key == key)
+        .and_then(|m| m.quality.clone())
+        .and_then(|q| q.personal)
+        .unwrap();
+    assert!(!t.value && t.corrected, "{t:?}");
+    assert!(t.rule.contains(&before.personal.unwrap().rule), "{t:?}");
+    let shown = s.run(&["show", &id]);
+    assert!(
+        shown.stdout.contains("personal: no, corrected"),
+        "{shown:?}"
+    );
+
+    let out = s.run(&["relabel", &id, &key, "friendly=yes"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("unknown trait \"friendly\""), "{out:?}");
+    let out = s.run(&["relabel", &id, &key, "personal=maybe"]);
+    out.expect_code(2);
+}
