@@ -483,23 +483,36 @@ pub(super) fn set_class(
     class: Option<Class>,
     now: Timestamp,
 ) -> Result<ProbeRecord, CliError> {
+    let mut p = probe_of(tx, id)?;
+    let m = message_of(&mut p, message)?;
+    let class = class.unwrap_or_else(|| m.effective_class());
+    m.relabel = Some(Relabel { class, at: now });
+    settle(tx, &mut p, now)?;
+    Ok(p)
+}
+
+/// Probe `id`, or a usage error naming it.
+fn probe_of(tx: &WriteTx<'_>, id: &ProbeId) -> Result<ProbeRecord, CliError> {
+    tx.get(id)?
+        .ok_or_else(|| CliError::Usage(format!("no probe {id}")))
+}
+
+/// The message of `p` with key or Message-ID `message` (angle brackets
+/// allowed), or a usage error naming it.
+fn message_of<'p>(
+    p: &'p mut ProbeRecord,
+    message: &str,
+) -> Result<&'p mut MessageRecord, CliError> {
     let wanted = message.trim_matches(['<', '>']);
-    let mut p = tx
-        .get(id)?
-        .ok_or_else(|| CliError::Usage(format!("no probe {id}")))?;
-    let m = p
-        .messages
+    let id = p.id.clone();
+    p.messages
         .iter_mut()
         .find(|m| m.key == wanted || m.message_id.as_deref() == Some(wanted))
         .ok_or_else(|| {
             CliError::Usage(format!(
                 "probe {id} has no message {message:?} (see `probe show {id}`)"
             ))
-        })?;
-    let class = class.unwrap_or_else(|| m.effective_class());
-    m.relabel = Some(Relabel { class, at: now });
-    settle(tx, &mut p, now)?;
-    Ok(p)
+        })
 }
 
 /// Records a person's correction of one judged trait of a human reply
@@ -513,19 +526,8 @@ fn set_trait(
     value: bool,
     now: Timestamp,
 ) -> Result<ProbeRecord, CliError> {
-    let wanted = message.trim_matches(['<', '>']);
-    let mut p = tx
-        .get(id)?
-        .ok_or_else(|| CliError::Usage(format!("no probe {id}")))?;
-    let m = p
-        .messages
-        .iter_mut()
-        .find(|m| m.key == wanted || m.message_id.as_deref() == Some(wanted))
-        .ok_or_else(|| {
-            CliError::Usage(format!(
-                "probe {id} has no message {message:?} (see `probe show {id}`)"
-            ))
-        })?;
+    let mut p = probe_of(tx, id)?;
+    let m = message_of(&mut p, message)?;
     if m.effective_class() != Class::Human {
         return Err(CliError::Usage(format!(
             "message {message:?} is {}, not a human reply: only human replies have traits",

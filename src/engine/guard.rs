@@ -162,6 +162,27 @@ impl Guarded {
         }
     }
 
+    /// A send (a filing or a follow-up) through the send endpoint's
+    /// breaker: refused at once while it is open, else made and its outcome
+    /// taught to the breaker.
+    async fn send(&self, sending: impl std::future::Future<Output = FileOutcome>) -> FileOutcome {
+        let started = self.clock.now();
+        let trial = match self.admit(OutageKind::Send, started) {
+            Ok(t) => t,
+            Err((endpoint, when)) => {
+                let e = self.refused_error(OutageKind::Send, endpoint, when);
+                return FileOutcome::Rejected {
+                    reason: e.to_string(),
+                    retryable: true,
+                    retry_after: None,
+                };
+            }
+        };
+        let outcome = sending.await;
+        self.settle_send(trial, started, &outcome);
+        outcome
+    }
+
     /// What a send's outcome teaches the send endpoint's breaker.
     fn settle_send(&self, trial: TrialGuard<'_>, started: Timestamp, outcome: &FileOutcome) {
         match outcome {
@@ -300,39 +321,11 @@ impl Channel for Guarded {
     }
 
     async fn file(&self, probe: &Outgoing) -> FileOutcome {
-        let started = self.clock.now();
-        let trial = match self.admit(OutageKind::Send, started) {
-            Ok(t) => t,
-            Err((endpoint, when)) => {
-                let e = self.refused_error(OutageKind::Send, endpoint, when);
-                return FileOutcome::Rejected {
-                    reason: e.to_string(),
-                    retryable: true,
-                    retry_after: None,
-                };
-            }
-        };
-        let outcome = self.inner.file(probe).await;
-        self.settle_send(trial, started, &outcome);
-        outcome
+        self.send(self.inner.file(probe)).await
     }
 
     async fn follow_up(&self, message: &FollowUp) -> FileOutcome {
-        let started = self.clock.now();
-        let trial = match self.admit(OutageKind::Send, started) {
-            Ok(t) => t,
-            Err((endpoint, when)) => {
-                let e = self.refused_error(OutageKind::Send, endpoint, when);
-                return FileOutcome::Rejected {
-                    reason: e.to_string(),
-                    retryable: true,
-                    retry_after: None,
-                };
-            }
-        };
-        let outcome = self.inner.follow_up(message).await;
-        self.settle_send(trial, started, &outcome);
-        outcome
+        self.send(self.inner.follow_up(message)).await
     }
 
     async fn fetch(
