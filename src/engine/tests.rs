@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use super::Engine;
-use crate::channel::{Channel, ChannelError, Fetched, FileOutcome, Inbound, Outgoing};
+use crate::channel::{Channel, ChannelError, Fetched, FileOutcome, FollowUp, Inbound, Outgoing};
 use crate::clock::{Clock, ManualClock};
 use crate::config;
 use crate::model::{Class, MatchedBy, Origin, ProbeState, TimeSource};
@@ -86,6 +86,9 @@ impl Channel for TestChannel {
                 ticket_ref: None,
             },
         }
+    }
+    async fn follow_up(&self, message: &FollowUp) -> FileOutcome {
+        self.file(&message.message).await
     }
     async fn fetch(
         &self,
@@ -681,4 +684,69 @@ async fn a_vendor_reply_that_threads_to_nothing_is_kept_once_with_the_likely_pro
     let again = r.engine.watch_once("me").await.unwrap();
     assert_eq!(again.kept_unmatched, 0, "{again:?}");
     assert_eq!(r.engine.store().unmatched().unwrap().len(), 1);
+}
+
+/// A follow-up the vendor never answers is censored at its deadline, but
+/// only once the mailbox was read that far (our lag is not the vendor's
+/// silence); then the closing message goes out, once.
+#[tokio::test]
+async fn an_unanswered_follow_up_is_censored_once_the_mailbox_was_read_past_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG.replace(
+        "answer-within = \"1d\"",
+        "answer-within = \"1d\"\nfollow-ups = [{ after = \"10m\", body = \"Anything else?\" }]\nclosing-message = \"Thanks, this was a test.\"",
+    );
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config);
+    let id = r.engine.run_now("nightly").await.unwrap().id;
+    let mid = r
+        .engine
+        .store()
+        .get(&id)
+        .unwrap()
+        .unwrap()
+        .message_id
+        .unwrap();
+    r.channel.inbox.lock().unwrap().push(reply(
+        "h1",
+        ts("2026-11-02T12:30:00Z"),
+        &mid,
+        "Hi Dana, we checked your account and everything is in order on our side.",
+    ));
+    r.clock.set(ts("2026-11-02T12:35:00Z"));
+    r.engine.watch_once("me").await.unwrap();
+    r.clock.set(ts("2026-11-02T12:40:00Z"));
+    let sent = r.engine.converse_due().await.unwrap();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        r.channel.sent.lock().unwrap().len(),
+        2,
+        "the probe and the follow-up"
+    );
+    let rec = r.engine.store().get(&id).unwrap().unwrap();
+    let round_sent = rec.rounds[0].sent_at.unwrap();
+    assert_eq!(round_sent, ts("2026-11-02T12:40:00Z"));
+
+    // Past the round's deadline, but the mailbox was last read before it.
+    r.clock.set(ts("2026-11-03T13:00:00Z"));
+    r.engine.expire().unwrap();
+    let rec = r.engine.store().get(&id).unwrap().unwrap();
+    assert_eq!(rec.rounds[0].censored_at, None, "not read that far yet");
+    assert!(rec.conversation_open());
+
+    // Read now: censored at the deadline, the conversation over, closing due.
+    r.engine.watch_once("me").await.unwrap();
+    r.engine.expire().unwrap();
+    let rec = r.engine.store().get(&id).unwrap().unwrap();
+    assert_eq!(
+        rec.rounds[0].censored_at,
+        Some(round_sent + SignedDuration::from_hours(24))
+    );
+    assert_eq!(rec.conversation().round_replies, vec![None]);
+    assert_eq!(rec.state, ProbeState::Answered, "the first reading stays");
+    let closing = r.engine.converse_due().await.unwrap();
+    assert_eq!(closing.len(), 1);
+    assert!(r.engine.converse_due().await.unwrap().is_empty());
+    let sent = r.channel.sent.lock().unwrap();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].body, "Thanks, this was a test.");
 }
