@@ -1342,3 +1342,54 @@ fn relabel_corrects_one_judged_trait_and_keeps_what_was_judged() {
     let out = s.run(&["relabel", &id, &key, "personal=maybe"]);
     out.expect_code(2);
 }
+
+#[test]
+fn completions_and_the_manual_page_name_every_subcommand() {
+    let s = Scratch::new();
+    let subcommands = [
+        "run",
+        "daemon",
+        "status",
+        "show",
+        "check",
+        "schedule",
+        "classify",
+        "relabel",
+        "review",
+        "attach",
+        "resolve",
+        "demo",
+        "pause",
+        "resume",
+        "report",
+        "digest",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish"] {
+        let out = s.run(&["completions", shell]);
+        out.expect_code(0);
+        for sub in subcommands {
+            assert!(out.stdout.contains(sub), "{shell} completion lacks {sub}");
+        }
+        if shell == "bash" {
+            // The script must at least parse.
+            let file = s.write("probe.bash", out.stdout.as_bytes());
+            let check = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(check.status.success(), "{check:?}");
+        }
+    }
+    let out = s.run(&["completions", "tcsh"]);
+    out.expect_code(2);
+
+    let man = s.run(&["man"]);
+    man.expect_code(0);
+    assert!(man.stdout.contains(".TH probe 1"), "{man:?}");
+    for sub in subcommands {
+        assert!(man.stdout.contains(sub), "the manual page lacks {sub}");
+    }
+}

@@ -83,6 +83,28 @@ pub fn resolve(requested: LogFormat, log_json: bool) -> LogFormat {
     }
 }
 
+/// When output may carry ANSI colours (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// On a terminal, unless `NO_COLOR` is set to anything but empty.
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Whether colours are used for a stream that is (or is not) a terminal,
+/// with `no_color` the value of `NO_COLOR` (<https://no-color.org>: any
+/// non-empty value turns colours off in `auto`).
+pub fn use_color(choice: Color, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
+}
+
 /// Installs the global subscriber (once; later calls do nothing).
 pub fn init(g: &Global, daemon: bool) {
     let default = if g.quiet {
@@ -112,7 +134,27 @@ pub fn init(g: &Global, daemon: bool) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Journal => builder.without_time().with_ansi(false).try_init(),
         LogFormat::Text | LogFormat::Auto => builder
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_ansi(use_color(
+                g.color,
+                std::io::stderr().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ))
             .try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colours_follow_the_choice_the_terminal_and_no_color() {
+        assert!(use_color(Color::Auto, true, None));
+        assert!(!use_color(Color::Auto, false, None));
+        assert!(!use_color(Color::Auto, true, Some(OsStr::new("1"))));
+        assert!(use_color(Color::Auto, true, Some(OsStr::new(""))));
+        assert!(use_color(Color::Always, false, Some(OsStr::new("1"))));
+        assert!(!use_color(Color::Never, true, None));
+    }
 }

@@ -94,6 +94,10 @@ pub struct Global {
     /// terminal), text, journal (no colours, no timestamps) or json.
     #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Auto)]
     pub log_format: logging::LogFormat,
+    /// Colours in the log output: auto (on a terminal, unless NO_COLOR is
+    /// set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = logging::Color::Auto)]
+    pub color: logging::Color,
 }
 
 /// The subcommands.
@@ -156,6 +160,13 @@ pub enum Command {
     Report(report::ReportArgs),
     /// The weekly digest email: preview it to a file, or send it now.
     Digest(digest::DigestArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `probe man > probe.1`.
+    Man,
 }
 
 /// The answer to an uncertain filing.
@@ -255,6 +266,8 @@ fn prints_only(command: &Command) -> bool {
             | Command::Review(_)
             | Command::Report(_)
             | Command::Demo(_)
+            | Command::Completions { .. }
+            | Command::Man
     )
 }
 
@@ -298,6 +311,21 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Resume(args) => control::resume(g, args),
         Command::Report(args) => report::report(g, args),
         Command::Digest(args) => digest::digest(g, args).await,
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "probe", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|e| CliError::Setup(format!("cannot render the manual page: {e}")))?;
+            std::io::Write::write_all(&mut std::io::stdout(), &out)
+                .map_err(|e| CliError::Setup(format!("cannot write the manual page: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
