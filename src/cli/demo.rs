@@ -120,7 +120,7 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
             );
             println!();
             println!(
-                "Checked against the simulator's truth: {} answered probes (time to first human reply, and for the last four vendors each reply's language and traits, the reply that answered, the resolution), {} mismatches",
+                "Checked against the simulator's truth: {} answered probes (time to first human reply; for the four character vendors also each first reply's language and traits, the reply that answered, the resolution), {} mismatches",
                 out.checked,
                 out.mismatches.len()
             );
