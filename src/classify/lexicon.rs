@@ -555,12 +555,14 @@ fn ascii_word_boundaries(re: &str) -> String {
     out
 }
 
-/// Whether a match of a literal falls on word boundaries where its edge is
-/// a letter or digit of a script that separates words ("auto" is not
-/// "automobile"; 自动回复 inside a sentence is fine).
-fn at_word_edges(text: &str, start: usize, end: usize) -> bool {
+/// Whether a match falls on word boundaries where its edge is a letter or
+/// digit of a script that separates words ("auto" is not "automobile";
+/// 自动回复 inside a sentence is fine, and so is `4f7q` right after キー).
+/// The one word-edge rule of the phrase files, for the classifier and the
+/// scorecard's evidence alike.
+pub(crate) fn at_word_edges(text: &str, start: usize, end: usize) -> bool {
     let m = &text[start..end];
-    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let word = |c: char| spaced_word_char(c) || c == '_';
     let left_ok = !m.chars().next().is_some_and(spaced_word_char)
         || !text[..start].chars().next_back().is_some_and(word);
     let right_ok = !m.chars().next_back().is_some_and(spaced_word_char)
@@ -570,7 +572,7 @@ fn at_word_edges(text: &str, start: usize, end: usize) -> bool {
 
 /// Whether `c` is a letter or digit of a script that separates words with
 /// spaces (so a phrase edge there must be a word boundary).
-fn spaced_word_char(c: char) -> bool {
+pub(crate) fn spaced_word_char(c: char) -> bool {
     c.is_alphanumeric() && !unspaced(c)
 }
 
@@ -675,6 +677,9 @@ mod unit {
         assert!(hit("автоответ", "тема: автоответ"));
         assert!(!hit("автоответ", "автоответчик"));
         assert!(hit("自动回复", "这是自动回复邮件"));
+        // Next to a script without spaces, a Latin word still has its edge.
+        assert!(hit("auto", "自动auto"));
+        assert!(!hit("auto", "_auto"));
     }
 
     #[test]

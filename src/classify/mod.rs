@@ -93,7 +93,9 @@ pub(crate) use canned::own_text;
 pub use guard::{classify_guarded, parse_guarded};
 pub use helpdesk::{helpdesk_ids, helpdesks};
 pub use lexicon::languages;
-pub(crate) use lexicon::{LANG_FILES, normalize, unspaced, word_count};
+pub(crate) use lexicon::{
+    LANG_FILES, at_word_edges, normalize, spaced_word_char, unspaced, word_count,
+};
 pub(crate) use parse::TOKEN_PATTERN;
 
 /// Problems loading the classifier's data files (`data/lang/*.toml`,

@@ -16,7 +16,7 @@ use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::classify::{LANG_FILES, normalize, unspaced};
+use crate::classify::{LANG_FILES, at_word_edges, normalize};
 
 /// The compiled size one key's regex may reach.
 const REGEX_SIZE_LIMIT: usize = 16 * 1024 * 1024;
@@ -229,27 +229,4 @@ fn build(patterns: &[String], whole: bool) -> Result<Option<Regex>, regex::Error
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map(Some)
-}
-
-/// Whether a match falls on word boundaries where its edge is a letter or
-/// digit of a script that separates words ("pan" is not "span"; 先生 in the
-/// middle of a sentence is fine, and so is `4f7q` right after キー).
-pub(crate) fn at_word_edges(text: &str, start: usize, end: usize) -> bool {
-    let m = &text[start..end];
-    let left_ok = !m.chars().next().is_some_and(spaced_word_char)
-        || !text[..start].chars().next_back().is_some_and(word_char);
-    let right_ok = !m.chars().next_back().is_some_and(spaced_word_char)
-        || !text[end..].chars().next().is_some_and(word_char);
-    left_ok && right_ok
-}
-
-/// A letter or digit of a script with spaces, or an underscore: what
-/// continues a word of such a script.
-fn word_char(c: char) -> bool {
-    spaced_word_char(c) || c == '_'
-}
-
-/// A letter or digit of a script that separates words with spaces.
-pub(crate) fn spaced_word_char(c: char) -> bool {
-    c.is_alphanumeric() && !unspaced(c)
 }

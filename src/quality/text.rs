@@ -13,7 +13,8 @@
 //!
 //! Each needs some text above it: a message is never all signature.
 
-use super::phrases::{PHRASES, spaced_word_char, trim_punct};
+use super::phrases::{PHRASES, trim_punct};
+use crate::classify::{at_word_edges, spaced_word_char};
 use crate::classify::{normalize, unspaced};
 
 /// The most non-empty lines a signature after a sign-off may have.
@@ -100,7 +101,7 @@ pub(crate) fn find_word(text: &str, needle: &str) -> Option<usize> {
     }
     text.match_indices(needle)
         .map(|(i, _)| i)
-        .find(|&i| super::phrases::at_word_edges(text, i, i + needle.len()))
+        .find(|&i| at_word_edges(text, i, i + needle.len()))
 }
 
 /// Who signed: a person, only a team, or nobody we can tell.
