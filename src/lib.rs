@@ -18,3 +18,4 @@ pub mod readings;
 pub mod report;
 pub mod schedule;
 pub mod store;
+pub mod view;
