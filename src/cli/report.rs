@@ -9,10 +9,10 @@ use jiff::civil::Date;
 use super::output::{Format, print_json};
 use super::{CliError, Global, wiring};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, ReportSettings};
+use crate::config::Config;
 use crate::model::ProbeRecord;
 use crate::readings::own::OwnSide;
-use crate::report::{self, Dim, IsoWeek, Options, Period};
+use crate::report;
 
 /// `probe report` options.
 #[derive(Debug, Args)]
@@ -49,58 +49,41 @@ pub(super) fn config_or_warn(g: &Global) -> Option<Config> {
     }
 }
 
-/// The period the options name, and the one before it for the change.
-fn period(
-    args: &ReportArgs,
-    zone: &ReportSettings,
-    clock: &dyn Clock,
-) -> Result<(Option<Period>, Option<Period>), CliError> {
-    let tz = &zone.zone;
-    let usage = |e: report::PeriodError| CliError::Usage(e.to_string());
-    let p = if let Some(w) = &args.week {
-        let week: IsoWeek = w.parse().map_err(usage)?;
-        Some(Period::week(week, tz).map_err(usage)?)
-    } else if let Some(since) = args.since {
-        let until = args
-            .until
-            .unwrap_or_else(|| tz.to_datetime(clock.now()).date());
-        Some(Period::dates(since, until, tz).map_err(usage)?)
-    } else {
-        None
-    };
-    let previous = match &p {
-        Some(p) => Some(p.previous(tz).map_err(usage)?),
-        None => None,
-    };
-    Ok((p, previous))
+impl ReportArgs {
+    /// The request these options make (clap already refused the
+    /// combinations `report::query` would).
+    fn request(&self) -> report::query::Request {
+        report::query::Request {
+            since: self.since,
+            until: self.until,
+            week: self.week.clone(),
+            vendor: self.vendor.clone(),
+            by: Some(self.by.clone()),
+        }
+    }
 }
 
 /// `probe report`.
 pub fn report(g: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
-    let by = Dim::parse_list(&args.by).map_err(CliError::Usage)?;
+    let request = args.request();
+    let usage = |e: report::query::RequestError| CliError::Usage(e.to_string());
+    // The grouping is checked before the config is read, the period after.
+    request.dims().map_err(usage)?;
     let config = config_or_warn(g);
     let settings = config
         .as_ref()
         .map(|c| c.report.clone())
         .unwrap_or_default();
-    let clock = SystemClock;
-    let (period, previous) = period(&args, &settings, &clock)?;
+    let now = SystemClock.now();
+    request.periods(&settings.zone, now).map_err(usage)?;
     let store = wiring::open_store(g, config.as_ref())?;
-    let opts = Options {
-        period,
-        previous,
-        vendor: args.vendor,
-        by,
-        now: clock.now(),
-        own: OwnSide::from_store(&store)?,
-    };
+    let opts = request
+        .options(&settings.zone, now, OwnSide::from_store(&store)?)
+        .map_err(usage)?;
     // Figures come from the compact reading rows of the period and the one
     // before it; the CSV lists every field of each probe, so it reads the
     // full records.
-    let span = opts.period.as_ref().map(|p| match &opts.previous {
-        Some(prev) => (p.from.min(prev.from), p.until.max(prev.until)),
-        None => (p.from, p.until),
-    });
+    let span = opts.row_span();
     match g.format {
         Format::Csv => {
             let all = store.all()?;

@@ -37,6 +37,7 @@
 
 pub mod km;
 pub mod period;
+pub mod query;
 pub mod render;
 pub mod scorecard;
 
