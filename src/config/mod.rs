@@ -157,13 +157,43 @@ pub struct DaemonSettings {
     pub max_filings_per_hour: Option<u32>,
 }
 
-/// `[metrics]`: the optional HTTP listener for `/metrics` and `/healthz`.
+/// `[metrics]`: the optional HTTP listener for the status page, the report
+/// API, `/metrics` and `/healthz`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricsSettings {
     /// Off unless `enabled = true`.
     pub enabled: bool,
-    /// Where to listen; loopback by default.
+    /// Where to listen; loopback by default. A non-loopback address
+    /// requires [`MetricsSettings::auth`].
     pub listen: std::net::SocketAddr,
+    /// Who may read the listener (every route but `/healthz`); nobody is
+    /// asked when both are unset.
+    pub auth: MetricsAuth,
+}
+
+/// `[metrics]` credentials, resolved once when the daemon starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsAuth {
+    /// `token = { env = "..." }`: accepted as `Authorization: Bearer <token>`.
+    pub token: Option<Secret>,
+    /// `[metrics.basic-auth]`: accepted as `Authorization: Basic ...`.
+    pub basic: Option<BasicAuth>,
+}
+
+impl MetricsAuth {
+    /// Whether any credential is configured.
+    pub fn is_set(&self) -> bool {
+        self.token.is_some() || self.basic.is_some()
+    }
+}
+
+/// `[metrics.basic-auth]`: a user name and a password reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    /// The user name, written in the config.
+    pub username: String,
+    /// Where the password comes from, like a mailbox password.
+    pub password: Secret,
 }
 
 impl Default for MetricsSettings {
@@ -171,6 +201,7 @@ impl Default for MetricsSettings {
         MetricsSettings {
             enabled: false,
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 9464)),
+            auth: MetricsAuth::default(),
         }
     }
 }

@@ -57,6 +57,15 @@ pub(super) struct RawDaemon {
 pub(super) struct RawMetrics {
     pub enabled: Option<bool>,
     pub listen: Option<Spanned<String>>,
+    pub token: Option<Spanned<RawSecret>>,
+    pub basic_auth: Option<RawBasicAuth>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawBasicAuth {
+    pub username: Spanned<String>,
+    pub password: Spanned<RawSecret>,
 }
 
 #[derive(Deserialize)]

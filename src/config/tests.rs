@@ -688,13 +688,49 @@ fn the_global_ceiling_and_the_metrics_listener_are_read_and_checked() {
             "probes.toml:4:10: metrics.listen must be an IP address and port",
         ],
     );
-    let public = edit(&[(1, "[metrics]\nenabled = true\nlisten = \"0.0.0.0:9464\"")]);
-    let warnings = parse(&public).unwrap().warnings;
-    assert!(
-        warnings[0]
-            .to_string()
-            .starts_with("probes.toml:3:10: metrics.listen 0.0.0.0:9464 is not a loopback address"),
-        "{warnings:?}"
+    // The network may not read the listener without credentials.
+    assert_edit_errors(
+        &[(1, "[metrics]\nenabled = true\nlisten = \"0.0.0.0:9464\"")],
+        &[
+            "probes.toml:3:10: metrics.listen 0.0.0.0:9464 is not a loopback address: set metrics.token or [metrics.basic-auth]",
+        ],
+    );
+    // A listener that is not enabled binds nothing.
+    let off = edit(&[(1, "[metrics]\nlisten = \"0.0.0.0:9464\"")]);
+    assert!(parse(&off).unwrap().warnings.is_empty());
+}
+
+#[test]
+fn the_metrics_credentials_are_secret_references_like_the_passwords() {
+    let token = edit(&[(
+        1,
+        "[metrics]\nenabled = true\nlisten = \"0.0.0.0:9464\"\ntoken = { env = \"PROBE_METRICS_TOKEN\" }",
+    )]);
+    let loaded = parse(&token).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let auth = loaded.config.metrics.auth;
+    assert_eq!(auth.token, Some(Secret::Env("PROBE_METRICS_TOKEN".into())));
+    assert!(auth.basic.is_none());
+
+    let basic = edit(&[(
+        1,
+        "[metrics]\nenabled = true\nlisten = \"[::]:9464\"\n[metrics.basic-auth]\nusername = \"ops\"\npassword = { file = \"/run/probe/metrics\" }",
+    )]);
+    let c = parse(&basic).unwrap().config;
+    let b = c.metrics.auth.basic.unwrap();
+    assert_eq!(b.username, "ops");
+    assert_eq!(b.password, Secret::File("/run/probe/metrics".into()));
+
+    assert_edit_errors(
+        &[(
+            1,
+            "[metrics]\ntoken = { env = \"\" }\n[metrics.basic-auth]\nusername = \"a:b\"\npassword = { file = \"relative\" }",
+        )],
+        &[
+            "probes.toml:2:9: invalid environment variable name ``",
+            "probes.toml:4:12: metrics.basic-auth.username must not be empty nor contain `:`",
+            "probes.toml:5:12: password file must be an absolute path, not `relative`",
+        ],
     );
 }
 

@@ -14,7 +14,6 @@ use jiff::tz::TimeZone;
 use regex::Regex;
 use toml::Spanned;
 
-use super::MetricsSettings;
 use super::duration::parse_duration;
 use super::error::{Reporter, offset_in_string};
 use super::raw::RawMetrics;
@@ -24,6 +23,7 @@ use super::raw::{
 };
 use super::secret::{Secret, SecretString};
 use super::template;
+use super::{BasicAuth, MetricsAuth, MetricsSettings};
 use super::{
     Caps, Config, DaemonSettings, DigestSettings, FollowUp, ImapServer, Override, OverrideField,
     Persona, Probe, ReportSettings, Security, Server, Vendor,
@@ -128,16 +128,35 @@ fn daemon(rep: &mut Reporter<'_>, raw: RawDaemon) -> DaemonSettings {
 }
 
 fn metrics(rep: &mut Reporter<'_>, raw: RawMetrics) -> MetricsSettings {
+    let enabled = raw.enabled.unwrap_or(false);
+    let auth = MetricsAuth {
+        token: raw.token.map(|t| secret(rep, t)),
+        basic: raw.basic_auth.map(|b| {
+            let name = b.username.get_ref();
+            if name.is_empty() || name.contains([':', '\n', '\r']) {
+                rep.error(
+                    b.username.span().start,
+                    "metrics.basic-auth.username must not be empty nor contain `:`",
+                );
+            }
+            BasicAuth {
+                username: b.username.into_inner(),
+                password: secret(rep, b.password),
+            }
+        }),
+    };
     let listen = match &raw.listen {
         None => MetricsSettings::default().listen,
         Some(text) => match text.get_ref().parse::<std::net::SocketAddr>() {
             Ok(addr) => {
-                if !addr.ip().is_loopback() {
-                    rep.warn(
+                if enabled && !addr.ip().is_loopback() && !auth.is_set() {
+                    rep.error(
                         text.span().start,
                         format!(
-                            "metrics.listen {addr} is not a loopback address: /metrics and \
-                             /healthz will be reachable from the network"
+                            "metrics.listen {addr} is not a loopback address: set \
+                             metrics.token or [metrics.basic-auth] so that the network \
+                             cannot read the status page, the report API and /metrics \
+                             without credentials"
                         ),
                     );
                 }
@@ -157,8 +176,9 @@ fn metrics(rep: &mut Reporter<'_>, raw: RawMetrics) -> MetricsSettings {
         },
     };
     MetricsSettings {
-        enabled: raw.enabled.unwrap_or(false),
+        enabled,
         listen,
+        auth,
     }
 }
 
