@@ -15,8 +15,9 @@
 //! Under systemd ([`run_with`]): `READY=1` once the store is open and every
 //! task runs, `WATCHDOG=1` from the main loop only while [`health`] says the
 //! work makes progress, `RELOADING=1`/`READY=1` around a reload ([`reload`]),
-//! `STOPPING=1` on shutdown ([`notify`]). The optional `/metrics` and
-//! `/healthz` listener is [`crate::metrics`].
+//! `STOPPING=1` on shutdown ([`notify`]). The optional HTTP listener (status
+//! page, report API, `/metrics`, `/healthz`) is [`crate::metrics`]; it follows
+//! config reloads through a watch channel.
 
 pub mod health;
 pub mod notify;
@@ -63,6 +64,8 @@ pub enum DaemonError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("refusing to serve metrics: {0}")]
+    MetricsCredentials(#[from] crate::metrics::CredentialsError),
 }
 
 /// What the daemon gets from its host besides the engine and the shutdown
@@ -229,13 +232,29 @@ pub async fn run_with(
     if let Err(e) = reload::reconcile(&engine) {
         tracing::error!(error = %e, "cannot retire the planned fires of changed schedules");
     }
+    // The listener follows the config through reloads (vendors, zone,
+    // targets); its address and credentials are fixed for the process.
+    let (config_tx, config_rx) = tokio::sync::watch::channel(Arc::clone(engine.config()));
     let metrics = engine.config().metrics.clone();
     if metrics.enabled {
+        // Read once, now: an unreadable secret refuses to start.
+        let auth = metrics.auth.clone();
+        let credentials =
+            tokio::task::spawn_blocking(move || crate::metrics::Credentials::resolve(&auth))
+                .await
+                .map_err(|e| DaemonError::Metrics {
+                    addr: metrics.listen,
+                    source: std::io::Error::other(e),
+                })??;
         let addr = crate::metrics::serve(
             metrics.listen,
-            Arc::clone(engine.store()),
-            Arc::clone(&health),
-            Arc::clone(engine.clock()),
+            crate::metrics::Server {
+                store: Arc::clone(engine.store()),
+                health: Arc::clone(&health),
+                clock: Arc::clone(engine.clock()),
+                config: config_rx,
+                credentials,
+            },
             shutdown.clone(),
         )
         .await
@@ -243,7 +262,7 @@ pub async fn run_with(
             addr: metrics.listen,
             source,
         })?;
-        tracing::info!(%addr, "serving /metrics and /healthz");
+        tracing::info!(%addr, "serving /, /api/report, /metrics and /healthz");
     }
     let mut watchers = Watchers::start(&engine, &shutdown, &health);
     tracing::info!(
@@ -320,6 +339,7 @@ pub async fn run_with(
                     match &rebuild {
                         Some(rebuild) => {
                             reload_now(rebuild, &mut engine, &mut watchers, &shutdown, &health, &notifier).await;
+                            config_tx.send_replace(Arc::clone(engine.config()));
                         }
                         None => tracing::warn!("reload requested, but this daemon cannot reload"),
                     }

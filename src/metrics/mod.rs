@@ -1,5 +1,8 @@
-//! `/metrics` (Prometheus text format 0.0.4) and `/healthz`, served by the
-//! daemon when `[metrics] enabled = true` (off by default; loopback by default).
+//! The daemon's HTTP listener, when `[metrics] enabled = true` (off by
+//! default; loopback by default, credentials required elsewhere): the
+//! status page at `/`, the report API at `/api/report`, `/metrics`
+//! (Prometheus text format 0.0.4) and `/healthz`. The routes and the
+//! server are in [`http`] (axum on hyper); this file renders `/metrics`.
 //!
 //! Every figure is computed from the store at scrape time, so it is the
 //! same truth `probe status` shows, survives restarts and needs no counters
@@ -24,7 +27,7 @@
 //! relabel` that takes away a human reply makes its counts go down, which
 //! Prometheus reads as a counter reset. That is the honest number.
 
-mod http;
+pub mod http;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,7 +36,7 @@ use crate::daemon::health::Health;
 use crate::model::{ProbeRecord, ProbeState};
 use crate::store::{Store, StoreError};
 
-pub use http::serve;
+pub use http::{Credentials, CredentialsError, Server, serve};
 
 /// Upper bounds of the reply-time histogram, in seconds: 5 min to 7 days.
 pub const BUCKETS: [f64; 10] = [
