@@ -362,6 +362,32 @@ fn the_daemon_notifies_systemd_serves_metrics_and_stops_cleanly() {
     let huge = format!("GET /metrics HTTP/1.1\r\nX-Padding: {}", "a".repeat(10_000));
     assert_eq!(http(port, &huge).0, 431);
 
+    // The status page and the report API, from the same store.
+    let (status, page) = http(port, "GET / HTTP/1.1");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Last 7 days") && page.contains("acme"),
+        "{page}"
+    );
+    let (status, json) = http(port, "GET /api/report?vendor=acme&week=2026-W47 HTTP/1.1");
+    assert_eq!(status, 200, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["period"]["from"], "2026-11-16T00:00:00Z", "weeks in UTC");
+
+    // A reload that moves the reporting zone reaches the listener.
+    let mut reloaded = std::fs::read_to_string(&config).unwrap();
+    reloaded.push_str("\n[report]\nzone = \"Europe/Berlin\"\n");
+    std::fs::write(&config, reloaded).unwrap();
+    daemon.signal("HUP");
+    systemd.expect("RELOADING=1");
+    systemd.expect("READY=1");
+    let (_, json) = http(port, "GET /api/report?vendor=acme&week=2026-W47 HTTP/1.1");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["period"]["from"], "2026-11-15T23:00:00Z",
+        "weeks in Berlin after the reload"
+    );
+
     // SIGTERM: STOPPING=1, then a clean exit.
     daemon.signal("TERM");
     systemd.expect("STOPPING=1");
