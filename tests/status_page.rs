@@ -291,6 +291,46 @@ async fn a_request_head_that_never_ends_is_cut_off() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_16_connections_are_served_and_shutdown_stops_accepting() {
+    let s = setup("");
+    let l = listen(&s, Arc::new(SystemClock), Credentials::default()).await;
+    // Sixteen clients that connect and say nothing hold every slot...
+    let mut idle = Vec::new();
+    for _ in 0..16 {
+        idle.push(tokio::net::TcpStream::connect(l.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // ...so the seventeenth is closed without an answer, not queued.
+    let mut extra = tokio::net::TcpStream::connect(l.addr).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(3), extra.read_to_end(&mut out))
+        .await
+        .expect("the connection is closed at once");
+    assert!(
+        out.is_empty(),
+        "served beyond the limit: {}",
+        String::from_utf8_lossy(&out)
+    );
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        get(l.addr, "/healthz", None).await.status,
+        200,
+        "slots come back"
+    );
+
+    l.stop.cancel();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        tokio::net::TcpStream::connect(l.addr).await.is_err(),
+        "the listener is closed after shutdown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_api_gives_what_probe_report_prints() {
     let s = setup("");
     let l = listen(&s, Arc::new(SystemClock), Credentials::default()).await;
