@@ -539,7 +539,11 @@ fn the_daemon_refuses_to_start_when_the_token_cannot_be_read() {
     let started = Instant::now();
     let daemon = probe(&s, &["daemon"], &[("PROBE_TEST_UNUSED", "x")]);
     let err = String::from_utf8_lossy(&daemon.stderr);
-    assert!(!daemon.status.success(), "{err}");
+    assert_eq!(
+        daemon.status.code(),
+        Some(78),
+        "like an unreadable mailbox password: {err}"
+    );
     assert!(
         err.contains("cannot read metrics.token: environment variable `PROBE_TEST_METRICS_TOKEN_UNSET` is not set"),
         "{err}"

@@ -203,7 +203,10 @@ pub enum CliError {
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) | CliError::Setup(_) => EX_CONFIG,
+            // An unreadable [metrics] secret, like a mailbox password: 78.
+            CliError::Config(_)
+            | CliError::Setup(_)
+            | CliError::Daemon(DaemonError::MetricsCredentials(_)) => EX_CONFIG,
             CliError::Store(StoreError::Busy { .. })
             | CliError::Daemon(DaemonError::AlreadyRunning { .. }) => EX_UNAVAILABLE,
             CliError::Store(StoreError::CreateDir { .. }) | CliError::Io { .. } => EX_IOERR,
