@@ -39,6 +39,7 @@ pub mod km;
 pub mod period;
 pub mod render;
 pub mod scorecard;
+pub mod views;
 
 use std::collections::BTreeMap;
 
