@@ -26,6 +26,9 @@ use super::period::{IsoWeek, PeriodError};
 use crate::model::{ProbeState, ReadingRow};
 use crate::readings::own::OwnSide;
 
+/// How the ranking orders vendors, in words (the module note's rule).
+pub const RANKING_RULE: &str = "The ranking orders vendors by the Kaplan-Meier median of first human reply (calendar time, unanswered probes included as censored), fastest first; vendors whose median lies beyond the longest time watched come after those with a median, by reply rate.";
+
 /// One vendor's place in the ranking.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rank {

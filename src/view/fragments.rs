@@ -259,14 +259,14 @@ pub fn heatmap(c: &Coverage) -> Markup {
 /// The trend as an inline SVG chart: median per week on the log scale,
 /// hollow points under 5 probes, a triangle for "more than".
 pub fn trend_chart(vendor: &str, points: &[TrendPoint]) -> Markup {
-    const W: f64 = 600.0;
+    const W: f64 = 400.0;
     const H: f64 = 120.0;
-    const LEFT: f64 = 36.0;
+    const LEFT: f64 = 30.0;
     const TOP: f64 = 8.0;
     const BOTTOM: f64 = 18.0;
     let plot_h = H - TOP - BOTTOM;
     let y = |secs: i64| TOP + (1.0 - log_position(secs)) * plot_h;
-    let step = (W - LEFT - 12.0) / (points.len().max(2) - 1) as f64;
+    let step = (W - LEFT - 28.0) / (points.len().max(2) - 1) as f64;
     let x = |i: usize| LEFT + 6.0 + i as f64 * step;
     // Lines join consecutive weeks that both have a median.
     let mut segments: Vec<String> = Vec::new();
@@ -288,7 +288,7 @@ pub fn trend_chart(vendor: &str, points: &[TrendPoint]) -> Markup {
     }
     let label = format!("{vendor}: median first human reply per week, log scale");
     html! {
-        svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (W) " " (H) } width="100%" role="img" aria-label=(label) style="display:block;max-width:600px;" {
+        svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (W) " " (H) } width="100%" role="img" aria-label=(label) style="display:block;max-width:480px;" {
             @for (name, secs) in TICKS {
                 line x1=(LEFT) x2=(W - 4.0) y1=(format!("{:.1}", y(secs))) y2=(format!("{:.1}", y(secs))) stroke="#e4e7eb" stroke-width="1" {}
                 text x=(LEFT - 4.0) y=(format!("{:.1}", y(secs) + 3.0)) text-anchor="end" font-size="10" font-family="Arial,Helvetica,sans-serif" fill="#616e7c" { (name) }
@@ -369,7 +369,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], bold_first_row: bool) -> Mar
             @for (i, row) in rows.iter().enumerate() {
                 tr {
                     @for cell in row {
-                        td style={ (CELL) (FONT) "word-break:break-word;" @if bold_first_row && i == 0 { "font-weight:bold;" } } { (cell) }
+                        td style={ (CELL) (FONT) @if bold_first_row && i == 0 { "font-weight:bold;" } } { (cell) }
                     }
                 }
             }
