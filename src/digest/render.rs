@@ -539,7 +539,7 @@ pub fn html(d: &Digest) -> String {
                                 html! {
                                     @for v in &d.views {
                                         div style={ (FONT) "font-size:13px;font-weight:bold;margin:10px 0 2px 0;word-break:break-word;" } { (v.vendor) }
-                                        (fragments::trend_chart(&v.vendor, &v.trend))
+                                        (fragments::trend_chart(&v.trend))
                                         (fragments::trend_table(&v.trend))
                                     }
                                     @if d.views.is_empty() { (fragments::caption("Nothing to show.")) }

@@ -258,7 +258,7 @@ pub fn heatmap(c: &Coverage) -> Markup {
 
 /// The trend as an inline SVG chart: median per week on the log scale,
 /// hollow points under 5 probes, a triangle for "more than".
-pub fn trend_chart(vendor: &str, points: &[TrendPoint]) -> Markup {
+pub fn trend_chart(points: &[TrendPoint]) -> Markup {
     const W: f64 = 400.0;
     const H: f64 = 120.0;
     const LEFT: f64 = 30.0;
@@ -286,7 +286,9 @@ pub fn trend_chart(vendor: &str, points: &[TrendPoint]) -> Markup {
     if !current.is_empty() {
         segments.push(current);
     }
-    let label = format!("{vendor}: median first human reply per week, log scale");
+    // The vendor's name is the heading above the chart, kept out of
+    // attributes: vendor text lives in element content only.
+    let label = "median first human reply per week, log scale";
     html! {
         svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (W) " " (H) } width="100%" role="img" aria-label=(label) style="display:block;max-width:480px;" {
             @for (name, secs) in TICKS {

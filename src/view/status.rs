@@ -177,7 +177,7 @@ pub fn page(rows: &[ReadingRow], config: &Config, now: Timestamp, own: &OwnSide)
                             @if trend_views.is_empty() { (fragments::caption("No probes were filed in the last 30 days.")) }
                             @for v in trend_views {
                                 div style={ (FONT) "font-size:13px;font-weight:bold;margin:10px 0 2px 0;word-break:break-word;" } { (v.vendor) }
-                                (fragments::trend_chart(&v.vendor, &v.trend))
+                                (fragments::trend_chart(&v.trend))
                                 (fragments::trend_table(&v.trend))
                             }
                         }))
