@@ -702,9 +702,55 @@ fn html_our_side(d: &Digest) -> Markup {
 mod tests {
     use super::*;
 
+    use crate::report::views::TrendPoint;
+
+    fn point(week: i8, median: Estimate, n: usize) -> TrendPoint {
+        TrendPoint {
+            week: crate::report::IsoWeek { year: 2026, week },
+            median,
+            n,
+            small: n < 5,
+        }
+    }
+
     #[test]
-    fn short_texts_read_as_words() {
-        assert_eq!(capitalize("all good"), "All good");
-        assert_eq!(capitalize(""), "");
+    fn the_trend_in_words_compares_the_first_and_last_weeks_with_a_median() {
+        let none = point(36, Estimate::None, 0);
+        let t = [
+            none.clone(),
+            point(37, Estimate::Exactly(7200), 6),
+            point(40, Estimate::None, 0),
+            point(47, Estimate::Exactly(2700), 7),
+        ];
+        assert_eq!(
+            trend_words(&t),
+            "2026-W37 2h 0m (n = 6) to 2026-W47 45m 0s (n = 7): better."
+        );
+        let flat = [
+            point(37, Estimate::Exactly(3600), 5),
+            point(38, Estimate::Exactly(3900), 5),
+        ];
+        assert!(trend_words(&flat).ends_with(": flat."));
+        let worse = [
+            point(37, Estimate::Exactly(3600), 5),
+            point(38, Estimate::MoreThan(259_200), 5),
+        ];
+        assert!(
+            trend_words(&worse)
+                .ends_with(": worse (the last median lies beyond the time watched).")
+        );
+        assert_eq!(trend_words(&[none.clone()]), "no probes in these weeks.");
+        assert_eq!(
+            trend_words(&[none, point(47, Estimate::Exactly(600), 2)]),
+            "only 2026-W47 has probes: median 10m 0s (n = 2)."
+        );
+    }
+
+    #[test]
+    fn text_bars_sit_on_the_log_scale() {
+        assert_eq!(bar_percent(&Estimate::None), 0);
+        assert_eq!(bar_percent(&Estimate::Exactly(60)), 1);
+        assert_eq!(bar_percent(&Estimate::Exactly(3600)), 33);
+        assert_eq!(bar_percent(&Estimate::MoreThan(30 * 86400)), 100);
     }
 }
