@@ -154,7 +154,7 @@ pub fn text(d: &Digest) -> String {
         .map(|v| v.vendor.chars().count())
         .max()
         .unwrap_or(0);
-    for v in &d.report.vendors {
+    for v in crate::report::views::in_rank_order(&d.report, &d.ranking) {
         for (i, (label, e)) in [
             ("in ", &v.median_business_hours),
             ("out", &v.median_outside_hours),
@@ -269,8 +269,12 @@ fn text_ranking(o: &mut String, d: &Digest) {
             "  {}. {}: median {}{}, {} of {} answered{}",
             r.place,
             r.vendor,
-            r.median.display(),
-            if r.n < 5 { " (n < 5)" } else { "" },
+            fragments::rank_median(&r.median),
+            if r.n < 5 && r.median != Estimate::None {
+                " (n < 5)"
+            } else {
+                ""
+            },
             r.answered,
             r.filed,
             r.reply_rate.map_or(String::new(), |x| format!(
@@ -488,7 +492,7 @@ fn reach_caption(d: &Digest) -> String {
 
 /// The HTML part.
 pub fn html(d: &Digest) -> String {
-    let vendors: Vec<&VendorReport> = d.report.vendors.iter().collect();
+    let vendors = crate::report::views::in_rank_order(&d.report, &d.ranking);
     let page = html! {
         (DOCTYPE)
         html lang="en" {

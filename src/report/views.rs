@@ -71,6 +71,20 @@ pub fn ranking(report: &Report) -> Vec<Rank> {
     ranks
 }
 
+/// The vendors of `report` in the order of `ranks` (those not ranked last,
+/// by name): the bars follow the ranking.
+pub fn in_rank_order<'a>(report: &'a Report, ranks: &[Rank]) -> Vec<&'a super::VendorReport> {
+    let place = |name: &str| {
+        ranks
+            .iter()
+            .find(|r| r.vendor == name)
+            .map_or(usize::MAX, |r| r.place)
+    };
+    let mut v: Vec<&super::VendorReport> = report.vendors.iter().collect();
+    v.sort_by_key(|x| (place(&x.vendor), x.vendor.clone()));
+    v
+}
+
 fn order(a: &Rank, b: &Rank) -> Ordering {
     // 0: a median; 1: beyond the longest time watched; 2: no observation.
     let class = |e: &Estimate| match e {
@@ -623,6 +637,11 @@ mod tests {
             [(1, "fast"), (2, "slow"), (3, "some"), (4, "silent")]
         );
         assert_eq!(r[2].median, Estimate::MoreThan(72 * 3600));
+        let names: Vec<&str> = in_rank_order(&report, &r)
+            .iter()
+            .map(|v| v.vendor.as_str())
+            .collect();
+        assert_eq!(names, ["fast", "slow", "some", "silent"]);
         assert_eq!(r[2].reply_rate, Some(1.0 / 3.0));
     }
 }

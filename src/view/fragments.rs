@@ -79,6 +79,15 @@ pub fn caption(text: &str) -> Markup {
     }
 }
 
+/// A ranked median in words: `16m 6s`, `> 3d 0h`, or `no reading` when
+/// no probe entered the figures (all bounced or ours).
+pub fn rank_median(e: &Estimate) -> String {
+    match e {
+        Estimate::None => "no reading".into(),
+        other => other.display(),
+    }
+}
+
 /// The ranking: place, vendor, median, n, answered.
 pub fn ranking(ranks: &[Rank]) -> Markup {
     html! {
@@ -94,8 +103,8 @@ pub fn ranking(ranks: &[Rank]) -> Markup {
                     td style={ (CELL) (FONT) "font-weight:bold;" } { (r.place) }
                     td style={ (CELL) (FONT) "font-weight:bold;word-break:break-word;" } { (r.vendor) }
                     td style={ (CELL) (FONT) } {
-                        (r.median.display())
-                        @if r.n < 5 { span style="color:#9aa5b1;" { " (n < 5)" } }
+                        (rank_median(&r.median))
+                        @if r.n < 5 && r.median != Estimate::None { span style="color:#9aa5b1;" { " (n < 5)" } }
                     }
                     td style={ (CELL) (FONT) } {
                         (r.answered) " of " (r.filed)

@@ -108,7 +108,7 @@ fn span_html(s: &Span, zone: &str) -> Markup {
         )
     };
     let ranks = views::ranking(&s.report);
-    let vendors: Vec<&VendorReport> = s.report.vendors.iter().collect();
+    let vendors: Vec<&VendorReport> = views::in_rank_order(&s.report, &ranks);
     let nothing = format!("No probes were filed in the last {} days.", s.days);
     html! {
         (heading(&format!("Last {} days", s.days)))
