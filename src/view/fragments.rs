@@ -235,32 +235,36 @@ pub fn heatmap_legend() -> Markup {
 pub fn heatmap(c: &Coverage) -> Markup {
     html! {
         div style={ (FONT) "font-size:13px;font-weight:bold;margin:8px 0 2px 0;word-break:break-word;" } { (c.vendor) }
-        // The table's 1px font keeps the blank cells (a bare &nbsp;) from
-        // growing the rows; each label cell sets its own size. Cells carry
-        // as little style as they can: a year of 50 vendors is 8400 cells.
-        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;border-collapse:collapse;font-size:1px;line-height:1px;" {
-            tr {
-                td width="30" style="width:30px;" {}
-                @for h in [0, 6, 12, 18] {
-                    td colspan="6" style={ (FONT) "font-size:10px;line-height:12px;color:#616e7c;border-left:1px solid #9aa5b1;padding-left:2px;" } { (format!("{h:02}")) }
-                }
-            }
-            @for (d, day) in c.cells.iter().enumerate() {
+        @if c.cells.iter().flatten().all(|cell| cell.filed == 0) {
+            (caption("No probe reached this vendor in these weeks (bounced or not filed)."))
+        } @else {
+            // The table's 1px font keeps the blank cells (a bare &nbsp;) from
+            // growing the rows; each label cell sets its own size. Cells carry
+            // as little style as they can: a year of 50 vendors is 8400 cells.
+            table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;border-collapse:collapse;font-size:1px;line-height:1px;" {
                 tr {
-                    td style={ (FONT) "font-size:10px;line-height:14px;height:14px;color:#616e7c;" } { (DAYS.get(d).copied().unwrap_or("")) }
-                    @for (h, cell) in day.iter().enumerate() {
-                        @if cell.filed == 0 {
-                            td style=(BLANK_CELL) { (PreEscaped("&nbsp;")) }
-                        } @else {
-                            @let colour = cell_colour(&cell.median, cell.answered, cell.small());
-                            @let tip = format!(
-                                "{} {:02}:00–{:02}:00: {} filed, {} answered, median {}",
-                                DAYS.get(d).copied().unwrap_or(""), h, h + 1, cell.filed, cell.answered, cell.median.display()
-                            );
-                            @if cell.answered == 0 {
-                                td title=(tip) style={ "border:1px solid #ffffff;background:" (colour) ";text-align:center;color:#ffffff;" (FONT) "font-size:9px;line-height:12px;" } { "×" }
+                    td width="30" style="width:30px;" {}
+                    @for h in [0, 6, 12, 18] {
+                        td colspan="6" style={ (FONT) "font-size:10px;line-height:12px;color:#616e7c;border-left:1px solid #9aa5b1;padding-left:2px;" } { (format!("{h:02}")) }
+                    }
+                }
+                @for (d, day) in c.cells.iter().enumerate() {
+                    tr {
+                        td style={ (FONT) "font-size:10px;line-height:14px;height:14px;color:#616e7c;" } { (DAYS.get(d).copied().unwrap_or("")) }
+                        @for (h, cell) in day.iter().enumerate() {
+                            @if cell.filed == 0 {
+                                td style=(BLANK_CELL) { (PreEscaped("&nbsp;")) }
                             } @else {
-                                td title=(tip) style={ "border:1px solid #ffffff;background:" (colour) } { (PreEscaped("&nbsp;")) }
+                                @let colour = cell_colour(&cell.median, cell.answered, cell.small());
+                                @let tip = format!(
+                                    "{} {:02}:00–{:02}:00: {} filed, {} answered, median {}",
+                                    DAYS.get(d).copied().unwrap_or(""), h, h + 1, cell.filed, cell.answered, cell.median.display()
+                                );
+                                @if cell.answered == 0 {
+                                    td title=(tip) style={ "border:1px solid #ffffff;background:" (colour) ";text-align:center;color:#ffffff;" (FONT) "font-size:9px;line-height:12px;" } { "×" }
+                                } @else {
+                                    td title=(tip) style={ "border:1px solid #ffffff;background:" (colour) } { (PreEscaped("&nbsp;")) }
+                                }
                             }
                         }
                     }
@@ -447,6 +451,23 @@ mod tests {
         assert!(html.contains("&lt;b&gt;&quot;evil&quot;&lt;/b&gt;"));
         assert!(!html.contains("<b>"));
         assert!(html.contains("title=\"Tue 03:00–04:00: 4 filed, 3 answered, median 2h 10m\""));
+        let empty = heatmap(&Coverage {
+            vendor: "gone".into(),
+            cells: vec![
+                vec![
+                    Cell {
+                        filed: 0,
+                        answered: 0,
+                        median: Estimate::None
+                    };
+                    24
+                ];
+                7
+            ],
+        })
+        .into_string();
+        assert!(empty.contains("No probe reached this vendor"));
+        assert!(!empty.contains("<table"));
         // One filled cell; the 167 others are blank.
         assert_eq!(html.matches("title=").count(), 1);
         assert_eq!(
