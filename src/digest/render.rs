@@ -743,7 +743,10 @@ mod tests {
             trend_words(&worse)
                 .ends_with(": worse (the last median lies beyond the time watched).")
         );
-        assert_eq!(trend_words(&[none.clone()]), "no probes in these weeks.");
+        assert_eq!(
+            trend_words(std::slice::from_ref(&none)),
+            "no probes in these weeks."
+        );
         assert_eq!(
             trend_words(&[none, point(47, Estimate::Exactly(600), 2)]),
             "only 2026-W47 has probes: median 10m 0s (n = 2)."
