@@ -266,10 +266,13 @@ fn text_ranking(o: &mut String, d: &Digest) {
     for r in &d.ranking {
         let _ = writeln!(
             o,
-            "  {}. {}: median {}{}, {} of {} answered{}",
+            "  {}. {}: {}{}, {} of {} answered{}",
             r.place,
             r.vendor,
-            fragments::rank_median(&r.median),
+            match r.median {
+                Estimate::None => "no reading".to_string(),
+                m => format!("median {}", m.display()),
+            },
             if r.n < 5 && r.median != Estimate::None {
                 " (n < 5)"
             } else {
