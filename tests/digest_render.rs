@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use digest_fixture::{EVIL_SUBJECT, config, probes, read_at};
 use support_probe::digest::{self, Digest, render};
+use support_probe::model::ReadingRow;
 use support_probe::readings::own::OwnSide;
+use support_probe::view;
 
 fn week47() -> Digest {
     digest::compose(
@@ -115,7 +117,7 @@ fn each_vendor_has_a_scorecard_in_both_parts() {
         assert!(
             html.contains(&format!(
                 ">{}</td><td",
-                support_probe::digest::render::escape(figure)
+                maud::html! { (figure) }.into_string()
             )),
             "{figure}"
         );
@@ -136,7 +138,20 @@ fn html_part_matches_its_snapshot() {
 
 #[test]
 fn a_reply_subject_cannot_inject_markup_into_the_html() {
-    let html = render::html(&week47());
+    // A vendor name written by someone hostile reaches the ranking, the
+    // bars, the tables, the heatmap (and its cell titles' neighbours) and
+    // the trend: every copy is escaped.
+    let mut d = week47();
+    let evil = "<img src=x onerror=alert(1)>\"'";
+    d.ranking[0].vendor = evil.into();
+    d.report.vendors[0].vendor = evil.into();
+    d.views[0].vendor = evil.into();
+    d.views[0].coverage.vendor = evil.into();
+    let html = render::html(&d);
+    let shown = "&lt;img src=x onerror=alert(1)&gt;&quot;'";
+    // Ranking, bars, the vendor's section, its heatmap, its trend.
+    assert_eq!(html.matches(shown).count(), 5);
+    assert!(html.contains("title=\"Tue 22:00–23:00: 1 filed, 0 answered, median &gt; 3d 0h\""));
     assert!(
         html.contains(
             "Re: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=&quot;https://evil.example/t.png&quot;&gt; &amp; &lt;/td&gt;&lt;/tr&gt;"
@@ -162,7 +177,7 @@ fn a_reply_subject_cannot_inject_markup_into_the_html() {
         assert!(
             [
                 "!doctype", "html", "head", "meta", "title", "body", "table", "tr", "td", "th",
-                "p", "span"
+                "p", "span", "div", "svg", "line", "text", "polyline", "circle", "polygon"
             ]
             .contains(&name.as_str()),
             "unexpected tag <{name}>"
@@ -342,6 +357,142 @@ fn the_html_renders_in_headless_chromium() {
     assert!(
         !dom.contains("<script>alert"),
         "a reply subject became markup"
+    );
+}
+
+/// The layout check injected into the copy under test only: it writes
+/// what it finds into `<pre id="layout-check">`, which `--dump-dom`
+/// returns. It looks for the sections the issue names (present, not
+/// empty, not flat), a body wider than the viewport, any element with
+/// text of its own whose content is wider than its box, and any element
+/// reaching past the right edge of the viewport — except inside a box that
+/// scrolls sideways on purpose (a wide table on a phone) and inside SVG.
+const LAYOUT_CHECK: &str = r##"<script>
+(function () {
+  var out = [];
+  ["ranking", "coverage", "trend"].forEach(function (id) {
+    var e = document.getElementById(id);
+    if (!e) { out.push("missing #" + id); return; }
+    if (!e.textContent.trim()) out.push("empty #" + id);
+    if (e.getBoundingClientRect().height < 20) out.push("flat #" + id);
+  });
+  // Headless Chromium keeps a window at least 500 px wide for --dump-dom:
+  // narrower widths are laid out by narrowing the root element (the pages
+  // use no media queries, so that is the same layout).
+  var want = __WIDTH__;
+  if (document.documentElement.clientWidth > want) document.documentElement.style.width = want + "px";
+  var vw = Math.min(document.documentElement.clientWidth, want);
+  if (document.body.scrollWidth > vw) out.push("body " + document.body.scrollWidth + "px wider than the viewport " + vw + "px");
+  function scrolls(e) {
+    for (var a = e.parentElement; a; a = a.parentElement) {
+      var o = getComputedStyle(a).overflowX;
+      if (o === "auto" || o === "scroll") return true;
+    }
+    return false;
+  }
+  out.push("viewport " + vw);
+  var all = document.body.getElementsByTagName("*");
+  for (var i = 0; i < all.length; i++) {
+    var e = all[i];
+    if (e.closest("svg") || e.id === "layout-check" || e.tagName === "SCRIPT") continue;
+    var own = false;
+    for (var c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 3 && c.textContent.trim()) own = true;
+    var what = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " \"" + e.textContent.trim().slice(0, 40) + "\"";
+    if (own && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === "visible")
+      out.push("text overflows its box: " + what + " " + e.scrollWidth + " > " + e.clientWidth);
+    var r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right > vw + 1 && !scrolls(e))
+      out.push("past the viewport: " + what + " right " + Math.round(r.right) + " > " + vw);
+  }
+  var pre = document.createElement("pre");
+  pre.id = "layout-check";
+  pre.textContent = out.length > 1 ? out.slice(0, 20).join("\n") : out[0] + " OK";
+  document.body.appendChild(pre);
+})();
+</script>"##;
+
+/// Screenshots `html` at 390 and 1280 px wide under target/test-artifacts
+/// as `{name}-{width}.png`, then loads a copy with [`LAYOUT_CHECK`] at each
+/// width and asserts it found nothing; returns the checked DOM of 1280 px.
+fn renders_at_phone_and_desktop_width(name: &str, html: &str) -> String {
+    let dir = artifacts();
+    let page = dir.join(format!("{name}.html"));
+    std::fs::write(&page, html).unwrap();
+    assert!(html.contains("</body>"));
+    let mut dom = String::new();
+    for (width, height) in [(390, 4200), (1280, 2600)] {
+        let checked = dir.join(format!("{name}-check-{width}.html"));
+        let script = LAYOUT_CHECK.replace("__WIDTH__", &width.to_string());
+        std::fs::write(
+            &checked,
+            html.replace("</body>", &format!("{script}</body>")),
+        )
+        .unwrap();
+        let shot = dir.join(format!("{name}-{width}.png"));
+        let _ = std::fs::remove_file(&shot);
+        chromium(
+            &page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                format!("--window-size={width},{height}"),
+            ],
+        );
+        let (w, _, pixels) = png_pixels(&std::fs::read(&shot).unwrap());
+        assert_eq!(w, width);
+        let distinct: std::collections::BTreeSet<[u8; 3]> = pixels.iter().copied().collect();
+        assert!(distinct.len() > 10, "{name} at {width} px is blank");
+        dom = chromium(
+            &checked,
+            &[
+                "--dump-dom".to_string(),
+                format!("--window-size={width},{height}"),
+            ],
+        );
+        let report = dom
+            .split("<pre id=\"layout-check\">")
+            .nth(1)
+            .and_then(|r| r.split("</pre>").next())
+            .unwrap_or_else(|| panic!("{name} at {width} px: the layout check did not run"));
+        assert_eq!(
+            report,
+            format!("viewport {width} OK"),
+            "{name} at {width} px:\n{report}"
+        );
+    }
+    dom
+}
+
+#[test]
+fn the_digest_and_the_status_page_fit_a_phone_and_a_desktop() {
+    let dom = renders_at_phone_and_desktop_width("digest-2026-W47", &render::html(&week47()));
+    // The heatmap's cell titles are there, in words.
+    assert!(
+        dom.contains("title=\"Tue 22:00–23:00: 1 filed, 0 answered, median &gt; 3d 0h\""),
+        "heatmap title"
+    );
+    let rows: Vec<ReadingRow> = probes().iter().map(ReadingRow::of).collect();
+    let status = view::status::page(&rows, &config(), read_at(), &OwnSide::default());
+    let dom = renders_at_phone_and_desktop_width("status", &status);
+    for id in [
+        "ranking",
+        "coverage",
+        "trend",
+        "ranking-30d",
+        "coverage-30d",
+    ] {
+        assert_eq!(
+            dom.matches(&format!("id=\"{id}\"")).count(),
+            1,
+            "#{id} once"
+        );
+    }
+    assert!(
+        !status.to_ascii_lowercase().contains("<script"),
+        "the status page has no script"
+    );
+    assert!(
+        status.contains("&lt;script&gt;") || !status.contains("script"),
+        "nothing unescaped"
     );
 }
 

@@ -31,7 +31,12 @@ use crate::readings::{
     self,
     own::{Downtime, OwnSide},
 };
+use crate::report::views::{self, Rank, Reach, VendorViews};
 use crate::report::{self, Dim, IsoWeek, Options, Period, PeriodError, Report};
+
+/// How many ISO weeks the digest's heatmaps and trends reach back, the
+/// digest's own week included.
+pub const TREND_WEEKS: usize = 12;
 
 pub use run::run;
 
@@ -80,6 +85,13 @@ pub struct Digest {
     /// Our own downtime during the week, per endpoint: shown beside the
     /// vendors' figures, never in them.
     pub downtime: Vec<Downtime>,
+    /// The week's vendors, fastest first.
+    pub ranking: Vec<Rank>,
+    /// Per vendor (in ranking order): coverage over the last
+    /// [`TREND_WEEKS`] weeks and the weekly trend.
+    pub views: Vec<VendorViews>,
+    /// The first and last week the coverage and trend reach over.
+    pub reach: (IsoWeek, IsoWeek),
 }
 
 /// Builds the digest of `week` from every probe record, read at `now`.
@@ -94,15 +106,17 @@ pub fn compose(
     compose_rows(&rows, config, week, now, own)
 }
 
-/// The span of reading rows the digest of `week` needs: the week and the
-/// one before it, as `[from, until)`.
+/// The span of reading rows the digest of `week` needs, as `[from,
+/// until)`: the [`TREND_WEEKS`] weeks ending with it (which hold the week
+/// before, compared with).
 pub fn row_span(config: &Config, week: IsoWeek) -> Result<(Timestamp, Timestamp), DigestError> {
     let tz = &config.report.zone;
     let period = Period::week(week, tz)?;
     let previous = period.previous(tz)?;
+    let (from, until) = views::weeks_span(week, TREND_WEEKS, tz)?;
     Ok((
-        previous.from.min(period.from),
-        period.until.max(previous.until),
+        from.min(previous.from).min(period.from),
+        until.max(period.until),
     ))
 }
 
@@ -131,6 +145,18 @@ pub fn compose_rows(
         },
     );
     let headline = headline(&report);
+    let ranking = views::ranking(&report);
+    let weeks = views::weeks_ending(week, TREND_WEEKS)?;
+    let first = weeks.first().copied().unwrap_or(week);
+    let reach = Reach {
+        coverage: views::weeks_span(week, TREND_WEEKS, tz)?,
+        last_week: week,
+        weeks: TREND_WEEKS,
+    };
+    let views = ranking
+        .iter()
+        .map(|r| views::vendor_views(rows, &r.vendor, tz, now, reach, own))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Digest {
         week,
         zone_name: config.report.zone_name.clone(),
@@ -139,6 +165,9 @@ pub fn compose_rows(
         headline,
         report,
         downtime,
+        ranking,
+        views,
+        reach: (first, week),
     })
 }
 

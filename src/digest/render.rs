@@ -1,15 +1,17 @@
 //! The digest's two parts: plain text and HTML with the same content.
 //!
-//! The HTML is built for mail clients: one centred table, inline `style`
-//! attributes only, bars drawn as table cells with a background colour, no
-//! scripts, no external images, no web fonts. Every piece of text that is
-//! not a literal of this file goes through [`escape`] — reply subjects
-//! come from vendors and must never inject markup.
+//! The HTML is built for mail clients: one centred table at most 640 px
+//! wide, inline `style` attributes only, bars drawn as table cells with a
+//! background colour, no scripts, no external images, no web fonts. It is
+//! written with maud from the pieces in `view::fragments` (the status page
+//! uses the same ones), so every interpolated value is escaped — reply
+//! subjects come from vendors and must never inject markup.
 
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use maud::{DOCTYPE, Markup, html};
 
 use super::Digest;
 use crate::readings::own::Downtime;
@@ -17,32 +19,22 @@ use crate::report::km::Estimate;
 use crate::report::render::{columns, scorecard_block};
 use crate::report::{Figures, ProbeLine, VendorReport};
 use crate::store::OutageKind;
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::view::fragments::{self, FONT, SCORECARD_NOTE};
 
 /// What counts, in words; the same in both parts.
-pub const METHOD_NOTE: [&str; 6] = [
+pub const METHOD_NOTE: [&str; 9] = [
     "A reply counts as human when the classifier (or a person's relabel) says a person wrote it; acknowledgements, out-of-office replies, surveys and other automated mail never stop the clock.",
     "Times run from our SMTP server's acceptance of the probe to our mail server's receipt of the reply (IMAP INTERNALDATE). Calendar time is wall-clock time; business time counts only the vendor's opening hours.",
     "Unanswered and still-pending probes are censored observations: medians and p90 are Kaplan-Meier estimates over answered and censored probes, and \"> X\" means the estimate lies beyond the longest time watched. Groups under 5 probes are marked \"n < 5\"; larger ones show a 95% interval.",
     "A probe breaches its SLA when answered after the target or still unanswered past it; a pending probe inside its target is not counted yet. Bounced probes and our own failures never count against a vendor.",
     "The scorecard: reply and ack-only rates are over closed probes (answer window over; a human reply after it still counts as a reply); the shares answered within 1h, 4h and 24h are 1 - S(t) off the Kaplan-Meier curve (\"≥\" past the longest time watched); the mean and median among answered leave the unanswered out, as published studies do, and so flatter; each trait is the share of first replies it was judged on; time to resolution is Kaplan-Meier, unresolved tickets censored.",
     "Weeks are ISO weeks (Monday to Sunday) in the reporting zone; times below are in that zone.",
+    RANKING_RULE,
+    "Who answers when: each vendor's probes of the last 12 weeks by weekday and hour of filing in the reporting zone; a cell's colour is the Kaplan-Meier median of its probes (under 1h, 4h, 24h, or longer; grey when none was answered), lighter under 5 probes, blank when none was filed. The bars and the trend use a log scale from 5 minutes to 7 days.",
+    "The trend is the Kaplan-Meier median per ISO week over the last 12 weeks. Gmail and Outlook do not show inline charts, so a table with the same weekly medians and their n follows each chart.",
 ];
+
+pub use crate::report::views::RANKING_RULE;
 
 fn local(at: Timestamp, tz: &TimeZone) -> String {
     at.to_zoned(tz.clone())
@@ -123,26 +115,11 @@ const TABLE_HEADER: [&str; 9] = [
     "SLA MET",
 ];
 
-/// The chart's scale: the longest value shown, in seconds.
-fn scale(d: &Digest) -> i64 {
-    d.report
-        .vendors
-        .iter()
-        .flat_map(|v| [v.median_business_hours, v.median_outside_hours])
-        .filter_map(|e| match e {
-            Estimate::Exactly(s) | Estimate::MoreThan(s) => Some(s),
-            Estimate::None => None,
-        })
-        .max()
-        .unwrap_or(0)
-        .max(1)
-}
-
-fn bar_percent(e: &Estimate, scale: i64) -> u32 {
+/// A bar's length on the log scale, in percent (0 when nothing was filed).
+fn bar_percent(e: &Estimate) -> u32 {
     match e {
         Estimate::Exactly(s) | Estimate::MoreThan(s) => {
-            let pct = (*s as f64 / scale as f64 * 100.0).round() as u32;
-            pct.clamp(1, 100)
+            ((fragments::log_position(*s) * 100.0).round() as u32).clamp(1, 100)
         }
         Estimate::None => 0,
     }
@@ -163,11 +140,12 @@ pub fn text(d: &Digest) -> String {
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", capitalize(&d.headline));
     let _ = writeln!(o);
+    text_ranking(&mut o, d);
+    let _ = writeln!(o);
     let _ = writeln!(
         o,
-        "MEDIAN FIRST HUMAN REPLY, IN VS OUT OF BUSINESS HOURS (calendar time)"
+        "MEDIAN FIRST HUMAN REPLY, IN VS OUT OF BUSINESS HOURS (calendar time, log scale 5m to 7d)"
     );
-    let scale = scale(d);
     let width = 30.0;
     let name_w = d
         .report
@@ -176,7 +154,7 @@ pub fn text(d: &Digest) -> String {
         .map(|v| v.vendor.chars().count())
         .max()
         .unwrap_or(0);
-    for v in &d.report.vendors {
+    for v in crate::report::views::in_rank_order(&d.report, &d.ranking) {
         for (i, (label, e)) in [
             ("in ", &v.median_business_hours),
             ("out", &v.median_outside_hours),
@@ -184,7 +162,7 @@ pub fn text(d: &Digest) -> String {
         .into_iter()
         .enumerate()
         {
-            let pct = bar_percent(e, scale);
+            let pct = bar_percent(e);
             // A value too small to show still gets one mark.
             let n = ((f64::from(pct) / 100.0 * width).round() as usize).max(usize::from(pct > 0));
             let name = if i == 0 { v.vendor.as_str() } else { "" };
@@ -231,6 +209,10 @@ pub fn text(d: &Digest) -> String {
         o.push_str(&scorecard_block(v, "  "));
     }
     let _ = writeln!(o);
+    text_coverage(&mut o, d);
+    let _ = writeln!(o);
+    text_trend(&mut o, d);
+    let _ = writeln!(o);
     let _ = writeln!(o, "UNANSWERED AND UNDELIVERABLE PROBES");
     let listed: Vec<&ProbeLine> = d
         .report
@@ -270,6 +252,141 @@ pub fn text(d: &Digest) -> String {
         d.zone_name
     );
     o
+}
+
+/// The ranking as a numbered list.
+fn text_ranking(o: &mut String, d: &Digest) {
+    let _ = writeln!(
+        o,
+        "RANKING (median first human reply this week, fastest first)"
+    );
+    if d.ranking.is_empty() {
+        let _ = writeln!(o, "  no probes were filed this week");
+    }
+    for r in &d.ranking {
+        let _ = writeln!(
+            o,
+            "  {}. {}: {}{}, {} of {} answered{}",
+            r.place,
+            r.vendor,
+            match r.median {
+                Estimate::None => "no reading".to_string(),
+                m => format!("median {}", m.display()),
+            },
+            if r.n < 5 && r.median != Estimate::None {
+                " (n < 5)"
+            } else {
+                ""
+            },
+            r.answered,
+            r.filed,
+            r.reply_rate.map_or(String::new(), |x| format!(
+                " ({})",
+                crate::report::scorecard::percent(x)
+            ))
+        );
+    }
+}
+
+/// The heatmaps in words: the median by part of the week, and the hours
+/// never answered.
+fn text_coverage(o: &mut String, d: &Digest) {
+    let _ = writeln!(
+        o,
+        "WHO ANSWERS WHEN (probes filed {} to {}, by hour of filing, {})",
+        d.reach.0, d.reach.1, d.zone_name
+    );
+    for v in &d.views {
+        let parts: Vec<String> = v
+            .bands
+            .iter()
+            .filter(|b| b.filed > 0)
+            .map(|b| {
+                format!(
+                    "{} {} ({} of {} answered)",
+                    b.band.label(),
+                    b.median.display(),
+                    b.answered,
+                    b.filed
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {}: {}.",
+            v.vendor,
+            if parts.is_empty() {
+                "nothing filed".to_string()
+            } else {
+                parts.join("; ")
+            }
+        );
+        if let Some(s) = v.silent {
+            let _ = writeln!(
+                o,
+                "    never answered when filed between {:02}:00 and {:02}:00 ({} probe{}).",
+                s.from,
+                s.until,
+                s.filed,
+                if s.filed == 1 { "" } else { "s" }
+            );
+        }
+    }
+}
+
+/// The trend in words: the first and the last week with a figure.
+fn text_trend(o: &mut String, d: &Digest) {
+    let _ = writeln!(
+        o,
+        "TREND (median first human reply per ISO week, {} to {})",
+        d.reach.0, d.reach.1
+    );
+    for v in &d.views {
+        let _ = writeln!(o, "  {}: {}", v.vendor, trend_words(&v.trend));
+    }
+}
+
+/// `2026-W36 2h 0m (n = 5) to 2026-W47 45m 0s (n = 7): better`.
+pub fn trend_words(points: &[crate::report::views::TrendPoint]) -> String {
+    let with: Vec<_> = points
+        .iter()
+        .filter(|p| p.median != Estimate::None)
+        .collect();
+    let (Some(first), Some(last)) = (with.first(), with.last()) else {
+        return "no probes in these weeks.".into();
+    };
+    if with.len() < 2 {
+        return format!(
+            "only {} has probes: median {} (n = {}).",
+            last.week,
+            last.median.display(),
+            last.n
+        );
+    }
+    let verdict = match (first.median, last.median) {
+        (Estimate::Exactly(a), Estimate::Exactly(b)) => {
+            let ratio = b.max(1) as f64 / a.max(1) as f64;
+            if ratio <= 0.9 {
+                "better"
+            } else if ratio >= 1.1 {
+                "worse"
+            } else {
+                "flat"
+            }
+        }
+        (Estimate::Exactly(_), _) => "worse (the last median lies beyond the time watched)",
+        (_, Estimate::Exactly(_)) => "better (the first median lay beyond the time watched)",
+        _ => "no median either week",
+    };
+    format!(
+        "{} {} (n = {}) to {} {} (n = {}): {verdict}.",
+        first.week,
+        first.median.display(),
+        first.n,
+        last.week,
+        last.median.display(),
+        last.n
+    )
 }
 
 /// "Our side": failures of ours, never the vendors'. Today not-filed,
@@ -346,156 +463,122 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-const FONT: &str = "font-family:Arial,Helvetica,sans-serif;";
-const CELL: &str = "padding:4px 8px;border-bottom:1px solid #e4e7eb;font-size:13px;";
-const HEAD: &str =
-    "padding:4px 8px;border-bottom:2px solid #9aa5b1;font-size:12px;text-align:left;color:#52606d;";
-const IN_COLOUR: &str = "#2f6fde";
-const OUT_COLOUR: &str = "#e8833a";
+/// One row of the digest's single-column layout.
+fn row(id: Option<&str>, padding: &str, body: Markup) -> Markup {
+    html! {
+        tr { td id=[id] style={ "padding:" (padding) ";" (FONT) "color:#1f2933;" } { (body) } }
+    }
+}
 
-fn section_title(o: &mut String, title: &str) {
-    let _ = write!(
-        o,
-        "<tr><td style=\"padding:20px 24px 6px 24px;{FONT}font-size:16px;font-weight:bold;color:#1f2933;\">{}</td></tr>",
-        escape(title)
-    );
+/// A section: a heading, an optional caption, then its body.
+fn section(id: Option<&str>, heading: &str, note: Option<&str>, body: Markup) -> Markup {
+    row(
+        id,
+        "18px 16px 6px 16px",
+        html! {
+            (fragments::title(heading))
+            @if let Some(n) = note { (fragments::caption(n)) }
+            (body)
+        },
+    )
+}
+
+fn reach_caption(d: &Digest) -> String {
+    format!(
+        "The last {} weeks, {} to {} (ending with this digest's week), by the hour and weekday each probe was filed, in {}. The ranking, bars and scorecards above are this week's.",
+        super::TREND_WEEKS,
+        d.reach.0,
+        d.reach.1,
+        d.zone_name
+    )
 }
 
 /// The HTML part.
 pub fn html(d: &Digest) -> String {
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title></head>\n\
-         <body style=\"margin:0;padding:0;background:#f4f5f7;\">\n\
-         <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"background:#f4f5f7;\"><tr><td align=\"center\" style=\"padding:24px 8px;\">\n\
-         <table role=\"presentation\" width=\"720\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"width:720px;max-width:100%;background:#ffffff;border:1px solid #dde1e6;{FONT}color:#1f2933;\">",
-        escape(&d.subject)
-    );
-    let _ = writeln!(
-        o,
-        "<tr><td style=\"padding:20px 24px 4px 24px;{FONT}font-size:12px;color:#616e7c;text-transform:uppercase;letter-spacing:1px;\">Vendor support digest &middot; week {} &middot; {}</td></tr>",
-        escape(&d.week.to_string()),
-        escape(&week_span(d))
-    );
-    let _ = writeln!(
-        o,
-        "<tr><td style=\"padding:4px 24px 8px 24px;{FONT}font-size:22px;font-weight:bold;line-height:1.3;\">{}</td></tr>",
-        escape(&capitalize(&d.headline))
-    );
-    html_chart(&mut o, d);
-    for v in &d.report.vendors {
-        html_vendor(&mut o, v);
-    }
-    html_lists(&mut o, d);
-    html_our_side(&mut o, d);
-    section_title(&mut o, "How to read this");
-    o.push_str("<tr><td style=\"padding:0 24px 8px 24px;\">");
-    for line in METHOD_NOTE {
-        let _ = write!(
-            o,
-            "<p style=\"margin:0 0 6px 0;{FONT}font-size:12px;line-height:1.5;color:#52606d;\">{}</p>",
-            escape(line)
-        );
-    }
-    o.push_str("</td></tr>\n");
-    let _ = writeln!(
-        o,
-        "<tr><td style=\"padding:8px 24px 20px 24px;{FONT}font-size:11px;color:#9aa5b1;\">Read at {} ({}). Sent by support-probe.</td></tr>",
-        escape(&local(d.report.generated_at, &d.zone)),
-        escape(&d.zone_name)
-    );
-    o.push_str("</table>\n</td></tr></table>\n</body></html>\n");
-    o
-}
-
-fn html_chart(o: &mut String, d: &Digest) {
-    section_title(
-        o,
-        "Median first human reply, in vs out of business hours (calendar time)",
-    );
-    let _ = writeln!(
-        o,
-        "<tr><td style=\"padding:0 24px 4px 24px;{FONT}font-size:12px;color:#52606d;\">\
-         <span style=\"display:inline-block;width:10px;height:10px;background:{IN_COLOUR};\"></span> filed in business hours &nbsp; \
-         <span style=\"display:inline-block;width:10px;height:10px;background:{OUT_COLOUR};\"></span> filed outside (off-hours, weekend, holiday) &nbsp; \
-         a bar ending in &rsaquo; is a lower bound (&gt; X)</td></tr>"
-    );
-    o.push_str("<tr><td style=\"padding:4px 24px 8px 24px;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\">\n");
-    if d.report.vendors.is_empty() {
-        let _ = write!(
-            o,
-            "<tr><td style=\"{FONT}font-size:13px;color:#52606d;\">No probes were filed this week.</td></tr>"
-        );
-    }
-    let scale = scale(d);
-    for v in &d.report.vendors {
-        for (i, (e, colour)) in [
-            (&v.median_business_hours, IN_COLOUR),
-            (&v.median_outside_hours, OUT_COLOUR),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let name = if i == 0 {
-                escape(&v.vendor)
-            } else {
-                String::new()
-            };
-            let pct = bar_percent(e, scale);
-            let more = matches!(e, Estimate::MoreThan(_));
-            let bar = if pct == 0 {
-                "<td style=\"font-size:1px;line-height:1px;\">&nbsp;</td>".to_string()
-            } else {
-                format!(
-                    "<td width=\"{pct}%\" style=\"width:{pct}%;background:{colour};height:14px;font-size:1px;line-height:1px;\">&nbsp;</td>{}<td style=\"font-size:1px;line-height:1px;\">&nbsp;</td>",
-                    if more {
-                        format!(
-                            "<td width=\"10\" style=\"width:10px;color:{colour};{FONT}font-size:14px;line-height:14px;font-weight:bold;\">&rsaquo;</td>"
-                        )
-                    } else {
-                        String::new()
-                    }
-                )
-            };
-            let _ = writeln!(
-                o,
-                "<tr><td width=\"150\" style=\"width:150px;padding:3px 8px 3px 0;{FONT}font-size:13px;font-weight:bold;\">{name}</td>\
-                 <td style=\"padding:3px 0;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr>{bar}</tr></table></td>\
-                 <td width=\"110\" style=\"width:110px;padding:3px 0 3px 8px;{FONT}font-size:13px;white-space:nowrap;\">{}</td></tr>",
-                escape(&estimate_label(e))
-            );
+    let vendors = crate::report::views::in_rank_order(&d.report, &d.ranking);
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (d.subject) }
+            }
+            body style="margin:0;padding:0;background:#f4f5f7;" {
+                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f4f5f7;" {
+                    tr { td align="center" style="padding:16px 6px;" {
+                        table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style={ "width:100%;max-width:640px;table-layout:fixed;background:#ffffff;border:1px solid #dde1e6;" (FONT) "color:#1f2933;" } {
+                            (row(None, "18px 16px 4px 16px", html! {
+                                div style={ (FONT) "font-size:12px;color:#616e7c;text-transform:uppercase;letter-spacing:1px;" } {
+                                    "Vendor support digest · week " (d.week) " · " (week_span(d))
+                                }
+                            }))
+                            (row(None, "4px 16px 8px 16px", html! {
+                                div style={ (FONT) "font-size:22px;font-weight:bold;line-height:1.3;" } { (capitalize(&d.headline)) }
+                            }))
+                            (section(Some("ranking"), "Ranking: median first human reply this week",
+                                Some(RANKING_RULE),
+                                html! {
+                                    @if d.ranking.is_empty() {
+                                        (fragments::caption("No probes were filed this week."))
+                                    } @else {
+                                        (fragments::ranking(&d.ranking))
+                                    }
+                                }))
+                            (section(None, "Median first human reply, in vs out of business hours (calendar time)", None,
+                                html! {
+                                    @if vendors.is_empty() {
+                                        (fragments::caption("No probes were filed this week."))
+                                    } @else {
+                                        (fragments::log_bars(&vendors))
+                                    }
+                                }))
+                            @for v in &vendors { (html_vendor(v)) }
+                            (section(Some("coverage"), "Who answers when: median first human reply by hour of filing",
+                                Some(&reach_caption(d)),
+                                html! {
+                                    (fragments::heatmap_legend())
+                                    @for v in &d.views { (fragments::heatmap(&v.coverage)) }
+                                    @if d.views.is_empty() { (fragments::caption("Nothing to show.")) }
+                                }))
+                            (section(Some("trend"), "Trend: median first human reply per week",
+                                Some(&format!("Kaplan–Meier median per ISO week, {} to {}, log scale; a hollow point rests on fewer than 5 probes, a triangle is a lower bound. The table below the chart holds the same figures (some mail clients do not show charts).", d.reach.0, d.reach.1)),
+                                html! {
+                                    @for v in &d.views {
+                                        div style={ (FONT) "font-size:13px;font-weight:bold;margin:10px 0 2px 0;word-break:break-word;" } { (v.vendor) }
+                                        (fragments::trend_chart(&v.trend))
+                                        (fragments::trend_table(&v.trend))
+                                    }
+                                    @if d.views.is_empty() { (fragments::caption("Nothing to show.")) }
+                                }))
+                            (html_lists(d))
+                            (html_our_side(d))
+                            (section(None, "How to read this", None, html! {
+                                @for line in METHOD_NOTE {
+                                    p style={ "margin:0 0 6px 0;" (FONT) "font-size:12px;line-height:1.5;color:#52606d;" } { (line) }
+                                }
+                            }))
+                            (row(None, "8px 16px 18px 16px", html! {
+                                div style={ (FONT) "font-size:11px;color:#9aa5b1;" } {
+                                    "Read at " (local(d.report.generated_at, &d.zone)) " (" (d.zone_name) "). Sent by support-probe."
+                                }
+                            }))
+                        }
+                    } }
+                }
+            }
         }
-    }
-    o.push_str("</table></td></tr>\n");
+    };
+    let mut out = page.into_string();
+    out.push('\n');
+    out
 }
 
-fn html_vendor(o: &mut String, v: &VendorReport) {
-    section_title(o, &v.vendor);
-    o.push_str("<tr><td style=\"padding:0 24px 4px 24px;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"border-collapse:collapse;\">\n<tr>");
-    for h in TABLE_HEADER {
-        let _ = write!(o, "<th style=\"{HEAD}{FONT}\">{}</th>", escape(h));
-    }
-    o.push_str("</tr>\n");
+fn html_vendor(v: &VendorReport) -> Markup {
     let mut rows = vec![row_cells("all", &v.overall)];
     for g in v.groups.iter().filter(|g| g.figures.filed > 0) {
         rows.push(row_cells(&g.label(), &g.figures));
     }
-    for (i, row) in rows.iter().enumerate() {
-        let weight = if i == 0 { "font-weight:bold;" } else { "" };
-        o.push_str("<tr>");
-        for cell in row {
-            let _ = write!(
-                o,
-                "<td style=\"{CELL}{FONT}{weight}\">{}</td>",
-                escape(cell)
-            );
-        }
-        o.push_str("</tr>\n");
-    }
-    o.push_str("</table></td></tr>\n");
     let mut notes = format!("Change from last week: {}", change_text(v));
     if let Some(line) = unsure_text(v) {
         notes.push_str(". ");
@@ -509,61 +592,19 @@ fn html_vendor(o: &mut String, v: &VendorReport) {
             v.overall.ack_median.display()
         ));
     }
-    let _ = writeln!(
-        o,
-        "<tr><td style=\"padding:2px 24px 8px 24px;{FONT}font-size:12px;color:#52606d;\">{}</td></tr>",
-        escape(&notes)
-    );
-    html_scorecard(o, v);
+    section(
+        None,
+        &v.vendor,
+        None,
+        html! {
+            div style="overflow-x:auto;" { (fragments::table(&TABLE_HEADER, &rows, true)) }
+            (fragments::caption(&notes))
+            (fragments::scorecard(v))
+        },
+    )
 }
 
-/// The scorecard's title note: what n means.
-const SCORECARD_NOTE: &str = "n = probes a figure is taken over; – where none";
-
-fn html_scorecard(o: &mut String, v: &VendorReport) {
-    let _ = writeln!(
-        o,
-        "<tr><td style=\"padding:4px 24px 2px 24px;{FONT}font-size:13px;font-weight:bold;color:#1f2933;\">Scorecard <span style=\"font-weight:normal;color:#52606d;\">({})</span></td></tr>",
-        escape(SCORECARD_NOTE)
-    );
-    o.push_str("<tr><td style=\"padding:0 24px 8px 24px;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"border-collapse:collapse;\">\n");
-    for (figure, value) in v.scorecard.lines(v.overall.filed, &v.overall.within) {
-        let _ = writeln!(
-            o,
-            "<tr><td style=\"{CELL}{FONT}color:#52606d;\">{}</td><td style=\"{CELL}{FONT}\">{}</td></tr>",
-            escape(figure),
-            escape(&value)
-        );
-    }
-    o.push_str("</table></td></tr>\n");
-}
-
-fn html_probe_table(o: &mut String, header: &[&str], rows: &[Vec<String>]) {
-    o.push_str("<tr><td style=\"padding:0 24px 8px 24px;\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"border-collapse:collapse;\">\n<tr>");
-    for h in header {
-        let _ = write!(o, "<th style=\"{HEAD}{FONT}\">{}</th>", escape(h));
-    }
-    o.push_str("</tr>\n");
-    for row in rows {
-        o.push_str("<tr>");
-        for cell in row {
-            let _ = write!(o, "<td style=\"{CELL}{FONT}\">{}</td>", escape(cell));
-        }
-        o.push_str("</tr>\n");
-    }
-    o.push_str("</table></td></tr>\n");
-}
-
-fn html_note(o: &mut String, text: &str) {
-    let _ = writeln!(
-        o,
-        "<tr><td style=\"padding:0 24px 8px 24px;{FONT}font-size:13px;color:#52606d;\">{}</td></tr>",
-        escape(text)
-    );
-}
-
-fn html_lists(o: &mut String, d: &Digest) {
-    section_title(o, "Unanswered and undeliverable probes");
+fn html_lists(d: &Digest) -> Markup {
     let rows: Vec<Vec<String>> = d
         .report
         .unanswered
@@ -584,28 +625,25 @@ fn html_lists(o: &mut String, d: &Digest) {
             ]
         })
         .collect();
-    if rows.is_empty() {
-        html_note(o, "None this week.");
-    } else {
-        html_probe_table(
-            o,
-            &[
-                "PROBE",
-                "VENDOR",
-                "STATE",
-                "FILED",
-                "WINDOW",
-                "LAST REPLY SUBJECT",
-            ],
-            &rows,
-        );
-    }
+    section(
+        None,
+        "Unanswered and undeliverable probes",
+        None,
+        html! {
+            @if rows.is_empty() {
+                (fragments::caption("None this week."))
+            } @else {
+                div style="overflow-x:auto;" {
+                    (fragments::table(&["PROBE", "VENDOR", "STATE", "FILED", "WINDOW", "LAST REPLY SUBJECT"], &rows, false))
+                }
+            }
+        },
+    )
 }
 
 /// "Our side": failures of ours, never the vendors'. Today not-filed,
 /// uncertain and skipped probes; our own outages belong here too.
-fn html_our_side(o: &mut String, d: &Digest) {
-    section_title(o, "Our side (never counted against a vendor)");
+fn html_our_side(d: &Digest) -> Markup {
     let ours = &d.report.our_side;
     let mut rows: Vec<Vec<String>> = ours
         .not_filed
@@ -629,49 +667,100 @@ fn html_our_side(o: &mut String, d: &Digest) {
             "run probe resolve".into(),
         ]
     }));
-    if rows.is_empty() && ours.skipped == 0 && d.downtime.is_empty() {
-        html_note(o, "Nothing went wrong on our side.");
-    }
-    if !d.downtime.is_empty() {
-        let down: Vec<Vec<String>> = d
-            .downtime
-            .iter()
-            .map(|t| {
-                vec![
-                    downtime_what(t).to_string(),
-                    t.persona.clone(),
-                    t.endpoint.clone(),
-                    downtime_span(t),
-                    t.last_reason.clone(),
-                ]
-            })
-            .collect();
-        html_probe_table(
-            o,
-            &["OUR OUTAGE", "PERSONA", "ENDPOINT", "DOWN", "LAST REASON"],
-            &down,
-        );
-    }
-    if !rows.is_empty() {
-        html_probe_table(o, &["WHAT", "PROBE", "VENDOR", "DUE", "WHY"], &rows);
-    }
-    if ours.skipped > 0 {
-        html_note(
-            o,
-            &format!("{} probes skipped (caps, missed while down).", ours.skipped),
-        );
-    }
+    let down: Vec<Vec<String>> = d
+        .downtime
+        .iter()
+        .map(|t| {
+            vec![
+                downtime_what(t).to_string(),
+                t.persona.clone(),
+                t.endpoint.clone(),
+                downtime_span(t),
+                t.last_reason.clone(),
+            ]
+        })
+        .collect();
+    section(
+        None,
+        "Our side (never counted against a vendor)",
+        None,
+        html! {
+            @if rows.is_empty() && ours.skipped == 0 && down.is_empty() {
+                (fragments::caption("Nothing went wrong on our side."))
+            }
+            @if !down.is_empty() {
+                div style="overflow-x:auto;" {
+                    (fragments::table(&["OUR OUTAGE", "PERSONA", "ENDPOINT", "DOWN", "LAST REASON"], &down, false))
+                }
+            }
+            @if !rows.is_empty() {
+                div style="overflow-x:auto;" {
+                    (fragments::table(&["WHAT", "PROBE", "VENDOR", "DUE", "WHY"], &rows, false))
+                }
+            }
+            @if ours.skipped > 0 {
+                (fragments::caption(&format!("{} probes skipped (caps, missed while down).", ours.skipped)))
+            }
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::report::views::TrendPoint;
+
+    fn point(week: i8, median: Estimate, n: usize) -> TrendPoint {
+        TrendPoint {
+            week: crate::report::IsoWeek { year: 2026, week },
+            median,
+            n,
+            small: n < 5,
+        }
+    }
+
     #[test]
-    fn escape_covers_markup_and_quotes() {
+    fn the_trend_in_words_compares_the_first_and_last_weeks_with_a_median() {
+        let none = point(36, Estimate::None, 0);
+        let t = [
+            none.clone(),
+            point(37, Estimate::Exactly(7200), 6),
+            point(40, Estimate::None, 0),
+            point(47, Estimate::Exactly(2700), 7),
+        ];
         assert_eq!(
-            escape("<b onclick='x'>\"&\"</b>"),
-            "&lt;b onclick=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/b&gt;"
+            trend_words(&t),
+            "2026-W37 2h 0m (n = 6) to 2026-W47 45m 0s (n = 7): better."
         );
+        let flat = [
+            point(37, Estimate::Exactly(3600), 5),
+            point(38, Estimate::Exactly(3900), 5),
+        ];
+        assert!(trend_words(&flat).ends_with(": flat."));
+        let worse = [
+            point(37, Estimate::Exactly(3600), 5),
+            point(38, Estimate::MoreThan(259_200), 5),
+        ];
+        assert!(
+            trend_words(&worse)
+                .ends_with(": worse (the last median lies beyond the time watched).")
+        );
+        assert_eq!(
+            trend_words(std::slice::from_ref(&none)),
+            "no probes in these weeks."
+        );
+        assert_eq!(
+            trend_words(&[none, point(47, Estimate::Exactly(600), 2)]),
+            "only 2026-W47 has probes: median 10m 0s (n = 2)."
+        );
+    }
+
+    #[test]
+    fn text_bars_sit_on_the_log_scale() {
+        assert_eq!(bar_percent(&Estimate::None), 0);
+        assert_eq!(bar_percent(&Estimate::Exactly(60)), 1);
+        assert_eq!(bar_percent(&Estimate::Exactly(3600)), 33);
+        assert_eq!(bar_percent(&Estimate::MoreThan(30 * 86400)), 100);
     }
 }

@@ -40,6 +40,7 @@ pub mod period;
 pub mod query;
 pub mod render;
 pub mod scorecard;
+pub mod views;
 
 use std::collections::BTreeMap;
 

@@ -5,4 +5,5 @@
 //! Below `digest` and `metrics`, above `report`: it renders, it never
 //! reads the store itself.
 
+pub mod fragments;
 pub mod status;
