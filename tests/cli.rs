@@ -774,6 +774,28 @@ fn demo_measures_what_the_simulated_helpdesks_did() {
         .sum();
         assert_eq!(as_u64(s, "filed"), parts, "{s}");
     }
+
+    // The status page the daemon would serve, over the demo's store: every
+    // section, every vendor that was probed.
+    assert_eq!(v["status_page"], json!("status.html"));
+    let page = d
+        .files
+        .iter()
+        .find(|(name, _)| name == "status.html")
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+        .expect("the demo writes status.html");
+    for id in [
+        "ranking",
+        "coverage",
+        "ranking-30d",
+        "coverage-30d",
+        "trend",
+    ] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "no #{id}");
+    }
+    for name in DEMO_VENDORS {
+        assert!(page.contains(name), "{name} missing from the status page");
+    }
 }
 
 #[test]

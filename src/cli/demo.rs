@@ -55,6 +55,11 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
         }
         digest_files.push((d, path));
     }
+    let status_file = out.state_dir.join("status.html");
+    std::fs::write(&status_file, &out.status_page).map_err(|source| CliError::Io {
+        what: format!("cannot write {}", status_file.display()),
+        source,
+    })?;
     match g.format {
         Format::Json => print_json(&serde_json::json!({
             "digests": digest_files
@@ -65,6 +70,7 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
                     "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
                 }))
                 .collect::<Vec<_>>(),
+            "status_page": status_file.file_name().map(|f| f.to_string_lossy().into_owned()),
             "state_dir": out.state_dir,
             "simulated_from": out.start,
             "simulated_until": out.end,
@@ -153,6 +159,10 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
             if let Some((last, _)) = digest_files.last() {
                 println!("  subject: {}", last.subject);
             }
+            println!(
+                "status page as the daemon serves it at GET / ([metrics] enabled): {}",
+                status_file.display()
+            );
         }
     }
     Ok(if out.mismatches.is_empty() {

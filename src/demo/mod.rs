@@ -62,6 +62,8 @@ pub struct DemoOutcome {
     pub checked: usize,
     /// The weekly digest of each simulated week, oldest first.
     pub digests: Vec<crate::digest::Digest>,
+    /// The status page the daemon would serve at the end of the run.
+    pub status_page: String,
 }
 
 /// Runs `days` simulated days from `start`, storing into `state_dir`.
@@ -169,8 +171,16 @@ pub async fn run(
         .map(|w| crate::digest::compose(&probes, &config, w, end, &own))
         .collect::<Result<Vec<_>, _>>()
         .map_err(DemoError::Digest)?;
+    let (from, until) = crate::view::status::row_span(end);
+    let rows: Vec<crate::model::ReadingRow> = probes
+        .iter()
+        .map(crate::model::ReadingRow::of)
+        .filter(|r| from <= r.anchor() && r.anchor() < until)
+        .collect();
+    let status_page = crate::view::status::page(&rows, &config, end, &own);
     Ok(DemoOutcome {
         digests,
+        status_page,
         state_dir: state_dir.to_path_buf(),
         start,
         end,
