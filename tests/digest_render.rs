@@ -151,7 +151,7 @@ fn a_reply_subject_cannot_inject_markup_into_the_html() {
     let shown = "&lt;img src=x onerror=alert(1)&gt;&quot;'";
     // Ranking, bars, the vendor's section, its heatmap, its trend.
     assert_eq!(html.matches(shown).count(), 5);
-    assert!(html.contains("title=\"Tue 22:00–23:00: 1 filed, 0 answered, median &gt; 3d 0h\""));
+    assert!(html.contains("title=\"Tue 22–23h: 1 filed, 0 answered, median &gt; 3d 0h\""));
     assert!(
         html.contains(
             "Re: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=&quot;https://evil.example/t.png&quot;&gt; &amp; &lt;/td&gt;&lt;/tr&gt;"
@@ -177,7 +177,8 @@ fn a_reply_subject_cannot_inject_markup_into_the_html() {
         assert!(
             [
                 "!doctype", "html", "head", "meta", "title", "body", "table", "tr", "td", "th",
-                "p", "span", "div", "svg", "line", "text", "polyline", "circle", "polygon"
+                "p", "span", "div", "b", "svg", "g", "line", "text", "polyline", "circle",
+                "polygon"
             ]
             .contains(&name.as_str()),
             "unexpected tag <{name}>"
@@ -467,7 +468,7 @@ fn the_digest_and_the_status_page_fit_a_phone_and_a_desktop() {
     let dom = renders_at_phone_and_desktop_width("digest-2026-W47", &render::html(&week47()));
     // The heatmap's cell titles are there, in words.
     assert!(
-        dom.contains("title=\"Tue 22:00–23:00: 1 filed, 0 answered, median &gt; 3d 0h\""),
+        dom.contains("title=\"Tue 22–23h: 1 filed, 0 answered, median &gt; 3d 0h\""),
         "heatmap title"
     );
     let rows: Vec<ReadingRow> = probes().iter().map(ReadingRow::of).collect();
