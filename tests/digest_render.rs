@@ -716,6 +716,10 @@ fn the_worst_case_digest_stays_under_gmails_clipping_up_to_three_vendors() {
         "the worst-case digest of {WORST_CASE_VENDORS_UNCLIPPED} vendors is {} bytes, over Gmail's {GMAIL_BUDGET}",
         html.len()
     );
+    // When Gmail clips, what it shows first: the heatmaps come before the
+    // vendors' tables.
+    let coverage = html.find("id=\"coverage\"").unwrap();
+    assert!(coverage < html.find(">WINDOW</th>").unwrap());
     // What one more vendor costs: pinned so that growth shows up here.
     let more = render::html(&worst_case_digest(WORST_CASE_VENDORS_UNCLIPPED + 1)).len();
     let per_vendor = more - html.len();
