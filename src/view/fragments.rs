@@ -6,6 +6,23 @@
 //! inline `style` attributes, no classes, no scripts, no external images.
 //! Gmail and Outlook desktop drop inline SVG, so the trend comes as an SVG
 //! chart *and* a table of the same weekly medians.
+//!
+//! Size matters as much: Gmail clips an HTML part over about 102 KB behind
+//! "View entire message", so markup repeated per cell is kept short.
+//!
+//! - The font: Outlook desktop (Word's engine) does not carry a table's or
+//!   a parent cell's font into the cells of a table, so every cell with
+//!   words people read (ranking, vendor tables, scorecards, lists, the
+//!   heatmap's labels) names it itself, as one `font` shorthand
+//!   ([`CELL`], [`HEAD`]) with the short stack `Arial,sans-serif`. Where
+//!   the cells hold only short figures (the trend's table) or nothing (the
+//!   heatmap's coloured cells) the font is set once on the table: an
+//!   Outlook that ignores it shows those figures in its own font.
+//! - Padding comes from `cellpadding`, colour of heatmap cells from
+//!   `bgcolor`, the heatmap's grid from `cellspacing`: attributes every
+//!   client honours, written once per table instead of once per cell.
+//! - The SVG chart sets shared attributes once on a `<g>` and uses whole
+//!   pixels.
 
 use maud::{Markup, PreEscaped, html};
 
