@@ -269,11 +269,9 @@ pub fn cell_title(day: usize, hour: usize, c: &Cell) -> String {
 }
 
 /// The style of a row label and the hour labels of a heatmap.
-const HEAT_LABEL: &str =
-    "font-family:Arial,sans-serif;font-size:10px;line-height:12px;color:#616e7c;";
+const HEAT_LABEL: &str = "font:10px/12px Arial,sans-serif;color:#616e7c;";
 /// The "×" of a cell where none was answered.
-const HEAT_NONE: &str =
-    "font-family:Arial,sans-serif;font-size:9px;line-height:12px;color:#ffffff;";
+const HEAT_NONE: &str = "font:9px/12px Arial,sans-serif;color:#ffffff;";
 
 /// One vendor's heatmap: day of week (rows) × hour of filing (columns).
 ///
