@@ -151,7 +151,7 @@ fn a_reply_subject_cannot_inject_markup_into_the_html() {
     let shown = "&lt;img src=x onerror=alert(1)&gt;&quot;'";
     // Ranking, bars, the vendor's section, its heatmap, its trend.
     assert_eq!(html.matches(shown).count(), 5);
-    assert!(html.contains("title=\"Tue 22:00–23:00: 1 filed, 0 answered, median &gt; 3d 0h\""));
+    assert!(html.contains("title=\"Tue 22–23h: 1 filed, 0 answered, median &gt; 3d 0h\""));
     assert!(
         html.contains(
             "Re: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=&quot;https://evil.example/t.png&quot;&gt; &amp; &lt;/td&gt;&lt;/tr&gt;"
@@ -177,7 +177,8 @@ fn a_reply_subject_cannot_inject_markup_into_the_html() {
         assert!(
             [
                 "!doctype", "html", "head", "meta", "title", "body", "table", "tr", "td", "th",
-                "p", "span", "div", "svg", "line", "text", "polyline", "circle", "polygon"
+                "p", "span", "div", "b", "svg", "g", "line", "text", "polyline", "circle",
+                "polygon"
             ]
             .contains(&name.as_str()),
             "unexpected tag <{name}>"
@@ -467,7 +468,7 @@ fn the_digest_and_the_status_page_fit_a_phone_and_a_desktop() {
     let dom = renders_at_phone_and_desktop_width("digest-2026-W47", &render::html(&week47()));
     // The heatmap's cell titles are there, in words.
     assert!(
-        dom.contains("title=\"Tue 22:00–23:00: 1 filed, 0 answered, median &gt; 3d 0h\""),
+        dom.contains("title=\"Tue 22–23h: 1 filed, 0 answered, median &gt; 3d 0h\""),
         "heatmap title"
     );
     let rows: Vec<ReadingRow> = probes().iter().map(ReadingRow::of).collect();
@@ -596,4 +597,139 @@ fn a_reading_that_rests_on_an_unsure_class_is_marked_in_both_parts() {
     assert!(html.contains("Unsure: 1 of "), "{html}");
     // Without doubt, neither part says anything about it (the snapshots).
     assert!(!render::text(&week47()).contains("Unsure:"));
+}
+
+/// Gmail clips an HTML part over about 102 KB behind "View entire
+/// message"; the budget leaves a little room under that.
+const GMAIL_BUDGET: usize = 102_000;
+
+/// A digest of `vendors` vendors at their worst for size: every hour of
+/// every weekday of the 12 weeks has a probe (all 168 heatmap cells filed
+/// and titled), every probe answered, with medians spread over the colour
+/// bands and counts in two digits.
+fn worst_case_digest(vendors: usize) -> Digest {
+    use jiff::{SignedDuration, Timestamp};
+    use std::sync::Arc;
+    use support_probe::model::{ProbeId, ProbeState, Window};
+
+    let mut text = String::from("[report]\nzone = \"Europe/Berlin\"\n");
+    for v in 0..vendors {
+        text.push_str(&format!(
+            "[[vendor]]\nname = \"vendor-{v:02}\"\naddresses = [\"support@v{v}.example\"]\n\
+             [vendor.business-hours]\nzone = \"Europe/Berlin\"\n\
+             days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [\"09:00-17:00\"]\n\
+             [vendor.sla]\nP1 = \"4h\"\n"
+        ));
+    }
+    text.push_str(
+        "[[persona]]\nname = \"dana\"\ndisplay-name = \"Dana\"\naddress = \"dana@probe.example\"\n\
+         [persona.smtp]\nhost = \"127.0.0.1\"\nport = 25\nsecurity = \"insecure\"\nusername = \"dana\"\n\
+         password = { env = \"PROBE_TEST_UNUSED\" }\n\
+         [persona.imap]\nhost = \"127.0.0.1\"\nport = 143\nsecurity = \"insecure\"\nusername = \"dana\"\n\
+         password = { env = \"PROBE_TEST_UNUSED\" }\n",
+    );
+    let config = support_probe::config::parse_str(&text, Path::new("worst.toml"))
+        .unwrap()
+        .config;
+    let now: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
+    let week = digest::last_complete_week(now, &config.report.zone).unwrap();
+    let (from, until) = digest::row_span(&config, week).unwrap();
+    let (probe, persona, channel): (Arc<str>, Arc<str>, Arc<str>) =
+        ("p".into(), "dana".into(), "email".into());
+    let mut rows = Vec::new();
+    for v in 0..vendors {
+        let vendor: Arc<str> = format!("vendor-{v:02}").into();
+        // Two probes an hour, 17 and 43 minutes past, over the whole span.
+        let mut filed = from + SignedDuration::from_mins(17);
+        let mut i = 0i64;
+        while filed < until {
+            // 2 minutes to about 2 days: every colour band, long medians.
+            let secs = 120 + (i * 7919 + v as i64 * 104_729) % (50 * 3600);
+            rows.push(ReadingRow {
+                id: ProbeId::generate(filed),
+                vendor: vendor.clone(),
+                probe: probe.clone(),
+                persona: persona.clone(),
+                channel: channel.clone(),
+                watch_key: None,
+                state: ProbeState::Answered,
+                due_at: filed,
+                filed_at: Some(filed),
+                window: Some(Window::BusinessHours),
+                answer_within_secs: 72 * 3600,
+                sla_target_secs: Some(4 * 3600),
+                first_ack_at: None,
+                first_human_at: Some(filed + SignedDuration::from_secs(secs)),
+                censored_at: None,
+                state_reason: None,
+                last_reply_subject: Some("Re: your request".into()),
+                unsure: false,
+                replied: true,
+                language_match: None,
+                personal: None,
+                templated: None,
+                specific: None,
+                asks_back: None,
+                answered_on_first_reply: None,
+                rounds_to_resolution: None,
+                time_to_resolution_secs: None,
+                vendor_follow_ups: 0,
+            });
+            filed += SignedDuration::from_mins(if i % 2 == 0 { 26 } else { 34 });
+            i += 1;
+        }
+    }
+    rows.sort_by_key(|r| r.filed_at);
+    digest::compose_rows(&rows, &config, week, now, &OwnSide::default()).unwrap()
+}
+
+/// The most vendors whose worst case fits under [`GMAIL_BUDGET`] (the
+/// README says so). Eight do not: each worst-case vendor is about 29 KB, of
+/// which its 168 titled heatmap cells are 16 KB.
+const WORST_CASE_VENDORS_UNCLIPPED: usize = 3;
+
+#[test]
+fn the_worst_case_digest_stays_under_gmails_clipping_up_to_three_vendors() {
+    let d = worst_case_digest(WORST_CASE_VENDORS_UNCLIPPED);
+    // The worst case really is one: every cell of every heatmap filed and
+    // answered, so every cell carries its colour and its title.
+    for v in &d.views {
+        assert!(
+            v.coverage
+                .cells
+                .iter()
+                .flatten()
+                .all(|c| c.filed >= 2 && c.answered == c.filed),
+            "{} has a cell not filed or not answered",
+            v.vendor
+        );
+    }
+    let html = render::html(&d);
+    std::fs::write(artifacts().join("digest-worst-case.html"), &html).unwrap();
+    assert_eq!(
+        html.matches(" title=\"").count(),
+        WORST_CASE_VENDORS_UNCLIPPED * 168,
+        "one title per heatmap cell"
+    );
+    assert!(
+        html.len() < GMAIL_BUDGET,
+        "the worst-case digest of {WORST_CASE_VENDORS_UNCLIPPED} vendors is {} bytes, over Gmail's {GMAIL_BUDGET}",
+        html.len()
+    );
+    // When Gmail clips, what it shows first: the heatmaps come before the
+    // vendors' tables.
+    let coverage = html.find("id=\"coverage\"").unwrap();
+    assert!(coverage < html.find(">WINDOW</th>").unwrap());
+    // What one more vendor costs: pinned so that growth shows up here.
+    let more = render::html(&worst_case_digest(WORST_CASE_VENDORS_UNCLIPPED + 1)).len();
+    let per_vendor = more - html.len();
+    println!(
+        "worst case: {} bytes for {WORST_CASE_VENDORS_UNCLIPPED} vendors, {per_vendor} per vendor",
+        html.len()
+    );
+    assert!(per_vendor < 30_000, "{per_vendor} bytes per vendor");
+    assert!(
+        more >= GMAIL_BUDGET,
+        "one more vendor fits: update the README's N"
+    );
 }

@@ -1,8 +1,11 @@
 //! The digest's two parts: plain text and HTML with the same content.
 //!
 //! The HTML is built for mail clients: one centred table at most 640 px
-//! wide, inline `style` attributes only, bars drawn as table cells with a
-//! background colour, no scripts, no external images, no web fonts. It is
+//! wide, inline `style` attributes and table attributes (`bgcolor`,
+//! `cellpadding`, `cellspacing`) only, bars drawn as table cells with a
+//! background colour, no scripts, no external images, no web fonts; kept
+//! short, since Gmail clips an HTML part over about 102 KB (see
+//! `view::fragments` for what is set where). It is
 //! written with maud from the pieces in `view::fragments` (the status page
 //! uses the same ones), so every interpolated value is escaped — reply
 //! subjects come from vendors and must never inject markup.
@@ -485,7 +488,7 @@ fn section(id: Option<&str>, heading: &str, note: Option<&str>, body: Markup) ->
 
 fn reach_caption(d: &Digest) -> String {
     format!(
-        "The last {} weeks, {} to {} (ending with this digest's week), by the hour and weekday each probe was filed, in {}. The ranking, bars and scorecards above are this week's.",
+        "The last {} weeks, {} to {} (ending with this digest's week), by the hour and weekday each probe was filed, in {}. The ranking and bars above and the scorecards below are this week's.",
         super::TREND_WEEKS,
         d.reach.0,
         d.reach.1,
@@ -533,7 +536,9 @@ pub fn html(d: &Digest) -> String {
                                         (fragments::log_bars(&vendors))
                                     }
                                 }))
-                            @for v in &vendors { (html_vendor(v)) }
+                            // The coverage before the vendors' tables: when Gmail
+                            // clips a long digest, the ranking and heatmaps stay
+                            // in the part it shows.
                             (section(Some("coverage"), "Who answers when: median first human reply by hour of filing",
                                 Some(&reach_caption(d)),
                                 html! {
@@ -541,6 +546,7 @@ pub fn html(d: &Digest) -> String {
                                     @for v in &d.views { (fragments::heatmap(&v.coverage)) }
                                     @if d.views.is_empty() { (fragments::caption("Nothing to show.")) }
                                 }))
+                            @for v in &vendors { (html_vendor(v)) }
                             (section(Some("trend"), "Trend: median first human reply per week",
                                 Some(&format!("Kaplan–Meier median per ISO week, {} to {}, log scale; a hollow point rests on fewer than 5 probes, a triangle is a lower bound. The table below the chart holds the same figures (some mail clients do not show charts).", d.reach.0, d.reach.1)),
                                 html! {
