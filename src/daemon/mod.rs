@@ -338,8 +338,7 @@ pub async fn run_with(
                 Some(()) = next_reload(&mut reloads) => {
                     match &rebuild {
                         Some(rebuild) => {
-                            reload_now(rebuild, &mut engine, &mut watchers, &shutdown, &health, &notifier).await;
-                            config_tx.send_replace(Arc::clone(engine.config()));
+                            reload_now(rebuild, &mut engine, &mut watchers, &shutdown, &health, &notifier, &config_tx).await;
                         }
                         None => tracing::warn!("reload requested, but this daemon cannot reload"),
                     }
@@ -359,6 +358,8 @@ pub async fn run_with(
 /// Applies a reload: a new engine on the re-read config replaces `engine`,
 /// the planned fires of changed schedules are replaced and the watchers are
 /// restarted; or, if the config is refused, everything stays as it was.
+/// The HTTP listener gets the new config before `READY=1`, so whoever waits
+/// for the reload to finish sees it there too.
 async fn reload_now(
     rebuild: &Rebuild,
     engine: &mut Arc<Engine>,
@@ -366,6 +367,7 @@ async fn reload_now(
     shutdown: &CancellationToken,
     health: &Arc<Health>,
     notifier: &Notifier,
+    listener_config: &tokio::sync::watch::Sender<Arc<crate::config::Config>>,
 ) {
     notifier.reloading();
     let new = match rebuild() {
@@ -396,6 +398,7 @@ async fn reload_now(
         probes = engine.config().probes.len(),
         "config reloaded"
     );
+    listener_config.send_replace(Arc::clone(engine.config()));
     notifier.ready(&status_line(engine, health));
 }
 
