@@ -218,6 +218,9 @@ pub struct TrendPoint {
 
 /// The `weeks` ISO weeks ending with `last`, oldest first.
 pub fn weeks_ending(last: IsoWeek, weeks: usize) -> Result<Vec<IsoWeek>, PeriodError> {
+    if weeks == 0 {
+        return Ok(Vec::new());
+    }
     let mut out = vec![last];
     for _ in 1..weeks {
         let before = out.last().copied().unwrap_or(last).previous()?;
@@ -569,6 +572,19 @@ mod tests {
         let cell = c.cell(6, 23).unwrap();
         assert_eq!((cell.filed, cell.answered), (1, 0));
         assert_eq!(cell.median, Estimate::MoreThan(72 * 3600));
+    }
+
+    #[test]
+    fn weeks_ending_counts_back_from_the_last_week_and_zero_is_none() {
+        // 2020 has 53 ISO weeks.
+        let last: IsoWeek = "2021-W02".parse().unwrap();
+        let names: Vec<String> = weeks_ending(last, 3)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["2020-W53", "2021-W01", "2021-W02"]);
+        assert!(weeks_ending(last, 0).unwrap().is_empty());
     }
 
     #[test]

@@ -36,10 +36,20 @@ pub fn row_span(now: Timestamp) -> (Timestamp, Timestamp) {
 struct Span {
     days: i64,
     report: Report,
+    ranks: Vec<views::Rank>,
     views: Vec<VendorViews>,
 }
 
-fn span(rows: &[ReadingRow], config: &Config, now: Timestamp, own: &OwnSide, days: i64) -> Span {
+/// One span's report, ranking and per-vendor views; the weekly trend (the
+/// costly part) only where it is shown (`weeks` = 0 elsewhere).
+fn span(
+    rows: &[ReadingRow],
+    config: &Config,
+    now: Timestamp,
+    own: &OwnSide,
+    days: i64,
+    weeks: usize,
+) -> Span {
     let from = now - SignedDuration::from_hours(24 * days);
     let report = report::build_rows(
         rows,
@@ -59,27 +69,30 @@ fn span(rows: &[ReadingRow], config: &Config, now: Timestamp, own: &OwnSide, day
         },
     );
     let tz = &config.report.zone;
-    let views = views::ranking(&report)
+    let ranks = views::ranking(&report);
+    let views = ranks
         .iter()
         .filter_map(|r| {
-            views::vendor_views(
-                rows,
-                &r.vendor,
-                tz,
-                now,
-                Reach {
-                    coverage: (from, now),
-                    last_week: IsoWeek::containing(now, tz),
-                    weeks: TREND_WEEKS,
-                },
-                own,
-            )
-            .ok()
+            let reach = Reach {
+                coverage: (from, now),
+                last_week: IsoWeek::containing(now, tz),
+                weeks,
+            };
+            match views::vendor_views(rows, &r.vendor, tz, now, reach, own) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    // Only a week outside the calendar's range gets here;
+                    // say so rather than drop the vendor without a word.
+                    tracing::warn!(vendor = %r.vendor, error = %e, "status page: no heatmap or trend for this vendor");
+                    None
+                }
+            }
         })
         .collect();
     Span {
         days,
         report,
+        ranks,
         views,
     }
 }
@@ -107,13 +120,13 @@ fn span_html(s: &Span, zone: &str) -> Markup {
             format!("coverage-{}d", s.days),
         )
     };
-    let ranks = views::ranking(&s.report);
-    let vendors: Vec<&VendorReport> = views::in_rank_order(&s.report, &ranks);
+    let ranks = &s.ranks;
+    let vendors: Vec<&VendorReport> = views::in_rank_order(&s.report, ranks);
     let nothing = format!("No probes were filed in the last {} days.", s.days);
     html! {
         (heading(&format!("Last {} days", s.days)))
         (block(&ranking_id, "Ranking: median first human reply", Some(crate::report::views::RANKING_RULE), html! {
-            @if ranks.is_empty() { (fragments::caption(&nothing)) } @else { (fragments::ranking(&ranks)) }
+            @if ranks.is_empty() { (fragments::caption(&nothing)) } @else { (fragments::ranking(ranks)) }
         }))
         @if !vendors.is_empty() {
             section style="margin:0 0 18px 0;" {
@@ -145,13 +158,20 @@ fn span_html(s: &Span, zone: &str) -> Markup {
 
 /// The whole page, as one HTML document.
 pub fn page(rows: &[ReadingRow], config: &Config, now: Timestamp, own: &OwnSide) -> String {
+    let longest = SPANS.iter().copied().max().unwrap_or(30);
     let spans: Vec<Span> = SPANS
         .iter()
-        .map(|&d| span(rows, config, now, own, d))
+        .map(|&d| {
+            let weeks = if d == longest { TREND_WEEKS } else { 0 };
+            span(rows, config, now, own, d, weeks)
+        })
         .collect();
     let zone = &config.report.zone_name;
     // The trend covers every vendor seen in the longest span.
-    let trend_views = spans.last().map_or(&[][..], |s| s.views.as_slice());
+    let trend_views = spans
+        .iter()
+        .find(|s| s.days == longest)
+        .map_or(&[][..], |s| s.views.as_slice());
     let this_week = IsoWeek::containing(now, &config.report.zone);
     let at = now
         .to_zoned(config.report.zone.clone())
