@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use jiff::Timestamp;
 
-use super::output::{Format, print_json, table};
+use super::output::{Format, print_json};
 use super::{CliError, EX_FAILURE, Global, wiring};
 use crate::classify::{self, Classification, Context, MessageFacts, Rules};
 use crate::model::{
@@ -16,6 +16,7 @@ use crate::model::{
     TimeSource, Trait,
 };
 use crate::store::WriteTx;
+use crate::table::columns as table;
 
 /// Messages larger than this are refused rather than read into memory.
 const MAX_MESSAGE_BYTES: u64 = 64 * 1024 * 1024;

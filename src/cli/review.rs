@@ -14,10 +14,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::classify::{set_class, settle};
-use super::output::{Format, print_json, table};
+use super::output::{Format, print_json};
 use super::{CliError, Global, wiring};
 use crate::model::{Class, Confidence, ProbeId, ProbeRecord, ProbeState};
 use crate::store::{Attachment, Unmatched};
+use crate::table::columns as table;
 
 /// `probe review` options.
 #[derive(Debug, Args)]
@@ -247,7 +248,7 @@ pub fn attach(g: &Global, message: &str, probe: &str) -> Result<ExitCode, CliErr
     })?;
     let answered = rec
         .time_to_first_human()
-        .map(|d| format!(", first human reply after {}", crate::engine::human(d)))
+        .map(|d| format!(", first human reply after {}", crate::duration::human(d)))
         .unwrap_or_default();
     println!("attached; probe {} is now {}{answered}", rec.id, rec.state);
     Ok(ExitCode::SUCCESS)

@@ -8,10 +8,12 @@ use std::time::Duration;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::output::{Format, print_json, table};
+use super::output::{Format, print_json};
 use super::{CliError, EX_FAILURE, EX_INTERRUPTED, Global, wiring};
-use crate::engine::{Engine, FileReport, compose, draft_record, human};
+use crate::duration::human;
+use crate::engine::{Engine, FileReport, compose, draft_record};
 use crate::model::{Origin, ProbeId, ProbeState};
+use crate::table::columns as table;
 
 /// `probe run` options.
 #[derive(Debug, Args)]

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use jiff::Timestamp;
 
-use super::output::{Format, print_json, table};
+use super::output::{Format, print_json};
 use super::{CliError, Global, ResolveOutcome, wiring};
-use crate::engine::human;
+use crate::duration::human;
 use crate::model::{Confidence, ProbeId, ProbeRecord, ProbeState, Quality, RoundState};
 use crate::readings;
+use crate::table::columns as table;
 
 fn config_if_any(g: &Global) -> Option<crate::config::Config> {
     crate::config::load(&g.config).ok().map(|l| l.config)

@@ -19,9 +19,10 @@ use maud::{DOCTYPE, Markup, html};
 use super::Digest;
 use crate::readings::own::Downtime;
 use crate::report::km::Estimate;
-use crate::report::render::{columns, scorecard_block};
+use crate::report::render::scorecard_block;
 use crate::report::{Figures, ProbeLine, VendorReport};
 use crate::store::OutageKind;
+use crate::table::columns;
 use crate::view::fragments::{self, FONT, SCORECARD_NOTE};
 
 /// What counts, in words; the same in both parts.
@@ -451,7 +452,7 @@ fn downtime_what(t: &Downtime) -> &'static str {
 fn downtime_span(t: &Downtime) -> String {
     format!(
         "{} in {} outage{}{}",
-        crate::engine::human(jiff::SignedDuration::from_secs(t.secs)),
+        crate::duration::human(jiff::SignedDuration::from_secs(t.secs)),
         t.outages,
         if t.outages == 1 { "" } else { "s" },
         if t.ongoing { ", still down" } else { "" }

@@ -35,6 +35,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::{Engine, EngineError};
 use crate::channel::{AuthorRole, Fetched, Inbound};
 use crate::classify::{self, Classification, Context, MessageFacts};
+use crate::duration::human;
 use crate::model::{
     Class, MatchedBy, MessageRecord, ProbeId, ProbeRecord, ProbeState, Quality, Resolution,
 };
@@ -693,20 +694,4 @@ fn api_timing(message: &Inbound, rec: &mut ProbeRecord) -> (Vec<String>, Timesta
         return (notes, filed);
     }
     (notes, message.at)
-}
-
-/// A duration in the largest sensible unit, e.g. `2h 5m`, `40s`.
-pub fn human(d: SignedDuration) -> String {
-    let secs = d.as_secs().abs();
-    let sign = if d.is_negative() { "-" } else { "" };
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    if h >= 48 {
-        format!("{sign}{}d {}h", h / 24, h % 24)
-    } else if h > 0 {
-        format!("{sign}{h}h {m}m")
-    } else if m > 0 {
-        format!("{sign}{m}m {s}s")
-    } else {
-        format!("{sign}{s}s")
-    }
 }

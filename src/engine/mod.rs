@@ -47,7 +47,7 @@ use crate::store::{Store, StoreError, WriteTx};
 
 pub use converse::{RoundReport, plan_next_round};
 pub use file::{FileReport, compose};
-pub use ingest::{IngestReport, Recorded, human};
+pub use ingest::{IngestReport, Recorded};
 pub use plan::{PlanReport, draft_record};
 
 pub use breaker::{Backoff, Breaker};

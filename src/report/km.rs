@@ -60,9 +60,12 @@ impl Estimate {
     pub fn display(&self) -> String {
         match self {
             Estimate::None => "-".into(),
-            Estimate::Exactly(s) => crate::engine::human(SignedDuration::from_secs(*s)),
+            Estimate::Exactly(s) => crate::duration::human(SignedDuration::from_secs(*s)),
             Estimate::MoreThan(s) => {
-                format!("> {}", crate::engine::human(SignedDuration::from_secs(*s)))
+                format!(
+                    "> {}",
+                    crate::duration::human(SignedDuration::from_secs(*s))
+                )
             }
         }
     }

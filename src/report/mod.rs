@@ -309,11 +309,11 @@ impl Change {
             Some(0) => "±0".into(),
             Some(s) if s > 0 => format!(
                 "+{}",
-                crate::engine::human(jiff::SignedDuration::from_secs(s))
+                crate::duration::human(jiff::SignedDuration::from_secs(s))
             ),
             Some(s) => format!(
                 "-{}",
-                crate::engine::human(jiff::SignedDuration::from_secs(-s))
+                crate::duration::human(jiff::SignedDuration::from_secs(-s))
             ),
         }
     }

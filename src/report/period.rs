@@ -173,7 +173,7 @@ impl Period {
         Ok(Period {
             from,
             until: self.from,
-            label: format!("the {} before", crate::engine::human(len)),
+            label: format!("the {} before", crate::duration::human(len)),
             week: None,
         })
     }

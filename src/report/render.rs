@@ -2,6 +2,7 @@
 //! vendor, JSON (the grouped figures and the scorecards) and CSV (one row
 //! per probe with flat columns, for spreadsheets).
 
+use crate::table::columns;
 use jiff::Timestamp;
 
 use super::{Report, VendorReport, business_observation, sla_outcome};
@@ -298,37 +299,6 @@ pub fn csv_field(s: &str) -> String {
     } else {
         s
     }
-}
-
-/// Left-aligned columns separated by two spaces (the CLI's table layout;
-/// kept here so reports and the digest's text part do not depend on `cli`).
-pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-    }
-    let line = |cells: Vec<&str>| -> String {
-        let mut out = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            out.push_str(cell);
-            if i + 1 < cells.len() {
-                let width = widths.get(i).copied().unwrap_or(0);
-                out.push_str(&" ".repeat(width.saturating_sub(cell.chars().count()) + 2));
-            }
-        }
-        out.trim_end().to_string()
-    };
-    let mut out = line(header.to_vec());
-    out.push('\n');
-    for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
