@@ -43,18 +43,6 @@ pub const BUCKETS: [f64; 10] = [
     300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0, 172800.0, 604800.0,
 ];
 
-const STATES: [ProbeState; 9] = [
-    ProbeState::Planned,
-    ProbeState::Filing,
-    ProbeState::Filed,
-    ProbeState::Answered,
-    ProbeState::Unanswered,
-    ProbeState::Undeliverable,
-    ProbeState::NotFiled,
-    ProbeState::Uncertain,
-    ProbeState::Skipped,
-];
-
 /// Escapes a label value (backslash, double quote, newline).
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -200,7 +188,7 @@ fn render_parts(
     );
     let _ = writeln!(out, "# TYPE support_probe_probes gauge");
     for (vendor, by_state) in &states {
-        for s in STATES {
+        for s in ProbeState::ALL {
             let n = by_state.get(&s).copied().unwrap_or(0);
             let _ = writeln!(
                 out,

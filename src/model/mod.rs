@@ -180,6 +180,21 @@ pub enum ProbeState {
 }
 
 impl ProbeState {
+    /// Every state, in one fixed order. The store encodes a state as its
+    /// index here (`store::rows`) and `/metrics` exports one series each, so
+    /// the order is part of the on-disk format: append, never reorder.
+    pub const ALL: [ProbeState; 9] = [
+        ProbeState::Planned,
+        ProbeState::Filing,
+        ProbeState::Filed,
+        ProbeState::Answered,
+        ProbeState::Unanswered,
+        ProbeState::Undeliverable,
+        ProbeState::NotFiled,
+        ProbeState::Uncertain,
+        ProbeState::Skipped,
+    ];
+
     /// The name printed by the CLI and used in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -554,6 +569,26 @@ pub(crate) mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_state_order_is_the_stores_encoding_and_names_each_state_once() {
+        // store::rows writes a state as its index in ALL: this order is on disk.
+        let names = ProbeState::ALL.map(ProbeState::as_str);
+        assert_eq!(
+            names,
+            [
+                "planned",
+                "filing",
+                "filed",
+                "answered",
+                "unanswered",
+                "undeliverable",
+                "not-filed",
+                "uncertain",
+                "skipped"
+            ]
+        );
     }
 
     pub(crate) fn msg(key: &str, at: &str, class: Class) -> MessageRecord {

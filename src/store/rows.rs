@@ -45,18 +45,6 @@ const FORMAT_V2: u8 = 2;
 /// Rows of schema v3, without the `unsure` byte either.
 const FORMAT_V1: u8 = 1;
 
-const STATES: [ProbeState; 9] = [
-    ProbeState::Planned,
-    ProbeState::Filing,
-    ProbeState::Filed,
-    ProbeState::Answered,
-    ProbeState::Unanswered,
-    ProbeState::Undeliverable,
-    ProbeState::NotFiled,
-    ProbeState::Uncertain,
-    ProbeState::Skipped,
-];
-
 const WINDOWS: [Window; 4] = [
     Window::BusinessHours,
     Window::OffHours,
@@ -203,7 +191,10 @@ fn encode_row(r: &ReadingRow) -> Vec<u8> {
         put_str(&mut out, s);
     }
     put_opt(&mut out, r.watch_key.as_deref(), put_str);
-    let state = STATES.iter().position(|s| *s == r.state).unwrap_or(0);
+    let state = ProbeState::ALL
+        .iter()
+        .position(|s| *s == r.state)
+        .unwrap_or(0);
     out.push(u8::try_from(state).unwrap_or(0));
     let window = r
         .window
@@ -361,7 +352,7 @@ fn decode_row(key: &str, value: &[u8], names: &mut Interner) -> Option<ReadingRo
     let watch_key = r
         .opt(|r| r.str().map(str::to_string))?
         .map(|k| names.get(&k));
-    let state = *STATES.get(usize::from(r.byte()?))?;
+    let state = *ProbeState::ALL.get(usize::from(r.byte()?))?;
     let window = match r.byte()? {
         0 => None,
         i => Some(*WINDOWS.get(usize::from(i) - 1)?),
