@@ -116,6 +116,12 @@ impl Health {
     }
 }
 
+impl crate::metrics::Liveness for Health {
+    fn check(&self) -> Result<(), String> {
+        Health::check(self)
+    }
+}
+
 /// Sends `WATCHDOG=1` if everything makes progress; otherwise sends no
 /// ping (systemd will restart the daemon once `WatchdogSec=` passes), logs
 /// what is stuck and puts it in the status line.

@@ -250,7 +250,7 @@ pub async fn run_with(
             metrics.listen,
             crate::metrics::Server {
                 store: Arc::clone(engine.store()),
-                health: Arc::clone(&health),
+                health: Arc::clone(&health) as Arc<dyn crate::metrics::Liveness>,
                 clock: Arc::clone(engine.clock()),
                 config: config_rx,
                 credentials,

@@ -38,9 +38,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::Liveness;
 use crate::clock::Clock;
 use crate::config::{Config, MetricsAuth, SecretError, SecretString};
-use crate::daemon::health::Health;
 use crate::readings::own::OwnSide;
 use crate::report::{self, query};
 use crate::store::{Store, StoreError};
@@ -58,7 +58,7 @@ pub struct Server {
     /// The store every figure is read from.
     pub store: Arc<Store>,
     /// The daemon's progress, for `/healthz` and `/metrics`.
-    pub health: Arc<Health>,
+    pub health: Arc<dyn Liveness>,
     /// The clock the page and the report are read at.
     pub clock: Arc<dyn Clock>,
     /// The config in force: vendors, zone and targets follow reloads.
@@ -200,7 +200,7 @@ fn base64(bytes: &[u8]) -> String {
 #[derive(Clone)]
 struct AppState {
     store: Arc<Store>,
-    health: Arc<Health>,
+    health: Arc<dyn Liveness>,
     clock: Arc<dyn Clock>,
     config: watch::Receiver<Arc<Config>>,
     credentials: Arc<Credentials>,
@@ -349,7 +349,7 @@ async fn blocking<T: Send + 'static>(
 
 async fn metrics(State(s): State<AppState>) -> Response {
     let (store, health) = (s.store, s.health);
-    match blocking("metrics", move || super::render(&store, &health)).await {
+    match blocking("metrics", move || super::render(&store, health.as_ref())).await {
         Ok(body) => (
             [(
                 header::CONTENT_TYPE,

@@ -32,7 +32,6 @@ pub mod http;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::daemon::health::Health;
 use crate::model::{ProbeRecord, ProbeState};
 use crate::store::{Store, StoreError};
 
@@ -57,8 +56,16 @@ struct Hist {
     sum: f64,
 }
 
+/// What the listener needs to know of the daemon's progress, for `/healthz`
+/// and `support_probe_healthy`. The daemon's `Health` implements it; the
+/// trait keeps this module below the daemon that serves it.
+pub trait Liveness: Send + Sync {
+    /// `Ok` while everything makes progress, else what is stuck.
+    fn check(&self) -> Result<(), String>;
+}
+
 /// The exposition text for the records in the store.
-pub fn render(store: &Store, health: &Health) -> Result<String, StoreError> {
+pub fn render(store: &Store, health: &dyn Liveness) -> Result<String, StoreError> {
     let records = store.all()?;
     let cursors: Vec<_> = store.cursors()?.into_iter().collect();
     let pauses = store.pauses()?;
