@@ -26,7 +26,7 @@ use common::{Table, describe, fmt_secs};
 use jiff::{SignedDuration, Timestamp};
 use support_probe::digest::{self, render};
 use support_probe::model::{ProbeId, ProbeState, ReadingRow, Window};
-use support_probe::readings::own::OwnSide;
+use support_probe::report::own::OwnSide;
 use support_probe::view;
 
 const BENCH: &str = "digest_render";

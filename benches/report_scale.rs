@@ -432,7 +432,7 @@ fn in_process(config: &Path, state: &Path, n: usize) -> Vec<String> {
     let period = Period::week(week, tz).unwrap();
     let previous = period.previous(tz).unwrap();
     // Our side as `probe report` reads it from the store.
-    let own = support_probe::readings::own::OwnSide::from_store(&store).unwrap();
+    let own = support_probe::report::own::OwnSide::from_store(&store).unwrap();
     let opts = |period: Option<Period>, previous: Option<Period>| Options {
         period,
         previous,

@@ -15,7 +15,6 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod quality;
-pub mod readings;
 pub mod report;
 pub mod schedule;
 pub mod store;

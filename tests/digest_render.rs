@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use digest_fixture::{EVIL_SUBJECT, config, probes, read_at};
 use support_probe::digest::{self, Digest, render};
 use support_probe::model::ReadingRow;
-use support_probe::readings::own::OwnSide;
+use support_probe::report::own::OwnSide;
 use support_probe::view;
 
 fn week47() -> Digest {

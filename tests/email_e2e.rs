@@ -418,8 +418,11 @@ body = "A scheduled support-response test."
         ProbeState::Filed,
         "our IMAP outage is not the vendor's silence"
     );
-    let summary =
-        support_probe::readings::summarize(&engine.store().all().unwrap(), Timestamp::now());
+    let summary = support_probe::report::status::summarize(
+        &engine.store().all().unwrap(),
+        Timestamp::now(),
+        &Default::default(),
+    );
     let acme = summary.iter().find(|s| s.vendor == "acme").unwrap();
     assert_eq!((acme.filed, acme.not_filed, acme.unanswered), (1, 1, 0));
 }

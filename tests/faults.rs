@@ -28,7 +28,8 @@ use support_probe::clock::{Clock, ManualClock, SystemClock};
 use support_probe::config;
 use support_probe::engine::{Breaker, Engine};
 use support_probe::model::{Class, ProbeState};
-use support_probe::readings::{self, own::OwnSide};
+use support_probe::report::own::{self, OwnSide};
+use support_probe::report::status;
 use support_probe::store::{Mode, OutageKind, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -286,14 +287,14 @@ fn assert_vendor_not_blamed(engine: &Engine) {
     let all = store.all().unwrap();
     let own = OwnSide::new(&store.cursors().unwrap(), store.outages().unwrap());
     let now = engine.clock().now();
-    for s in readings::summarize_with(&all, now, &own) {
+    for s in status::summarize(&all, now, &own) {
         assert_eq!(s.unanswered, 0, "no probe counted unanswered: {s:?}");
         assert_eq!(s.undeliverable, 0, "{s:?}");
     }
     for p in &all {
         if matches!(p.state, ProbeState::NotFiled | ProbeState::Uncertain) {
             assert!(
-                readings::observation(p, now).is_none(),
+                own::observation(p, now).is_none(),
                 "{} ({}) enters no latency figure",
                 p.id,
                 p.state

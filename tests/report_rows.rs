@@ -12,7 +12,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use support_probe::config::Config;
-use support_probe::readings::own::OwnSide;
+use support_probe::report::own::OwnSide;
 use support_probe::report::{self, Dim, IsoWeek, Options, Period};
 use support_probe::store::{Mode, Store, StoreError};
 

@@ -54,7 +54,7 @@ pub async fn digest(g: &Global, args: DigestArgs) -> Result<ExitCode, CliError> 
     if let Some(path) = &args.preview {
         let span = digest::row_span(&config, week).map_err(digest_error)?;
         let rows = store.reading_rows(Some(span))?;
-        let own = crate::readings::own::OwnSide::from_store(&store)?;
+        let own = crate::report::own::OwnSide::from_store(&store)?;
         let d = digest::compose_rows(&rows, &config, week, now, &own).map_err(digest_error)?;
         let text_path = path.with_extension("txt");
         let write = |p: &PathBuf, body: String| {

@@ -11,8 +11,8 @@ use super::{CliError, Global, wiring};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::model::ProbeRecord;
-use crate::readings::own::OwnSide;
 use crate::report;
+use crate::report::own::OwnSide;
 
 /// `probe report` options.
 #[derive(Debug, Args)]

@@ -9,7 +9,8 @@ use super::output::{Format, print_json};
 use super::{CliError, Global, ResolveOutcome, wiring};
 use crate::duration::human;
 use crate::model::{Confidence, ProbeId, ProbeRecord, ProbeState, Quality, RoundState};
-use crate::readings;
+use crate::report::own::{self, OwnSide};
+use crate::report::status::{self, VendorStatus};
 use crate::table::columns as table;
 
 fn config_if_any(g: &Global) -> Option<crate::config::Config> {
@@ -27,7 +28,7 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
     let all = store.all()?;
     let now = Timestamp::now();
     let own = own_side(&store)?;
-    let summary = readings::summarize_with(&all, now, &own);
+    let summary = status::summarize(&all, now, &own);
     let waiting = store
         .unmatched()?
         .iter()
@@ -101,8 +102,8 @@ pub fn status(g: &Global) -> Result<ExitCode, CliError> {
 const OWN_DOWNTIME_DAYS: i64 = 30;
 
 /// Our side as the store knows it: mailbox cursors and recorded outages.
-fn own_side(store: &crate::store::Store) -> Result<readings::own::OwnSide, CliError> {
-    Ok(readings::own::OwnSide::from_store(store)?)
+fn own_side(store: &crate::store::Store) -> Result<OwnSide, CliError> {
+    Ok(OwnSide::from_store(store)?)
 }
 
 fn own_period(now: Timestamp) -> Timestamp {
@@ -110,11 +111,7 @@ fn own_period(now: Timestamp) -> Timestamp {
         .unwrap_or(now)
 }
 
-fn own_downtime_json(
-    own: &readings::own::OwnSide,
-    all: &[ProbeRecord],
-    now: Timestamp,
-) -> serde_json::Value {
+fn own_downtime_json(own: &OwnSide, all: &[ProbeRecord], now: Timestamp) -> serde_json::Value {
     let from = own_period(now);
     let outages: Vec<_> = own
         .outages()
@@ -129,20 +126,16 @@ fn own_downtime_json(
     serde_json::json!({
         "from": from,
         "to": now,
-        "totals": readings::own::downtime(own.outages(), from, now),
+        "totals": own::downtime(own.outages(), from, now),
         "outages": outages,
         "flagged_probes": flagged,
     })
 }
 
 /// The "our own downtime" section of `probe status`: never a vendor's figure.
-pub fn render_own_downtime(
-    own: &readings::own::OwnSide,
-    all: &[ProbeRecord],
-    now: Timestamp,
-) -> String {
+pub fn render_own_downtime(own: &OwnSide, all: &[ProbeRecord], now: Timestamp) -> String {
     let from = own_period(now);
-    let totals = readings::own::downtime(own.outages(), from, now);
+    let totals = own::downtime(own.outages(), from, now);
     let mut out = format!(
         "\nour own downtime, last {OWN_DOWNTIME_DAYS} days (not counted against any vendor):\n"
     );
@@ -187,7 +180,7 @@ pub fn render_own_downtime(
 }
 
 /// The per-vendor table of `status` and the demo.
-pub fn render_summary(summary: &[readings::VendorSummary]) -> String {
+pub fn render_summary(summary: &[VendorStatus]) -> String {
     let rows: Vec<Vec<String>> = summary
         .iter()
         .map(|s| {
@@ -234,7 +227,7 @@ pub fn render_summary(summary: &[readings::VendorSummary]) -> String {
 
 /// One line per vendor whose readings rest on classifications marked
 /// unsure; nothing when none does.
-pub fn render_unsure(summary: &[readings::VendorSummary]) -> String {
+pub fn render_unsure(summary: &[VendorStatus]) -> String {
     let mut out = String::new();
     for s in summary.iter().filter(|s| s.unsure > 0) {
         out.push_str(&format!(

@@ -22,7 +22,7 @@ use crate::clock::{Clock, ManualClock};
 use crate::config::{self, ConfigErrors};
 use crate::engine::{Engine, EngineError};
 use crate::model::{ProbeRecord, ProbeState};
-use crate::readings::{self, VendorSummary};
+use crate::report::status::{self, VendorStatus};
 use crate::store::{Mode, Store, StoreError};
 
 /// The demo's configuration, embedded in the binary.
@@ -54,7 +54,7 @@ pub struct DemoOutcome {
     pub state_dir: PathBuf,
     pub start: Timestamp,
     pub end: Timestamp,
-    pub summary: Vec<VendorSummary>,
+    pub summary: Vec<VendorStatus>,
     pub probes: Vec<ProbeRecord>,
     /// Answered probes whose recorded first human reply differs from the truth.
     pub mismatches: Vec<String>,
@@ -165,7 +165,7 @@ pub async fn run(
         weeks.push(first);
     }
     weeks.reverse();
-    let own = crate::readings::own::OwnSide::from_store(&store)?;
+    let own = crate::report::own::OwnSide::from_store(&store)?;
     let digests = weeks
         .into_iter()
         .map(|w| crate::digest::compose(&probes, &config, w, end, &own))
@@ -184,7 +184,7 @@ pub async fn run(
         state_dir: state_dir.to_path_buf(),
         start,
         end,
-        summary: readings::summarize(&probes, end),
+        summary: status::summarize(&probes, end, &crate::report::own::OwnSide::default()),
         probes,
         mismatches,
         checked,

@@ -27,10 +27,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::model::{ProbeRecord, ReadingRow, Window};
-use crate::readings::{
-    self,
-    own::{Downtime, OwnSide},
-};
+use crate::report::own::{self, Downtime, OwnSide};
 use crate::report::views::{self, Rank, Reach, VendorViews};
 use crate::report::{self, Dim, IsoWeek, Options, Period, PeriodError, Report};
 
@@ -130,7 +127,7 @@ pub fn compose_rows(
 ) -> Result<Digest, DigestError> {
     let tz = &config.report.zone;
     let period = Period::week(week, tz)?;
-    let downtime = readings::own::downtime(own.outages(), period.from, period.until.min(now));
+    let downtime = own::downtime(own.outages(), period.from, period.until.min(now));
     let previous = period.previous(tz)?;
     let report = report::build_rows(
         rows,

@@ -17,8 +17,8 @@ use jiff::tz::TimeZone;
 use maud::{DOCTYPE, Markup, html};
 
 use super::Digest;
-use crate::readings::own::Downtime;
 use crate::report::km::Estimate;
+use crate::report::own::Downtime;
 use crate::report::render::scorecard_block;
 use crate::report::{Figures, ProbeLine, VendorReport};
 use crate::store::OutageKind;

@@ -61,7 +61,7 @@ pub async fn send_week(
     }
     let outcome = async {
         let rows = store.reading_rows(Some(super::row_span(config, week)?))?;
-        let own = crate::readings::own::OwnSide::from_store(store)?;
+        let own = crate::report::own::OwnSide::from_store(store)?;
         let digest = super::compose_rows(&rows, config, week, now, &own)?;
         mail::send(&digest, config, settings, clock).await
     }

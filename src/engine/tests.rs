@@ -353,7 +353,11 @@ async fn a_refusal_marked_not_retryable_is_not_filed_at_once() {
         "a refusal the channel marks not retryable is sent once"
     );
     // Not-filed probes do not use up the cap and are never the vendor's.
-    let summary = crate::readings::summarize(&r.engine.store().all().unwrap(), r.clock.now());
+    let summary = crate::report::status::summarize(
+        &r.engine.store().all().unwrap(),
+        r.clock.now(),
+        &crate::report::own::OwnSide::default(),
+    );
     assert_eq!((summary[0].filed, summary[0].not_filed), (0, 1));
 }
 

@@ -41,7 +41,7 @@ use tokio_util::sync::CancellationToken;
 use super::Liveness;
 use crate::clock::Clock;
 use crate::config::{Config, MetricsAuth, SecretError, SecretString};
-use crate::readings::own::OwnSide;
+use crate::report::own::OwnSide;
 use crate::report::{self, query};
 use crate::store::{Store, StoreError};
 

@@ -1,7 +1,8 @@
 //! Reports: grouped figures of time to first human reply over a period,
 //! for `probe report` and the weekly digest.
 //!
-//! `readings` is the per-probe layer (what one probe contributes); this
+//! This is the one aggregation layer: [`own`] says what one probe
+//! contributes (with our own downtime kept out), [`km`] estimates; this
 //! module groups probes (always by vendor, then by any of window, channel,
 //! persona and region) and computes, per group:
 //!
@@ -36,10 +37,12 @@
 //! rows out of them. Each probe's observations are computed once per report.
 
 pub mod km;
+pub mod own;
 pub mod period;
 pub mod query;
 pub mod render;
 pub mod scorecard;
+pub mod status;
 pub mod views;
 
 use std::collections::BTreeMap;
@@ -49,8 +52,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::model::{ProbeRecord, ProbeState, ReadingRow, Window};
-use crate::readings::own::OwnSide;
 use km::{Estimate, Interval, Observation};
+use own::OwnSide;
 pub use period::{IsoWeek, Period, PeriodError};
 use scorecard::Scorecard;
 
@@ -119,7 +122,7 @@ pub struct Options {
     /// The instant the evidence is read at (pending probes are censored here).
     pub now: Timestamp,
     /// What we know of our own side: a pending probe is censored where its
-    /// mailbox was last read completely, not at `now` (see `readings::own`).
+    /// mailbox was last read completely, not at `now` (see [`own`]).
     /// The default knows nothing and censors at `now`.
     pub own: OwnSide,
 }
@@ -338,6 +341,23 @@ pub struct VendorReport {
     pub groups: Vec<Group>,
     /// Against the previous period, when one was asked for.
     pub change: Option<Change>,
+}
+
+impl VendorReport {
+    /// The report of a vendor with no probe in it: zero counts and the
+    /// estimates of no observation, computed as for any other vendor.
+    pub fn of_nothing(vendor: &str) -> VendorReport {
+        let scorecard = Scorecard::of(&[]);
+        VendorReport {
+            vendor: vendor.to_string(),
+            overall: figures(&[]),
+            median_business_hours: scorecard.first_reply_business_hours.median,
+            median_outside_hours: scorecard.first_reply_outside_hours.median,
+            scorecard,
+            groups: Vec::new(),
+            change: None,
+        }
+    }
 }
 
 /// A probe listed by name in a report (unanswered, undeliverable, not filed).

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+use super::own::OwnSide;
 use super::{Dim, IsoWeek, Options, Period, PeriodError};
-use crate::readings::own::OwnSide;
 
 /// The grouping inside each vendor when none is asked for.
 pub const DEFAULT_BY: &str = "window,channel";

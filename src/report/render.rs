@@ -5,10 +5,10 @@
 use crate::table::columns;
 use jiff::Timestamp;
 
+use super::own::OwnSide;
 use super::{Report, VendorReport, business_observation, sla_outcome};
 use crate::config::Config;
 use crate::model::{ProbeRecord, ReadingRow};
-use crate::readings::own::OwnSide;
 
 /// The report as aligned plain text, calendar and business time labelled.
 pub fn table(report: &Report) -> String {

@@ -22,9 +22,9 @@ use serde::Serialize;
 use super::Report;
 use super::km::MIN_SAMPLE_FOR_INTERVAL as MIN_SAMPLE;
 use super::km::{self, Estimate, Observation};
+use super::own::OwnSide;
 use super::period::{IsoWeek, PeriodError};
 use crate::model::{ProbeState, ReadingRow};
-use crate::readings::own::OwnSide;
 
 /// How the ranking orders vendors, in words (the module note's rule).
 pub const RANKING_RULE: &str = "The ranking orders vendors by the Kaplan-Meier median of first human reply (calendar time, unanswered probes included as censored), fastest first; vendors whose median lies beyond the longest time watched come after those with a median, by reply rate.";

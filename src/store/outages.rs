@@ -7,7 +7,7 @@
 //! (kind, endpoint). The intervals are what `probe status` (and the digest)
 //! report as our own downtime, separately from every vendor's figures; the
 //! readings use the mailbox checkpoints, not these intervals, to keep that
-//! time out of vendors' latencies (see `readings::own`).
+//! time out of vendors' latencies (see `report::own`).
 //!
 //! Table `outages` (created on first write; a store without it simply has no
 //! outages): `kind \u{1f} endpoint \u{1f} zero-padded start second \u{1f}

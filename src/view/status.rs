@@ -13,7 +13,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::config::Config;
 use crate::model::ReadingRow;
-use crate::readings::own::OwnSide;
+use crate::report::own::OwnSide;
 use crate::report::views::{self, Reach, VendorViews};
 use crate::report::{self, IsoWeek, Options, Period, Report, VendorReport};
 use crate::view::fragments::{self, FONT};

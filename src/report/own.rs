@@ -2,8 +2,8 @@
 //!
 //! What our side knows about itself ([`OwnSide`]): how far each mailbox has
 //! been read (the channel cursors' `caught_up_at`) and the recorded outages
-//! of our endpoints (`store::Outage`). The rules, applied by
-//! [`summarize_with`](super::summarize_with):
+//! of our endpoints (`store::Outage`). The rules, applied by every figure
+//! the report layer computes ([`super::build_rows`], [`super::status`]):
 //!
 //! 1. **Not filed is not counted.** A probe we could not send (our SMTP, DNS
 //!    or TLS failing) is `not-filed` and never enters a figure or the caps.
@@ -28,15 +28,70 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use super::{Observation, observation, row_observation};
+use super::km::Observation;
 use crate::model::{ProbeRecord, ProbeState, ReadingRow};
 use crate::store::{Cursor, Outage, OutageKind, Store, StoreError};
+
+/// The observation a probe contributes at `now`, if it enters latency figures.
+pub fn observation(p: &ProbeRecord, now: Timestamp) -> Option<Observation> {
+    observe(
+        p.state,
+        p.filed_at,
+        p.time_to_first_human(),
+        p.censored_at,
+        p.answer_deadline(),
+        now,
+    )
+}
+
+/// [`observation`] of a probe's reading row: the same figure.
+pub fn row_observation(p: &ReadingRow, now: Timestamp) -> Option<Observation> {
+    observe(
+        p.state,
+        p.filed_at,
+        p.time_to_first_human(),
+        p.censored_at,
+        p.answer_deadline(),
+        now,
+    )
+}
+
+fn observe(
+    state: ProbeState,
+    filed_at: Option<Timestamp>,
+    to_first_human: Option<jiff::SignedDuration>,
+    censored_at: Option<Timestamp>,
+    deadline: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<Observation> {
+    let filed = filed_at?;
+    match state {
+        ProbeState::Answered => Some(Observation {
+            secs: to_first_human?.as_secs().max(0),
+            answered: true,
+        }),
+        ProbeState::Unanswered => Some(Observation {
+            secs: censored_at?.duration_since(filed).as_secs().max(0),
+            answered: false,
+        }),
+        ProbeState::Filed => {
+            // Still waiting: censored now, or at the deadline if that passed
+            // (the daemon has not closed it yet).
+            let until = deadline.map_or(now, |d| d.min(now));
+            Some(Observation {
+                secs: until.duration_since(filed).as_secs().max(0),
+                answered: false,
+            })
+        }
+        _ => None,
+    }
+}
 
 /// What we know about our own side; see the module doc.
 #[derive(Debug, Clone, Default)]
 pub struct OwnSide {
     /// `caught_up_at` per watch key; `None` = unknown, assume read until now
-    /// (the plain [`summarize`](super::summarize), which has no store).
+    /// (the default, for callers without a store).
     caught_up: Option<BTreeMap<String, Timestamp>>,
     outages: Vec<Outage>,
 }
@@ -288,24 +343,27 @@ mod tests {
         let mut answered = filed("2026-11-02T10:00:00Z");
         answered.state = ProbeState::Answered;
         answered.first_human_at = Some(ts("2026-11-02T10:30:00Z"));
-        let ps = vec![
+        let mut ps = vec![
             answered,
             filed("2026-11-02T10:00:00Z"),
             filed("2026-11-02T10:00:00Z"),
         ];
+        for p in &mut ps {
+            p.window = Some(crate::model::Window::OffHours);
+        }
         let now = ts("2026-11-02T20:00:00Z");
         let own = OwnSide::new(&cursor("2026-11-02T10:40:00Z"), vec![]);
-        let with = super::super::summarize_with(&ps, now, &own);
-        let without = super::super::summarize(&ps, now);
+        let with = super::super::status::summarize(&ps, now, &own);
+        let without = super::super::status::summarize(&ps, now, &OwnSide::default());
         assert_eq!(with[0].pending, 2);
         assert_eq!(with[0].n_outside_hours, 3);
         assert_eq!(
             with[0].median_outside_hours,
-            super::super::Median::MoreThan(2400)
+            super::super::km::Estimate::MoreThan(2400)
         );
         assert_eq!(
             without[0].median_outside_hours,
-            super::super::Median::MoreThan(36_000)
+            super::super::km::Estimate::MoreThan(36_000)
         );
     }
 
