@@ -64,8 +64,11 @@ pub fn schedule(g: &Global, args: ScheduleArgs) -> Result<ExitCode, CliError> {
                 .active_probes()
                 .filter(|p| args.probe.as_ref().is_none_or(|n| *n == p.name))
             {
-                let cron = CronSchedule::parse(&p.schedule)
-                    .map_err(|e| CliError::Setup(format!("probe {}: {e}", p.name)))?;
+                let cron =
+                    CronSchedule::parse(&p.schedule).map_err(|source| CliError::Schedule {
+                        probe: p.name.clone(),
+                        source: Box::new(source),
+                    })?;
                 for (name, tz) in &p.zones {
                     items.push((p.name.clone(), name.clone(), cron.clone(), tz.clone()));
                 }
@@ -92,8 +95,10 @@ pub fn check(g: &Global) -> Result<ExitCode, CliError> {
     let now = Timestamp::now();
     let mut next = Vec::new();
     for p in &config.probes {
-        let cron = CronSchedule::parse(&p.schedule)
-            .map_err(|e| CliError::Setup(format!("probe {}: {e}", p.name)))?;
+        let cron = CronSchedule::parse(&p.schedule).map_err(|source| CliError::Schedule {
+            probe: p.name.clone(),
+            source: Box::new(source),
+        })?;
         let items: Vec<_> = p
             .zones
             .iter()

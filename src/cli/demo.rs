@@ -39,7 +39,7 @@ pub async fn demo(g: &Global, args: DemoArgs) -> Result<ExitCode, CliError> {
         .await
         .map_err(|e| match e {
             crate::demo::DemoError::ExistingStore(_) => CliError::Usage(e.to_string()),
-            other => CliError::Setup(other.to_string()),
+            other => CliError::Demo(other),
         })?;
     let mut digest_files = Vec::new();
     for d in &out.digests {

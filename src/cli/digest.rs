@@ -34,7 +34,7 @@ fn digest_error(e: DigestError) -> CliError {
     match e {
         DigestError::Period(p) => CliError::Usage(p.to_string()),
         DigestError::Store(s) => CliError::Store(s),
-        other => CliError::Setup(other.to_string()),
+        other => CliError::Digest(other),
     }
 }
 

@@ -34,9 +34,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::ConfigErrors;
+use crate::channel::ChannelError;
+use crate::config::{ConfigErrors, SecretError};
 use crate::daemon::DaemonError;
+use crate::demo::DemoError;
+use crate::digest::DigestError;
 use crate::engine::EngineError;
+use crate::schedule::CronError;
 use crate::store::StoreError;
 
 pub use output::Format;
@@ -196,23 +200,75 @@ pub enum CliError {
         what: String,
         source: std::io::Error,
     },
+    /// A password or token the config points at cannot be read.
+    #[error("{what}: {source}")]
+    Secret {
+        what: String,
+        #[source]
+        source: SecretError,
+    },
+    /// A channel cannot be built from the config (e.g. its CA file).
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    /// A probe's schedule does not parse.
+    #[error("probe {probe}: {source}")]
+    Schedule {
+        probe: String,
+        #[source]
+        source: Box<CronError>,
+    },
+    /// The weekly digest cannot be composed or sent.
+    #[error(transparent)]
+    Digest(#[from] DigestError),
+    /// The demo failed.
+    #[error(transparent)]
+    Demo(#[from] DemoError),
+    /// A probe's message cannot be composed from the config.
     #[error("{0}")]
-    Setup(String),
+    Compose(String),
 }
 
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            // An unreadable [metrics] secret, like a mailbox password: 78.
+            // What the config asks for cannot be had: 78, like an invalid
+            // file. An unreadable [metrics] secret is a mailbox password's kin.
             CliError::Config(_)
-            | CliError::Setup(_)
+            | CliError::Secret { .. }
+            | CliError::Channel(_)
+            | CliError::Schedule { .. }
+            | CliError::Compose(_)
+            | CliError::Demo(DemoError::Config(_))
             | CliError::Daemon(DaemonError::MetricsCredentials(_)) => EX_CONFIG,
-            CliError::Store(StoreError::Busy { .. })
-            | CliError::Daemon(DaemonError::AlreadyRunning { .. }) => EX_UNAVAILABLE,
-            CliError::Store(StoreError::CreateDir { .. }) | CliError::Io { .. } => EX_IOERR,
-            CliError::Usage(_) => 2,
+            CliError::Digest(e) => digest_exit_code(e),
+            CliError::Demo(DemoError::Digest(e)) => digest_exit_code(e),
+            CliError::Demo(DemoError::ExistingStore(_)) | CliError::Usage(_) => 2,
+            CliError::Store(e) | CliError::Demo(DemoError::Store(e)) => store_exit_code(e),
+            CliError::Daemon(DaemonError::AlreadyRunning { .. }) => EX_UNAVAILABLE,
+            CliError::Io { .. } => EX_IOERR,
             _ => EX_FAILURE,
         }
+    }
+}
+
+fn store_exit_code(e: &StoreError) -> u8 {
+    match e {
+        StoreError::Busy { .. } => EX_UNAVAILABLE,
+        StoreError::CreateDir { .. } => EX_IOERR,
+        _ => EX_FAILURE,
+    }
+}
+
+/// A bad week is a usage error; a digest the config cannot send (no
+/// `[digest]`, no SMTP, an unreadable password, a refused address) is 78.
+fn digest_exit_code(e: &DigestError) -> u8 {
+    match e {
+        DigestError::Period(_) => 2,
+        DigestError::Store(s) => store_exit_code(s),
+        DigestError::NotConfigured
+        | DigestError::NotEmail(_)
+        | DigestError::Secret { .. }
+        | DigestError::Compose(_) => EX_CONFIG,
     }
 }
 
@@ -324,9 +380,16 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             let mut out = Vec::new();
             clap_mangen::Man::new(cmd)
                 .render(&mut out)
-                .map_err(|e| CliError::Setup(format!("cannot render the manual page: {e}")))?;
-            std::io::Write::write_all(&mut std::io::stdout(), &out)
-                .map_err(|e| CliError::Setup(format!("cannot write the manual page: {e}")))?;
+                .map_err(|source| CliError::Io {
+                    what: "cannot render the manual page".into(),
+                    source,
+                })?;
+            std::io::Write::write_all(&mut std::io::stdout(), &out).map_err(|source| {
+                CliError::Io {
+                    what: "cannot write the manual page".into(),
+                    source,
+                }
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }

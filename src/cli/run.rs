@@ -113,7 +113,7 @@ fn dry_run(
             jiff::SignedDuration::ZERO,
             None,
         )?;
-        let (message, caps) = compose(config, &rec, now).map_err(CliError::Setup)?;
+        let (message, caps) = compose(config, &rec, now).map_err(CliError::Compose)?;
         let request = api_preview(config, &p.persona, &message)?;
         previews.push(serde_json::json!({
             "request": request,
@@ -193,8 +193,7 @@ fn api_preview(
         .token
         .as_ref()
         .map(|_| crate::config::SecretString::new("[redacted]".into()));
-    let channel = crate::channel::http::build::channel(p, api, redacted, clock)
-        .map_err(|e| CliError::Setup(e.to_string()))?;
+    let channel = crate::channel::http::build::channel(p, api, redacted, clock)?;
     Ok(channel.preview(message))
 }
 
@@ -395,14 +394,14 @@ fn rebuild(
         let config = loaded.config;
         let personas: Vec<&str> = config.personas.iter().map(|p| p.name.as_str()).collect();
         let channels = wiring::channels(&config, &personas, &clock)
-            .map_err(|e| ReloadError::Setup(e.to_string()))?;
+            .map_err(|e| ReloadError::Setup(Box::new(e)))?;
         let engine = Engine::new(
             Arc::new(config),
             Arc::clone(&store),
             Arc::clone(&clock),
             channels,
         )
-        .map_err(|e| ReloadError::Setup(e.to_string()))?;
+        .map_err(|e| ReloadError::Setup(Box::new(e)))?;
         Ok(engine.with_shutdown(shutdown.clone()))
     })
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::{CliError, Global};
 use crate::channel::Channel;
-use crate::channel::email::{self, EmailChannel, EmailSettings, Password};
+use crate::channel::email::{self, EmailChannel, EmailSettings};
 use crate::channel::http::{self, HttpChannel};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{self, Config};
@@ -67,21 +67,9 @@ pub fn open_store(g: &Global, config: Option<&Config>) -> Result<Store, CliError
 }
 
 fn server(s: &config::Server, what: &str) -> Result<email::Server, CliError> {
-    let password = s
-        .password
-        .resolve()
-        .map_err(|e| CliError::Setup(format!("{what} password: {e}")))?;
-    Ok(email::Server {
-        host: s.host.clone(),
-        port: s.port,
-        security: match s.security {
-            config::Security::Tls => email::Security::Tls,
-            config::Security::StartTls => email::Security::StartTls,
-            config::Security::Insecure => email::Security::Insecure,
-        },
-        username: s.username.clone(),
-        password: Password::new(password.expose()),
-        ca_file: s.ca_file.clone(),
+    email::Server::from_config(s).map_err(|source| CliError::Secret {
+        what: format!("{what} password"),
+        source,
     })
 }
 
@@ -110,8 +98,7 @@ pub fn channels(
             idle: imap.idle,
             timeout: NETWORK_TIMEOUT,
         };
-        let channel = EmailChannel::new(settings, Arc::clone(clock))
-            .map_err(|e| CliError::Setup(e.to_string()))?;
+        let channel = EmailChannel::new(settings, Arc::clone(clock))?;
         out.insert(p.name.clone(), Arc::new(channel));
     }
     Ok(out)
@@ -124,15 +111,13 @@ pub fn api_channel(
     clock: &Arc<dyn Clock>,
 ) -> Result<HttpChannel, CliError> {
     let token = match &api.token {
-        Some(secret) => Some(
-            secret
-                .resolve()
-                .map_err(|e| CliError::Setup(format!("persona {} API token: {e}", p.name)))?,
-        ),
+        Some(secret) => Some(secret.resolve().map_err(|source| CliError::Secret {
+            what: format!("persona {} API token", p.name),
+            source,
+        })?),
         None => None,
     };
-    http::build::channel(p, api, token, Arc::clone(clock))
-        .map_err(|e| CliError::Setup(e.to_string()))
+    Ok(http::build::channel(p, api, token, Arc::clone(clock))?)
 }
 
 /// An engine on the real clock for the given personas.

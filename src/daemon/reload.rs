@@ -30,7 +30,7 @@ pub enum ReloadError {
     Config(ConfigErrors),
     /// It validates, but the engine cannot be built (e.g. a password cannot be read).
     #[error("{0}")]
-    Setup(String),
+    Setup(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Loads the config again and builds an engine on it.
