@@ -12,6 +12,8 @@ pub mod demo;
 pub mod digest;
 pub mod duration;
 pub mod engine;
+#[cfg(test)]
+mod layering;
 pub mod metrics;
 pub mod model;
 pub mod quality;
