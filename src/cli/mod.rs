@@ -59,7 +59,28 @@ pub const EX_INTERRUPTED: u8 = 130;
 /// support-probe: files synthetic support tickets to vendors on a schedule
 /// and measures how long a human takes to answer.
 #[derive(Debug, Parser)]
-#[command(name = "probe", version, about, max_term_width = 100)]
+#[command(
+    name = "probe",
+    version,
+    about,
+    max_term_width = 100,
+    after_help = "Exit codes and more: `probe --help` (or `man probe`).",
+    after_long_help = "\
+Exit codes:
+  0    success
+  1    the command ran but its outcome is a failure (a probe not filed, a classify input unreadable)
+  2    wrong usage (unknown flag, missing argument, no such probe or message to act on)
+  69   a service we need is unavailable (the store is busy, another daemon runs)
+  74   an I/O error (state directory, files)
+  78   the configuration is invalid (or a secret it names cannot be read)
+  130  interrupted (Ctrl-C during `probe run --wait`)
+  141  (in a shell) the reader of the output went away, as in `probe report | head`
+
+Errors are printed as `error: ...` followed by each `caused by: ...`.
+Configuration errors name their place as file:line:col; `probe check` lists them all.
+Logs go to stderr, results to stdout. The user's guide is the README; every config key,
+command and metric is described under docs/ in the source tree."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
