@@ -70,7 +70,9 @@ mod tests {
         while let Some(i) = rest.find("#[cfg(test)]") {
             out.push_str(&rest[..i]);
             let after = rest[i + "#[cfg(test)]".len()..].trim_start();
-            let block = after.find('{').filter(|b| after.find(';').is_none_or(|s| *b < s));
+            let block = after
+                .find('{')
+                .filter(|b| after.find(';').is_none_or(|s| *b < s));
             if let (true, Some(start)) = (after.starts_with("mod "), block) {
                 // Skip the block by brace depth.
                 let mut depth = 0usize;

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
 use super::Digest;
 use crate::report::km::Estimate;
@@ -500,82 +500,76 @@ fn reach_caption(d: &Digest) -> String {
 /// The HTML part.
 pub fn html(d: &Digest) -> String {
     let vendors = crate::report::views::in_rank_order(&d.report, &d.ranking);
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (d.subject) }
+    let page = fragments::document(
+        &d.subject,
+        "margin:0;padding:0;background:#f4f5f7;",
+        html! {
+            table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f4f5f7;" {
+                tr { td align="center" style="padding:16px 6px;" {
+                    table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style={ "width:100%;max-width:640px;table-layout:fixed;background:#ffffff;border:1px solid #dde1e6;" (FONT) "color:#1f2933;" } {
+                        (row(None, "18px 16px 4px 16px", html! {
+                            div style={ (FONT) "font-size:12px;color:#616e7c;text-transform:uppercase;letter-spacing:1px;" } {
+                                "Vendor support digest · week " (d.week) " · " (week_span(d))
+                            }
+                        }))
+                        (row(None, "4px 16px 8px 16px", html! {
+                            div style={ (FONT) "font-size:22px;font-weight:bold;line-height:1.3;" } { (capitalize(&d.headline)) }
+                        }))
+                        (section(Some("ranking"), "Ranking: median first human reply this week",
+                            Some(RANKING_RULE),
+                            html! {
+                                @if d.ranking.is_empty() {
+                                    (fragments::caption("No probes were filed this week."))
+                                } @else {
+                                    (fragments::ranking(&d.ranking))
+                                }
+                            }))
+                        (section(None, "Median first human reply, in vs out of business hours (calendar time)", None,
+                            html! {
+                                @if vendors.is_empty() {
+                                    (fragments::caption("No probes were filed this week."))
+                                } @else {
+                                    (fragments::log_bars(&vendors))
+                                }
+                            }))
+                        // The coverage before the vendors' tables: when Gmail
+                        // clips a long digest, the ranking and heatmaps stay
+                        // in the part it shows.
+                        (section(Some("coverage"), "Who answers when: median first human reply by hour of filing",
+                            Some(&reach_caption(d)),
+                            html! {
+                                (fragments::heatmap_legend())
+                                @for v in &d.views { (fragments::heatmap(&v.coverage)) }
+                                @if d.views.is_empty() { (fragments::caption("Nothing to show.")) }
+                            }))
+                        @for v in &vendors { (html_vendor(v)) }
+                        (section(Some("trend"), "Trend: median first human reply per week",
+                            Some(&format!("Kaplan–Meier median per ISO week, {} to {}, log scale; a hollow point rests on fewer than 5 probes, a triangle is a lower bound. The table below the chart holds the same figures (some mail clients do not show charts).", d.reach.0, d.reach.1)),
+                            html! {
+                                @for v in &d.views {
+                                    div style={ (FONT) "font-size:13px;font-weight:bold;margin:10px 0 2px 0;word-break:break-word;" } { (v.vendor) }
+                                    (fragments::trend_chart(&v.trend))
+                                    (fragments::trend_table(&v.trend))
+                                }
+                                @if d.views.is_empty() { (fragments::caption("Nothing to show.")) }
+                            }))
+                        (html_lists(d))
+                        (html_our_side(d))
+                        (section(None, "How to read this", None, html! {
+                            @for line in METHOD_NOTE {
+                                p style={ "margin:0 0 6px 0;" (FONT) "font-size:12px;line-height:1.5;color:#52606d;" } { (line) }
+                            }
+                        }))
+                        (row(None, "8px 16px 18px 16px", html! {
+                            div style={ (FONT) "font-size:11px;color:#9aa5b1;" } {
+                                "Read at " (local(d.report.generated_at, &d.zone)) " (" (d.zone_name) "). Sent by support-probe."
+                            }
+                        }))
+                    }
+                } }
             }
-            body style="margin:0;padding:0;background:#f4f5f7;" {
-                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f4f5f7;" {
-                    tr { td align="center" style="padding:16px 6px;" {
-                        table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style={ "width:100%;max-width:640px;table-layout:fixed;background:#ffffff;border:1px solid #dde1e6;" (FONT) "color:#1f2933;" } {
-                            (row(None, "18px 16px 4px 16px", html! {
-                                div style={ (FONT) "font-size:12px;color:#616e7c;text-transform:uppercase;letter-spacing:1px;" } {
-                                    "Vendor support digest · week " (d.week) " · " (week_span(d))
-                                }
-                            }))
-                            (row(None, "4px 16px 8px 16px", html! {
-                                div style={ (FONT) "font-size:22px;font-weight:bold;line-height:1.3;" } { (capitalize(&d.headline)) }
-                            }))
-                            (section(Some("ranking"), "Ranking: median first human reply this week",
-                                Some(RANKING_RULE),
-                                html! {
-                                    @if d.ranking.is_empty() {
-                                        (fragments::caption("No probes were filed this week."))
-                                    } @else {
-                                        (fragments::ranking(&d.ranking))
-                                    }
-                                }))
-                            (section(None, "Median first human reply, in vs out of business hours (calendar time)", None,
-                                html! {
-                                    @if vendors.is_empty() {
-                                        (fragments::caption("No probes were filed this week."))
-                                    } @else {
-                                        (fragments::log_bars(&vendors))
-                                    }
-                                }))
-                            // The coverage before the vendors' tables: when Gmail
-                            // clips a long digest, the ranking and heatmaps stay
-                            // in the part it shows.
-                            (section(Some("coverage"), "Who answers when: median first human reply by hour of filing",
-                                Some(&reach_caption(d)),
-                                html! {
-                                    (fragments::heatmap_legend())
-                                    @for v in &d.views { (fragments::heatmap(&v.coverage)) }
-                                    @if d.views.is_empty() { (fragments::caption("Nothing to show.")) }
-                                }))
-                            @for v in &vendors { (html_vendor(v)) }
-                            (section(Some("trend"), "Trend: median first human reply per week",
-                                Some(&format!("Kaplan–Meier median per ISO week, {} to {}, log scale; a hollow point rests on fewer than 5 probes, a triangle is a lower bound. The table below the chart holds the same figures (some mail clients do not show charts).", d.reach.0, d.reach.1)),
-                                html! {
-                                    @for v in &d.views {
-                                        div style={ (FONT) "font-size:13px;font-weight:bold;margin:10px 0 2px 0;word-break:break-word;" } { (v.vendor) }
-                                        (fragments::trend_chart(&v.trend))
-                                        (fragments::trend_table(&v.trend))
-                                    }
-                                    @if d.views.is_empty() { (fragments::caption("Nothing to show.")) }
-                                }))
-                            (html_lists(d))
-                            (html_our_side(d))
-                            (section(None, "How to read this", None, html! {
-                                @for line in METHOD_NOTE {
-                                    p style={ "margin:0 0 6px 0;" (FONT) "font-size:12px;line-height:1.5;color:#52606d;" } { (line) }
-                                }
-                            }))
-                            (row(None, "8px 16px 18px 16px", html! {
-                                div style={ (FONT) "font-size:11px;color:#9aa5b1;" } {
-                                    "Read at " (local(d.report.generated_at, &d.zone)) " (" (d.zone_name) "). Sent by support-probe."
-                                }
-                            }))
-                        }
-                    } }
-                }
-            }
-        }
-    };
+        },
+    );
     let mut out = page.into_string();
     out.push('\n');
     out

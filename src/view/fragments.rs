@@ -24,7 +24,7 @@
 //! - The SVG chart sets shared attributes once on a `<g>` and uses whole
 //!   pixels.
 
-use maud::{Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::report::VendorReport;
 use crate::report::km::Estimate;
@@ -461,6 +461,22 @@ pub fn table(header: &[&str], rows: &[Vec<String>], bold_first_row: bool) -> Mar
                     }
                 }
             }
+        }
+    }
+}
+
+/// A whole page: the doctype and head the digest and the status page share,
+/// then `body` under a body of `body_style`.
+pub fn document(title: &str, body_style: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+            }
+            body style=(body_style) { (body) }
         }
     }
 }

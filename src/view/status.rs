@@ -9,7 +9,7 @@
 //! `coverage-30d`; the trend is `trend`.
 
 use jiff::{SignedDuration, Timestamp};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
 use crate::config::Config;
 use crate::model::ReadingRow;
@@ -177,34 +177,28 @@ pub fn page(rows: &[ReadingRow], config: &Config, now: Timestamp, own: &OwnSide)
         .to_zoned(config.report.zone.clone())
         .strftime("%a %d %b %Y %H:%M")
         .to_string();
-    let doc = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "support-probe status" }
+    let doc = fragments::document(
+        "support-probe status",
+        &format!("margin:0;padding:0;background:#f4f5f7;color:#1f2933;{FONT}"),
+        html! {
+            main style="box-sizing:border-box;max-width:760px;margin:0 auto;padding:12px 12px 24px 12px;background:#ffffff;" {
+                h1 style={ (FONT) "font-size:24px;margin:8px 0 4px 0;" } { "Vendor support status" }
+                (fragments::caption(&format!("As of {at} ({zone}). Medians are Kaplan–Meier estimates over answered and still-unanswered probes; \"> X\" lies beyond the longest time watched.")))
+                @for s in &spans { (span_html(s, zone)) }
+                (heading("Last 12 weeks"))
+                (block("trend", "Trend: median first human reply per week",
+                    Some(&format!("Kaplan–Meier median per ISO week up to {this_week} (this week so far), log scale; a hollow point rests on fewer than 5 probes, a triangle is a lower bound.")),
+                    html! {
+                        @if trend_views.is_empty() { (fragments::caption("No probes were filed in the last 30 days.")) }
+                        @for v in trend_views {
+                            div style={ (FONT) "font-size:13px;font-weight:bold;margin:10px 0 2px 0;word-break:break-word;" } { (v.vendor) }
+                            (fragments::trend_chart(&v.trend))
+                            (fragments::trend_table(&v.trend))
+                        }
+                    }))
             }
-            body style={ "margin:0;padding:0;background:#f4f5f7;color:#1f2933;" (FONT) } {
-                main style="box-sizing:border-box;max-width:760px;margin:0 auto;padding:12px 12px 24px 12px;background:#ffffff;" {
-                    h1 style={ (FONT) "font-size:24px;margin:8px 0 4px 0;" } { "Vendor support status" }
-                    (fragments::caption(&format!("As of {at} ({zone}). Medians are Kaplan–Meier estimates over answered and still-unanswered probes; \"> X\" lies beyond the longest time watched.")))
-                    @for s in &spans { (span_html(s, zone)) }
-                    (heading("Last 12 weeks"))
-                    (block("trend", "Trend: median first human reply per week",
-                        Some(&format!("Kaplan–Meier median per ISO week up to {this_week} (this week so far), log scale; a hollow point rests on fewer than 5 probes, a triangle is a lower bound.")),
-                        html! {
-                            @if trend_views.is_empty() { (fragments::caption("No probes were filed in the last 30 days.")) }
-                            @for v in trend_views {
-                                div style={ (FONT) "font-size:13px;font-weight:bold;margin:10px 0 2px 0;word-break:break-word;" } { (v.vendor) }
-                                (fragments::trend_chart(&v.trend))
-                                (fragments::trend_table(&v.trend))
-                            }
-                        }))
-                }
-            }
-        }
-    };
+        },
+    );
     let mut out = doc.into_string();
     out.push('\n');
     out
