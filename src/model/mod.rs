@@ -614,28 +614,31 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn filed_probe() -> ProbeRecord {
+    /// A planned probe of vendor `v` by persona `me`, due at `at`, with
+    /// nothing else known: the base the module tests' records start from.
+    pub(crate) fn record(at: Timestamp) -> ProbeRecord {
+        let id = ProbeId::generate(at);
         ProbeRecord {
-            id: ProbeId::parse("01JD0000000000000000000000").unwrap(),
-            token: "SP-0000000000".into(),
+            token: id.token(),
+            id,
             probe: "p".into(),
             vendor: "v".into(),
             persona: "me".into(),
             channel: "email".into(),
             watch_key: None,
             zone: "UTC".into(),
-            origin: Origin::Manual,
+            origin: Origin::Schedule,
             priority: None,
-            scheduled_for: ts("2026-11-02T02:00:00Z"),
-            due_at: ts("2026-11-02T02:00:00Z"),
-            state: ProbeState::Filed,
+            scheduled_for: at,
+            due_at: at,
+            state: ProbeState::Planned,
             state_reason: None,
             subject: None,
             message_id: None,
             recipients: vec![],
             filing_started_at: None,
-            filed_at: Some(ts("2026-11-02T02:00:00Z")),
-            filed_time_source: Some(TimeSource::SmtpAccept),
+            filed_at: None,
+            filed_time_source: None,
             window: None,
             answer_within_secs: 3600,
             sla_target_secs: None,
@@ -653,6 +656,19 @@ pub(crate) mod tests {
             rounds: Vec::new(),
             resolution: None,
             resolution_unseen_at: None,
+        }
+    }
+
+    pub(crate) fn filed_probe() -> ProbeRecord {
+        let at = ts("2026-11-02T02:00:00Z");
+        ProbeRecord {
+            id: ProbeId::parse("01JD0000000000000000000000").unwrap(),
+            token: "SP-0000000000".into(),
+            origin: Origin::Manual,
+            state: ProbeState::Filed,
+            filed_at: Some(at),
+            filed_time_source: Some(TimeSource::SmtpAccept),
+            ..record(at)
         }
     }
 

@@ -228,45 +228,13 @@ mod tests {
 
     fn probe() -> ProbeRecord {
         let at: Timestamp = "2026-11-02T02:00:00Z".parse().unwrap();
-        let id = ProbeId::generate(at);
         ProbeRecord {
-            token: id.token(),
-            id,
-            probe: "p".into(),
-            vendor: "v".into(),
-            persona: "me".into(),
-            channel: "email".into(),
-            watch_key: None,
-            zone: "UTC".into(),
             origin: crate::model::Origin::Manual,
-            priority: None,
-            scheduled_for: at,
-            due_at: at,
             state: ProbeState::Filed,
-            state_reason: None,
-            subject: None,
-            message_id: None,
-            recipients: vec![],
             filing_started_at: Some(at),
             filed_at: Some(at),
             filed_time_source: Some(TimeSource::SmtpAccept),
-            window: None,
-            answer_within_secs: 3600,
-            sla_target_secs: None,
-            first_ack_at: None,
-            first_human_at: None,
-            first_human_key: None,
-            censored_at: None,
-            vendor_refs: vec![],
-            messages: vec![],
-            attempts: vec![],
-            notes: vec![],
-            language: None,
-            detail: None,
-            expect: Vec::new(),
-            rounds: Vec::new(),
-            resolution: None,
-            resolution_unseen_at: None,
+            ..crate::model::tests::record(at)
         }
     }
 

@@ -235,7 +235,7 @@ pub fn downtime(outages: &[Outage], from: Timestamp, to: Timestamp) -> Vec<Downt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Attempt, Origin, ProbeId};
+    use crate::model::Attempt;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -243,45 +243,15 @@ mod tests {
 
     fn filed(at: &str) -> ProbeRecord {
         let at = ts(at);
-        let id = ProbeId::generate(at);
         ProbeRecord {
-            token: id.token(),
-            id,
-            probe: "p".into(),
             vendor: "acme".into(),
             persona: "dana".into(),
-            channel: "email".into(),
             watch_key: Some("imap:dana".into()),
-            zone: "UTC".into(),
-            origin: Origin::Schedule,
-            priority: None,
-            scheduled_for: at,
-            due_at: at,
             state: ProbeState::Filed,
-            state_reason: None,
-            subject: None,
-            message_id: None,
-            recipients: vec![],
             filing_started_at: Some(at),
             filed_at: Some(at),
-            filed_time_source: None,
-            window: None,
             answer_within_secs: 86_400,
-            sla_target_secs: None,
-            first_ack_at: None,
-            first_human_at: None,
-            first_human_key: None,
-            censored_at: None,
-            vendor_refs: vec![],
-            messages: vec![],
-            attempts: vec![],
-            notes: vec![],
-            language: None,
-            detail: None,
-            expect: Vec::new(),
-            rounds: Vec::new(),
-            resolution: None,
-            resolution_unseen_at: None,
+            ..crate::model::tests::record(at)
         }
     }
 

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 
 use super::*;
-use crate::model::{Class, MatchedBy, MessageRecord, Origin, ProbeId, TimeSource};
+use crate::model::{Class, MatchedBy, MessageRecord, ProbeId, TimeSource};
 
 pub(crate) const CONFIG: &str = r#"
 [report]
@@ -101,44 +101,22 @@ pub(crate) fn probe(
     let mut p = ProbeRecord {
         id: ProbeId::parse(&format!("01JD00000000000000000{n:05}")).unwrap(),
         token: format!("SP-00000{n:05}"),
-        probe: "p".into(),
         vendor: vendor.into(),
         persona: "dana".into(),
-        channel: "email".into(),
-        watch_key: None,
-        zone: "UTC".into(),
-        origin: Origin::Schedule,
         priority: priority.map(|(l, _)| l.to_string()),
-        scheduled_for: at,
-        due_at: at,
         state,
-        state_reason: None,
         subject: Some(format!("Support test {n}")),
-        message_id: None,
-        recipients: vec![],
         filing_started_at: Some(at),
         filed_at: (state != ProbeState::NotFiled).then_some(at),
         filed_time_source: Some(TimeSource::Simulated),
         window,
         answer_within_secs: 72 * 3600,
         sla_target_secs: priority.map(|(_, s)| s),
-        first_ack_at: None,
-        first_human_at: None,
-        first_human_key: None,
-        censored_at: None,
-        vendor_refs: vec![],
         messages: replies
             .iter()
             .map(|(secs, c)| msg(at + jiff::SignedDuration::from_secs(*secs), *c, "Re: test"))
             .collect(),
-        attempts: vec![],
-        notes: vec![],
-        language: None,
-        detail: None,
-        expect: Vec::new(),
-        rounds: Vec::new(),
-        resolution: None,
-        resolution_unseen_at: None,
+        ..crate::model::tests::record(at)
     };
     if state == ProbeState::Unanswered {
         p.censored_at = p.answer_deadline();

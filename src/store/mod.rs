@@ -683,49 +683,14 @@ impl WriteTx<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::Origin;
 
     pub(crate) fn planned(vendor: &str, at: &str) -> ProbeRecord {
         let at: Timestamp = at.parse().unwrap();
-        let id = ProbeId::generate(at);
         ProbeRecord {
-            token: id.token(),
-            id,
             probe: "nightly".into(),
             vendor: vendor.into(),
-            persona: "me".into(),
-            channel: "email".into(),
-            watch_key: None,
-            zone: "UTC".into(),
-            origin: Origin::Schedule,
-            priority: None,
-            scheduled_for: at,
-            due_at: at,
-            state: ProbeState::Planned,
-            state_reason: None,
-            subject: None,
             message_id: Some(format!("{}@probe.test", at.as_second())),
-            recipients: vec![],
-            filing_started_at: None,
-            filed_at: None,
-            filed_time_source: None,
-            window: None,
-            answer_within_secs: 3600,
-            sla_target_secs: None,
-            first_ack_at: None,
-            first_human_at: None,
-            first_human_key: None,
-            censored_at: None,
-            vendor_refs: vec![],
-            messages: vec![],
-            attempts: vec![],
-            notes: vec![],
-            language: None,
-            detail: None,
-            expect: Vec::new(),
-            rounds: Vec::new(),
-            resolution: None,
-            resolution_unseen_at: None,
+            ..crate::model::tests::record(at)
         }
     }
 
