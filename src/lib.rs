@@ -21,4 +21,6 @@ pub mod report;
 pub mod schedule;
 pub mod store;
 pub mod table;
+#[cfg(test)]
+mod testkit;
 pub mod view;

@@ -127,28 +127,18 @@ mod tests {
     use crate::clock::{Clock, ManualClock};
     use crate::store::{Mode, Store};
 
-    const BASE: &str = r#"
+    fn base() -> String {
+        [
+            r#"
 [[vendor]]
 name = "acme"
 addresses = ["support@acme.example"]
-
-[[persona]]
-name = "me"
-display-name = "Me"
-address = "me@probe.example"
-[persona.smtp]
-host = "127.0.0.1"
-port = 25
-security = "insecure"
-username = "me"
-password = { env = "NOPE" }
-[persona.imap]
-host = "127.0.0.1"
-port = 143
-security = "insecure"
-username = "me"
-password = { env = "NOPE" }
-"#;
+"#,
+            &crate::testkit::persona_toml("me", "Me", "me@probe.example", ""),
+            r#""#,
+        ]
+        .concat()
+    }
 
     fn probe(name: &str, schedule: &str, zones: &str) -> String {
         format!(
@@ -158,7 +148,7 @@ password = { env = "NOPE" }
     }
 
     fn engine(store: &Arc<Store>, clock: &ManualClock, probes: &str) -> Engine {
-        let config = crate::config::parse_str(&format!("{BASE}{probes}"), Path::new("t.toml"))
+        let config = crate::config::parse_str(&format!("{}{probes}", base()), Path::new("t.toml"))
             .unwrap()
             .config;
         Engine::new(

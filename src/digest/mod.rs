@@ -237,30 +237,18 @@ mod tests {
     use super::*;
 
     fn config() -> Config {
-        let text = r#"
+        let text = [
+            r#"
 [report]
 zone = "Europe/Berlin"
 [[vendor]]
 name = "acme"
-addresses = ["support@acme.example"]
-[[persona]]
-name = "dana"
-display-name = "Dana"
-address = "dana@probe.example"
-[persona.smtp]
-host = "127.0.0.1"
-port = 25
-security = "insecure"
-username = "dana"
-password = { env = "PROBE_TEST_UNUSED" }
-[persona.imap]
-host = "127.0.0.1"
-port = 143
-security = "insecure"
-username = "dana"
-password = { env = "PROBE_TEST_UNUSED" }
-"#;
-        crate::config::parse_str(text, std::path::Path::new("t.toml"))
+addresses = ["support@acme.example"]"#,
+            &crate::testkit::persona_toml("dana", "Dana", "dana@probe.example", ""),
+            r#""#,
+        ]
+        .concat();
+        crate::config::parse_str(&text, std::path::Path::new("t.toml"))
             .unwrap()
             .config
     }

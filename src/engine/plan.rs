@@ -243,28 +243,15 @@ mod tests {
 
     use super::*;
 
-    const CONFIG: &str = r#"
+    fn config_text() -> String {
+        [
+            r#"
 [[vendor]]
 name = "acme"
 addresses = ["support@acme.example"]
-
-[[persona]]
-name = "li"
-display-name = "Li Wei"
-address = "li@team.example"
-[persona.smtp]
-host = "smtp.team.example"
-port = 587
-security = "starttls"
-username = "li"
-password = { env = "PW" }
-[persona.imap]
-host = "imap.team.example"
-port = 993
-security = "tls"
-username = "li"
-password = { env = "PW" }
-
+"#,
+            &crate::testkit::persona_toml("li", "Li Wei", "li@team.example", ""),
+            r#"
 [[probe]]
 name = "status-zh"
 vendor = "acme"
@@ -285,10 +272,13 @@ schedule = "0 0 2 * * *"
 zones = ["UTC"]
 subject = "Test {token}"
 body = "Hello"
-"#;
+"#,
+        ]
+        .concat()
+    }
 
     fn config() -> crate::config::Config {
-        match crate::config::parse_str(CONFIG, Path::new("probes.toml")) {
+        match crate::config::parse_str(&config_text(), Path::new("probes.toml")) {
             Ok(l) => l.config,
             Err(e) => panic!("{e}"),
         }

@@ -16,7 +16,9 @@ use crate::config;
 use crate::model::{Class, MatchedBy, Origin, ProbeState, TimeSource};
 use crate::store::{Mode, Store};
 
-const CONFIG: &str = r#"
+fn config_text() -> String {
+    [
+        r#"
 [daemon]
 missed-grace = "15m"
 filing-retry-window = "1m"
@@ -26,24 +28,9 @@ name = "acme"
 addresses = ["support@acme.example"]
 helpdesk = "zendesk"
 caps = { per-day = 5, per-week = 20 }
-
-[[persona]]
-name = "me"
-display-name = "Dana Probe"
-address = "dana@probe.example"
-[persona.smtp]
-host = "127.0.0.1"
-port = 25
-security = "insecure"
-username = "dana"
-password = { env = "NEVER_READ" }
-[persona.imap]
-host = "127.0.0.1"
-port = 143
-security = "insecure"
-username = "dana"
-password = { env = "NEVER_READ" }
-
+"#,
+        &crate::testkit::persona_toml("me", "Dana Probe", "dana@probe.example", ""),
+        r#"
 [[probe]]
 name = "nightly"
 vendor = "acme"
@@ -54,7 +41,10 @@ jitter = "10m"
 answer-within = "1d"
 subject = "Support test {token}"
 body = "A scheduled support-response test."
-"#;
+"#,
+    ]
+    .concat()
+}
 
 /// A channel that accepts (or not) what it is given and hands out the
 /// messages a test puts in its inbox.
@@ -160,7 +150,7 @@ fn reply(key: &str, at: Timestamp, in_reply_to: &str, body: &str) -> Inbound {
 #[tokio::test]
 async fn the_next_fire_is_planned_once_with_its_jitter_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let first = r.engine.plan().unwrap();
     assert_eq!(first.planned.len(), 1);
     assert!(r.engine.plan().unwrap().planned.is_empty(), "planned once");
@@ -174,7 +164,7 @@ async fn the_next_fire_is_planned_once_with_its_jitter_and_survives_a_restart() 
     drop(r);
 
     // A new process on the same store: nothing new, the same jittered time.
-    let r = rig(dir.path(), "2026-11-02T13:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T13:00:00Z", &config_text());
     assert!(r.engine.plan().unwrap().planned.is_empty());
     let again = r.engine.store().get(&p.id).unwrap().unwrap();
     assert_eq!(again.due_at, p.due_at);
@@ -195,7 +185,7 @@ async fn the_next_fire_is_planned_once_with_its_jitter_and_survives_a_restart() 
 #[tokio::test]
 async fn fires_missed_while_down_are_skipped_not_sent_late_in_bulk() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let planned = r.engine.plan().unwrap().planned[0].clone();
     // The daemon was down for three days (or the clock jumped forward).
     r.clock.set(ts("2026-11-05T12:00:00Z"));
@@ -223,7 +213,7 @@ async fn fires_missed_while_down_are_skipped_not_sent_late_in_bulk() {
 #[tokio::test]
 async fn a_clock_jumping_back_does_not_fire_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let id = r.engine.plan().unwrap().planned[0].clone();
     let due = r.engine.store().get(&id).unwrap().unwrap().due_at;
     r.clock.set(due);
@@ -241,7 +231,7 @@ async fn a_clock_jumping_back_does_not_fire_twice() {
 #[tokio::test]
 async fn the_same_text_on_a_second_probe_is_canned_and_corrects_the_first() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let one = r.engine.run_now("nightly").await.unwrap().id;
     let mid1 = r
         .engine
@@ -304,7 +294,7 @@ async fn the_same_text_on_a_second_probe_is_canned_and_corrects_the_first() {
 #[tokio::test]
 async fn an_unknown_outcome_is_uncertain_never_resent_and_settled_by_a_reply() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Unknown {
         reason: "connection reset after the data".into(),
     });
@@ -339,7 +329,7 @@ async fn an_unknown_outcome_is_uncertain_never_resent_and_settled_by_a_reply() {
 #[tokio::test]
 async fn a_refusal_marked_not_retryable_is_not_filed_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Rejected {
         reason: "535 authentication failed".into(),
         retryable: false,
@@ -381,7 +371,7 @@ fn begun_filing(r: &Rig) -> crate::model::ProbeId {
 #[tokio::test]
 async fn a_probe_left_filing_by_a_dead_process_becomes_uncertain() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let id = begun_filing(&r);
     // Still inside the time a send can take: left alone.
     r.clock.advance(SignedDuration::from_mins(5));
@@ -396,7 +386,7 @@ async fn a_probe_left_filing_by_a_dead_process_becomes_uncertain() {
 #[tokio::test]
 async fn an_unanswered_probe_is_censored_at_its_deadline_once_the_mailbox_was_read() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let id = r.engine.run_now("nightly").await.unwrap().id;
     r.engine.watch_once("me").await.unwrap();
     r.clock.advance(SignedDuration::from_hours(30));
@@ -412,7 +402,7 @@ async fn an_unanswered_probe_is_censored_at_its_deadline_once_the_mailbox_was_re
 #[tokio::test]
 async fn a_process_that_died_between_failed_attempts_did_not_file() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let id = begun_filing(&r);
     let now = r.clock.now();
     r.engine
@@ -436,7 +426,7 @@ async fn a_process_that_died_between_failed_attempts_did_not_file() {
 #[tokio::test]
 async fn attempts_are_recorded_once_each_with_their_outcome() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     *r.channel.outcome.lock().unwrap() = Some(FileOutcome::Rejected {
         reason: "421 try later".into(),
         retryable: true,
@@ -466,7 +456,7 @@ async fn attempts_are_recorded_once_each_with_their_outcome() {
 #[tokio::test]
 async fn a_reply_recorded_while_still_filing_settles_the_probe_after_a_crash() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let id = begun_filing(&r);
     let mid = "crash-after-250@probe.example";
     r.engine
@@ -523,7 +513,7 @@ fn unreadable_reply(token: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_message_the_parser_panics_on_is_recorded_unsure_and_the_checkpoint_moves_on() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_text());
     let id = r.engine.run_now("nightly").await.unwrap().id;
     let token = r.engine.store().get(&id).unwrap().unwrap().token;
     let raw = unreadable_reply(&token);
@@ -556,7 +546,9 @@ async fn a_message_the_parser_panics_on_is_recorded_unsure_and_the_checkpoint_mo
     assert_eq!(again.seen, 0);
 }
 
-const CONFIG_ACME_DOMAIN: &str = r#"
+fn config_acme_domain() -> String {
+    [
+        r#"
 [[vendor]]
 name = "acme"
 addresses = ["support@acme.example"]
@@ -565,24 +557,9 @@ caps = { per-day = 5, per-week = 20 }
 [[vendor]]
 name = "globex"
 addresses = ["help@globex.example"]
-
-[[persona]]
-name = "me"
-display-name = "Dana Probe"
-address = "dana@probe.example"
-[persona.smtp]
-host = "127.0.0.1"
-port = 25
-security = "insecure"
-username = "dana"
-password = { env = "NEVER_READ" }
-[persona.imap]
-host = "127.0.0.1"
-port = 143
-security = "insecure"
-username = "dana"
-password = { env = "NEVER_READ" }
-
+"#,
+        &crate::testkit::persona_toml("me", "Dana Probe", "dana@probe.example", ""),
+        r#"
 [[probe]]
 name = "nightly"
 vendor = "acme"
@@ -592,7 +569,10 @@ zones = ["UTC"]
 answer-within = "1d"
 subject = "Support test {token}"
 body = "A scheduled support-response test."
-"#;
+"#,
+    ]
+    .concat()
+}
 
 fn fresh_mail(from: &str, subject: &str, body: &str) -> Vec<u8> {
     format!(
@@ -606,7 +586,7 @@ fn fresh_mail(from: &str, subject: &str, body: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_vendor_reply_that_threads_to_nothing_is_kept_once_with_the_likely_probe() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rig(dir.path(), "2026-11-02T12:00:00Z", CONFIG_ACME_DOMAIN);
+    let r = rig(dir.path(), "2026-11-02T12:00:00Z", &config_acme_domain());
     // A reply before any probe is open is not kept: nothing it could answer.
     r.channel.inbox.lock().unwrap().push(inbound(
         "early",
@@ -696,7 +676,7 @@ async fn a_vendor_reply_that_threads_to_nothing_is_kept_once_with_the_likely_pro
 #[tokio::test]
 async fn an_unanswered_follow_up_is_censored_once_the_mailbox_was_read_past_its_deadline() {
     let dir = tempfile::tempdir().unwrap();
-    let config = CONFIG.replace(
+    let config = &config_text().replace(
         "answer-within = \"1d\"",
         "answer-within = \"1d\"\nfollow-ups = [{ after = \"10m\", body = \"Anything else?\" }]\nclosing-message = \"Thanks, this was a test.\"",
     );

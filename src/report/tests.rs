@@ -6,7 +6,9 @@ use jiff::Timestamp;
 use super::*;
 use crate::model::{Class, MatchedBy, MessageRecord, ProbeId, TimeSource};
 
-pub(crate) const CONFIG: &str = r#"
+pub(crate) fn config_text() -> String {
+    [
+        r#"
 [report]
 zone = "Europe/Berlin"
 
@@ -24,25 +26,9 @@ P3 = "24h"
 [[vendor]]
 name = "beta"
 addresses = ["help@beta.example"]
-
-[[persona]]
-name = "dana"
-display-name = "Dana"
-address = "dana@probe.example"
-region = "eu"
-[persona.smtp]
-host = "127.0.0.1"
-port = 25
-security = "insecure"
-username = "dana"
-password = { env = "PROBE_TEST_UNUSED" }
-[persona.imap]
-host = "127.0.0.1"
-port = 143
-security = "insecure"
-username = "dana"
-password = { env = "PROBE_TEST_UNUSED" }
-
+"#,
+        &crate::testkit::persona_toml("dana", "Dana", "dana@probe.example", "region = \"eu\""),
+        r#"
 [[probe]]
 name = "p"
 vendor = "acme"
@@ -51,10 +37,13 @@ schedule = "0 0 9 * * *"
 zones = ["UTC"]
 subject = "s"
 body = "b"
-"#;
+"#,
+    ]
+    .concat()
+}
 
 pub(crate) fn config() -> Config {
-    crate::config::parse_str(CONFIG, std::path::Path::new("t.toml"))
+    crate::config::parse_str(&config_text(), std::path::Path::new("t.toml"))
         .unwrap()
         .config
 }
