@@ -676,7 +676,7 @@ async fn a_vendor_reply_that_threads_to_nothing_is_kept_once_with_the_likely_pro
 #[tokio::test]
 async fn an_unanswered_follow_up_is_censored_once_the_mailbox_was_read_past_its_deadline() {
     let dir = tempfile::tempdir().unwrap();
-    let config = &config_text().replace(
+    let config = config_text().replace(
         "answer-within = \"1d\"",
         "answer-within = \"1d\"\nfollow-ups = [{ after = \"10m\", body = \"Anything else?\" }]\nclosing-message = \"Thanks, this was a test.\"",
     );
