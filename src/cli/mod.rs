@@ -79,7 +79,8 @@ Exit codes:
 Errors are printed as `error: ...` followed by each `caused by: ...`.
 Configuration errors name their place as file:line:col; `probe check` lists them all.
 Logs go to stderr, results to stdout. The user's guide is the README; every config key,
-command and metric is described under docs/ in the source tree."
+command and metric is described under docs/ (the Debian package installs both in
+/usr/share/doc/support-probe)."
 )]
 pub struct Cli {
     #[command(flatten)]
