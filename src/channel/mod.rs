@@ -19,6 +19,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+/// The API message types live in the vocabulary so the classifier, below
+/// the channels, can read them; the old paths keep working.
+pub use crate::model::{ApiMessage, AuthorRole};
 use crate::model::{ProbeId, TimeSource};
 
 /// One probe to send.
@@ -91,34 +94,6 @@ pub struct Inbound {
     /// For ticket APIs: who wrote the message and its text, as the API
     /// says. `raw` is then empty and classification goes by authorship.
     pub api: Option<ApiMessage>,
-}
-
-/// A message read from a ticket API rather than a mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiMessage {
-    /// The vendor's id of the message (comment id, Slack `ts`).
-    pub vendor_id: String,
-    /// The vendor's id of the author (user id, account id, login).
-    pub author: String,
-    /// What the author rules made of the author.
-    pub role: AuthorRole,
-    /// The message text.
-    pub body: String,
-    /// The rule that decided `role`, in words.
-    pub role_reason: String,
-}
-
-/// Who wrote an API message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthorRole {
-    /// A person on the vendor's side: a reply.
-    Staff,
-    /// Our own account (the probe itself, our closing message): not a reply.
-    Us,
-    /// A bot, app or automation account of the vendor: automated or ack.
-    Bot,
-    /// Someone else (another customer, a bystander): not the vendor's answer.
-    Other,
 }
 
 /// A ticket an API channel should read: filed and still awaiting a reply.
