@@ -27,8 +27,7 @@ use toml::Spanned;
 
 use super::Secret;
 use super::error::Reporter;
-use super::raw::RawSecret;
-use super::validate::{absolute, duration, is_loopback, secret};
+use super::value::{RawSecret, absolute, duration, is_loopback, secret};
 use crate::channel::http::presets::{self, AuthKind};
 use crate::channel::http::spec::{self, Spec};
 

@@ -25,6 +25,7 @@ mod raw;
 mod secret;
 mod template;
 mod validate;
+mod value;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::civil::{Date, Time, Weekday};
@@ -19,10 +18,10 @@ use super::error::{Reporter, offset_in_string};
 use super::raw::RawMetrics;
 use super::raw::{
     RawBusinessHours, RawCaps, RawDaemon, RawDigest, RawDocument, RawFollowUp, RawOverride,
-    RawPersona, RawProbe, RawReport, RawSecret, RawServer, RawVendor,
+    RawPersona, RawProbe, RawReport, RawServer, RawVendor,
 };
-use super::secret::{Secret, SecretString};
 use super::template;
+use super::value::{absolute, duration, is_loopback, secret};
 use super::{BasicAuth, MetricsAuth, MetricsSettings};
 use super::{
     Caps, Config, DaemonSettings, DigestSettings, FollowUp, ImapServer, Override, OverrideField,
@@ -540,61 +539,6 @@ fn server(rep: &mut Reporter<'_>, raw: RawServer) -> Server {
     }
 }
 
-pub(super) fn is_loopback(host: &str) -> bool {
-    matches!(host, "127.0.0.1" | "::1" | "[::1]" | "localhost")
-}
-
-pub(super) fn secret(rep: &mut Reporter<'_>, raw: Spanned<RawSecret>) -> Secret {
-    let at = raw.span().start;
-    match raw.into_inner() {
-        RawSecret::Inline(value) => {
-            if value.is_empty() {
-                rep.error(at, "password must not be empty");
-            } else {
-                rep.warn(
-                    at,
-                    "password written in the config file, prefer { env = \"NAME\" }, \
-                     { file = \"/path\" } or { credential = \"name\" }",
-                );
-            }
-            Secret::Inline(SecretString::new(value))
-        }
-        RawSecret::Env(name) => {
-            if name.is_empty() || name.contains(['=', '\0']) {
-                rep.error(at, format!("invalid environment variable name `{name}`"));
-            }
-            Secret::Env(name)
-        }
-        RawSecret::File(path) => {
-            if !path.is_absolute() {
-                rep.error(
-                    at,
-                    format!(
-                        "password file must be an absolute path, not `{}`",
-                        path.display()
-                    ),
-                );
-            }
-            Secret::File(path)
-        }
-        RawSecret::Credential(name) => {
-            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-                rep.error(
-                    at,
-                    format!("invalid credential name `{name}`, it must be a plain file name"),
-                );
-            }
-            Secret::Credential(name)
-        }
-        RawSecret::Command(argv) => {
-            if argv.first().is_none_or(String::is_empty) {
-                rep.error(at, "password command must name a program");
-            }
-            Secret::Command(argv)
-        }
-    }
-}
-
 /// What probes may refer to.
 struct Known<'a> {
     vendors: &'a [Vendor],
@@ -1097,49 +1041,6 @@ fn template_text(rep: &mut Reporter<'_>, value: &Spanned<String>, has_details: b
         );
         rep.error(at, problem.message);
     }
-}
-
-/// A duration value that must satisfy `ok` (else `rule` is reported), or
-/// `default` when the key is absent. After a reported mistake `default` is
-/// returned too; the config is discarded then.
-pub(super) fn duration(
-    rep: &mut Reporter<'_>,
-    value: Option<&Spanned<String>>,
-    default: Duration,
-    ok: fn(Duration) -> bool,
-    rule: &str,
-) -> Duration {
-    let Some(value) = value else {
-        return default;
-    };
-    match parse_duration(value.get_ref()) {
-        Ok(d) if ok(d) => d,
-        Ok(_) => {
-            rep.error(value.span().start, rule);
-            default
-        }
-        Err(e) => {
-            let fragment = value.get_ref().get(e.position..).unwrap_or_default();
-            let fragment: String = fragment.chars().take(1).collect();
-            let text = value.get_ref();
-            let at = offset_in_string(rep.text(), value.span(), text, e.position, &fragment);
-            rep.error(at, format!("invalid duration `{text}`: {}", e.kind));
-            default
-        }
-    }
-}
-
-pub(super) fn absolute(rep: &mut Reporter<'_>, key: &str, path: Spanned<PathBuf>) -> PathBuf {
-    if !path.get_ref().is_absolute() {
-        rep.error(
-            path.span().start,
-            format!(
-                "{key} must be an absolute path, not `{}`",
-                path.get_ref().display()
-            ),
-        );
-    }
-    path.into_inner()
 }
 
 fn name(rep: &mut Reporter<'_>, kind: &str, name: &Spanned<String>) {
