@@ -18,7 +18,7 @@
 //! never reads a secret; [`Secret::resolve`] is called by the code that
 //! needs the password, at the moment it needs it.
 
-mod api;
+pub mod api;
 mod duration;
 mod error;
 mod raw;

@@ -1,6 +1,8 @@
 //! Ticket APIs as a channel: one generic, config-driven HTTP channel
-//! ([`HttpChannel`]) that follows a declarative [`Spec`], and presets
-//! (`presets/`) that build the spec of a known vendor API.
+//! ([`HttpChannel`]) that executes a declarative [`Spec`]. The spec is data
+//! of the config (`config::api::spec`): a preset's (`config::api::presets`)
+//! or a `generic` persona's own; `presets/` here adds the hooks a preset
+//! needs beyond its spec.
 //!
 //! - **Filing** is one create request. Its outcome follows the HTTP exchange:
 //!   a 2xx with a ticket id is `Accepted` at the ticket's creation time as
@@ -27,7 +29,6 @@
 
 pub mod build;
 pub mod presets;
-pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -44,6 +45,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::config::SecretString;
+use crate::config::api::spec;
 use crate::model::TimeSource;
 pub use spec::{RoleName, Spec, Vars};
 
