@@ -28,6 +28,7 @@ use super::{
     Persona, Probe, ReportSettings, Security, Server, Vendor,
 };
 use crate::model::{BusinessCalendar, Helpdesk, WeekdayKey};
+use crate::schedule::{bad_field, cron_parser};
 
 const DAY: Duration = Duration::from_secs(86_400);
 const MAX_ANSWER_WITHIN: Duration = Duration::from_secs(90 * 86_400);
@@ -904,21 +905,11 @@ fn unknown_reference(rep: &mut Reporter<'_>, kind: &str, value: &Spanned<String>
     rep.error(value.span().start, message);
 }
 
-/// The six cron fields, in order.
-const CRON_FIELDS: [&str; 6] = [
-    "second",
-    "minute",
-    "hour",
-    "day-of-month",
-    "month",
-    "day-of-week",
-];
-
 /// Checks a cron expression; a bad field is reported at its own column.
 fn schedule(rep: &mut Reporter<'_>, raw: &Spanned<String>) {
     let text = raw.get_ref();
     let fields = words(text);
-    if fields.len() != CRON_FIELDS.len() {
+    if fields.len() != 6 {
         rep.error(
             raw.span().start,
             format!(
@@ -928,40 +919,27 @@ fn schedule(rep: &mut Reporter<'_>, raw: &Spanned<String>) {
         );
         return;
     }
-    let parser = cron_parser();
-    let Err(whole) = parser.parse(text) else {
+    let Err(whole) = cron_parser().parse(text) else {
         return;
     };
-    // Find the culprit: parse each field alone, with `*` everywhere else.
-    for (i, &(offset, field)) in fields.iter().enumerate() {
-        let alone: Vec<&str> = (0..fields.len())
-            .map(|j| if j == i { field } else { "*" })
-            .collect();
-        if let Err(e) = parser.parse(&alone.join(" ")) {
-            let at = offset_in_string(rep.text(), raw.span(), text, offset, field);
-            let name = CRON_FIELDS[i];
-            rep.error(
-                at,
-                format!(
-                    "invalid schedule `{text}`: {name} field `{field}`: {}",
-                    cron_reason(&e)
-                ),
-            );
-            return;
-        }
+    let plain: Vec<&str> = fields.iter().map(|&(_, field)| field).collect();
+    if let Some((i, name, e)) = bad_field(&plain)
+        && let Some(&(offset, field)) = fields.get(i)
+    {
+        let at = offset_in_string(rep.text(), raw.span(), text, offset, field);
+        rep.error(
+            at,
+            format!(
+                "invalid schedule `{text}`: {name} field `{field}`: {}",
+                cron_reason(&e)
+            ),
+        );
+        return;
     }
     rep.error(
         raw.span().start,
         format!("invalid schedule `{text}`: {}", cron_reason(&whole)),
     );
-}
-
-/// The parser schedules are checked with: seconds required, no year field.
-fn cron_parser() -> croner::parser::CronParser {
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .year(croner::parser::Year::Disallowed)
-        .build()
 }
 
 /// croner's message without its category prefix and trailing period.
