@@ -15,6 +15,7 @@ use super::HttpSettings;
 use super::spec::{self, Spec, Vars};
 use crate::channel::ChannelError;
 use crate::channel::email::tls::client_config;
+use crate::clock::{Backoff, Jitter};
 use crate::config::SecretString;
 
 /// How much of an error response is kept for the reason.
@@ -101,6 +102,8 @@ pub struct Api {
     pub(super) settings: HttpSettings,
     pub(super) spec: Spec,
     client: reqwest::Client,
+    /// The pauses between retries of one call.
+    retry: Backoff,
 }
 
 impl Api {
@@ -124,6 +127,7 @@ impl Api {
                 reason: e.to_string(),
             })?;
         Ok(Api {
+            retry: retry_backoff(settings.backoff),
             settings,
             spec,
             client,
@@ -358,12 +362,9 @@ impl Api {
         }
     }
 
+    /// The pause before retry number `attempt` of one call.
     pub(super) fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.settings.backoff.saturating_mul(1 << attempt.min(10));
-        let capped = base.min(Duration::from_secs(60));
-        // Up to half again, so that many probes do not retry in lockstep.
-        let jitter = capped.mul_f64(fastrand::f64() * 0.5);
-        capped + jitter
+        self.retry.pause(attempt, &mut fastrand::Rng::new())
     }
 
     pub(super) fn error(&self, fault: &Fault) -> ChannelError {
@@ -407,6 +408,20 @@ impl Api {
                 .map(Some),
         }
     }
+}
+
+/// The longest pause between two tries of one call.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Retries within one call: `first` doubled per retry, at most ten times and
+/// never beyond [`MAX_BACKOFF`], plus up to half again so that many probes
+/// do not retry in lockstep.
+fn retry_backoff(first: Duration) -> Backoff {
+    Backoff::with_jitter(
+        first.min(MAX_BACKOFF),
+        first.saturating_mul(1 << 10).min(MAX_BACKOFF),
+        Jitter::UpToHalfMore,
+    )
 }
 
 /// A GET of `path` with no query, headers or body.
