@@ -29,7 +29,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::{Security, Server};
-use crate::channel::{ChannelError, Fetched, Inbound};
+use crate::channel::{ChannelError, Fetched, Inbound, Reason};
 use crate::model::TimeSource;
 
 /// Messages fetched per call at most.
@@ -70,7 +70,7 @@ impl Reader<'_> {
     fn err_protocol(&self, reason: impl std::fmt::Display) -> ChannelError {
         ChannelError::Protocol {
             server: self.server.label(),
-            reason: reason.to_string(),
+            reason: reason.to_string().into(),
         }
     }
 
@@ -91,7 +91,7 @@ impl Reader<'_> {
             rustls::pki_types::ServerName::try_from(self.server.host.clone()).map_err(|e| {
                 ChannelError::Tls {
                     server: self.server.label(),
-                    reason: format!("bad server name: {e}"),
+                    reason: Reason::context("bad server name", e),
                 }
             })?;
         let tls = TlsConnector::from(Arc::clone(self.tls))
@@ -99,7 +99,7 @@ impl Reader<'_> {
             .await
             .map_err(|e| ChannelError::Tls {
                 server: self.server.label(),
-                reason: e.to_string(),
+                reason: Reason::of(e),
             })?;
         Ok(Box::new(tls))
     }
@@ -113,7 +113,7 @@ impl Reader<'_> {
                     .await
                     .map_err(|e| ChannelError::Connect {
                         server: self.server.label(),
-                        reason: e.to_string(),
+                        reason: Reason::of(e),
                     })
             })
             .await?;
@@ -129,7 +129,7 @@ impl Reader<'_> {
                         .await
                         .map_err(|e| ChannelError::Tls {
                             server: self.server.label(),
-                            reason: format!("STARTTLS refused: {e}"),
+                            reason: Reason::context("STARTTLS refused", e),
                         })
                 })
                 .await?;
@@ -147,7 +147,7 @@ impl Reader<'_> {
                 .map_err(|(e, _)| ChannelError::Auth {
                     server: self.server.label(),
                     user: self.server.username.clone(),
-                    reason: e.to_string(),
+                    reason: Reason::of(e),
                 })
         })
         .await

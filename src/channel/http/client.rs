@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use super::HttpSettings;
 use super::spec::{self, Spec, Vars};
-use crate::channel::ChannelError;
 use crate::channel::email::tls::client_config;
+use crate::channel::{ChannelError, Reason};
 use crate::clock::{Backoff, Jitter};
 use crate::config::SecretString;
 
@@ -70,7 +70,7 @@ pub struct Reply {
 #[derive(Debug)]
 pub(super) enum Fault {
     /// The request never reached the server (connection refused, DNS).
-    Connect(String),
+    Connect(reqwest::Error),
     /// No answer in time: it may have been processed.
     Timeout,
     /// The server is rate-limiting; wait this long (if it said).
@@ -111,9 +111,9 @@ impl Api {
     /// `ca_file`, HTTP/1.1, a connect timeout of `settings.timeout`.
     pub(super) fn new(settings: HttpSettings, spec: Spec) -> Result<Api, ChannelError> {
         let mut tls =
-            (*client_config(settings.ca_file.as_deref()).map_err(|reason| ChannelError::Tls {
+            (*client_config(settings.ca_file.as_deref()).map_err(|e| ChannelError::Tls {
                 server: settings.base_url.clone(),
-                reason,
+                reason: Reason::of(e),
             })?)
             .clone();
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -124,7 +124,7 @@ impl Api {
             .build()
             .map_err(|e| ChannelError::Tls {
                 server: settings.base_url.clone(),
-                reason: e.to_string(),
+                reason: Reason::of(e),
             })?;
         Ok(Api {
             retry: retry_backoff(settings.backoff),
@@ -228,7 +228,7 @@ impl Api {
             if e.is_timeout() {
                 Fault::Timeout
             } else if e.is_connect() {
-                Fault::Connect(e.to_string())
+                Fault::Connect(e)
             } else {
                 // Failed after connecting: the request may have been read.
                 Fault::Timeout
@@ -296,7 +296,7 @@ impl Api {
     ) -> Result<Reply, ChannelError> {
         self.read_or_fault(request, vars, query_extra, url_override)
             .await
-            .map_err(|f| self.error(&f))
+            .map_err(|f| self.error(f))
     }
 
     /// [`Api::read`], returning the last fault itself.
@@ -352,10 +352,10 @@ impl Api {
             let pause = match &fault {
                 Fault::RateLimited(Some(d)) if *d <= self.settings.max_retry_after => *d,
                 Fault::RateLimited(None) | Fault::Connect(_) => self.backoff(attempt),
-                _ => return Err(self.error(&fault)),
+                _ => return Err(self.error(fault)),
             };
             if attempt >= self.settings.retries {
-                return Err(self.error(&fault));
+                return Err(self.error(fault));
             }
             tokio::time::sleep(pause).await;
             attempt += 1;
@@ -367,25 +367,25 @@ impl Api {
         self.retry.pause(attempt, &mut fastrand::Rng::new())
     }
 
-    pub(super) fn error(&self, fault: &Fault) -> ChannelError {
+    pub(super) fn error(&self, fault: Fault) -> ChannelError {
         let server = self.settings.base_url.clone();
         match fault {
             Fault::Timeout => ChannelError::Timeout {
                 server,
                 secs: self.settings.timeout.as_secs(),
             },
-            Fault::Connect(reason) => ChannelError::Connect {
+            Fault::Connect(e) => ChannelError::Connect {
                 server,
-                reason: reason.clone(),
+                reason: Reason::of(e),
             },
             Fault::Refused(401 | 403, _) => ChannelError::Auth {
                 server,
                 user: self.settings.persona.clone(),
-                reason: fault.describe(),
+                reason: fault.describe().into(),
             },
             other => ChannelError::Protocol {
                 server,
-                reason: other.describe(),
+                reason: other.describe().into(),
             },
         }
     }

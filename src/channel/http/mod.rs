@@ -274,7 +274,7 @@ impl HttpChannel {
             {
                 Ok(r) => r,
                 Err(Fault::Refused(404 | 410, _)) if page == 0 => return Ok(None),
-                Err(f) => return Err(self.api.error(&f)),
+                Err(f) => return Err(self.api.error(f)),
             };
             let items = reply
                 .json
@@ -283,7 +283,7 @@ impl HttpChannel {
                 .cloned()
                 .ok_or_else(|| ChannelError::Protocol {
                     server: self.api.settings.base_url.clone(),
-                    reason: format!("no message array at {:?}", spec.list.items),
+                    reason: format!("no message array at {:?}", spec.list.items).into(),
                 })?;
             let count = items.len();
             out.extend(items);
