@@ -2,7 +2,7 @@
 //! [`Backoff`] every retry of an external call pauses by.
 //!
 //! [`Breaker`] keeps a dead server from being hammered. It is a small state
-//! machine, driven by the injected [`Clock`]:
+//! machine, driven by the injected [`Clock`](crate::clock::Clock):
 //!
 //! ```text
 //!   closed ── threshold consecutive failures ──► open (until now + cool-down)
