@@ -19,6 +19,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+/// The API message types live in the vocabulary so the classifier, below
+/// the channels, can read them; the old paths keep working.
+pub use crate::model::{ApiMessage, AuthorRole};
 use crate::model::{ProbeId, TimeSource};
 
 /// One probe to send.
@@ -93,34 +96,6 @@ pub struct Inbound {
     pub api: Option<ApiMessage>,
 }
 
-/// A message read from a ticket API rather than a mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiMessage {
-    /// The vendor's id of the message (comment id, Slack `ts`).
-    pub vendor_id: String,
-    /// The vendor's id of the author (user id, account id, login).
-    pub author: String,
-    /// What the author rules made of the author.
-    pub role: AuthorRole,
-    /// The message text.
-    pub body: String,
-    /// The rule that decided `role`, in words.
-    pub role_reason: String,
-}
-
-/// Who wrote an API message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthorRole {
-    /// A person on the vendor's side: a reply.
-    Staff,
-    /// Our own account (the probe itself, our closing message): not a reply.
-    Us,
-    /// A bot, app or automation account of the vendor: automated or ack.
-    Bot,
-    /// Someone else (another customer, a bystander): not the vendor's answer.
-    Other,
-}
-
 /// A ticket an API channel should read: filed and still awaiting a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenTicket {
@@ -171,27 +146,115 @@ pub struct Fetched {
 }
 
 /// A failure of our side or of the connection, never of the vendor.
+///
+/// Each `reason` is a [`Reason`]: the words users see and the store keeps
+/// and, where the failure came from a lower error (an I/O error, a TLS or
+/// HTTP client error, a secret that cannot be read), that error as the
+/// [`source`](std::error::Error::source). The words already contain the
+/// lower error's message, so a printer that walks the chain says it once.
 #[derive(Debug, thiserror::Error)]
 pub enum ChannelError {
     #[error("cannot connect to {server}: {reason}")]
-    Connect { server: String, reason: String },
+    Connect {
+        server: String,
+        #[source]
+        reason: Reason,
+    },
     #[error("TLS with {server} failed: {reason}")]
-    Tls { server: String, reason: String },
+    Tls {
+        server: String,
+        #[source]
+        reason: Reason,
+    },
     #[error("login to {server} as {user} failed: {reason}")]
     Auth {
         server: String,
         user: String,
-        reason: String,
+        #[source]
+        reason: Reason,
     },
     #[error("{server}: {reason}")]
-    Protocol { server: String, reason: String },
+    Protocol {
+        server: String,
+        #[source]
+        reason: Reason,
+    },
     #[error("{server} did not answer within {secs} s")]
     Timeout { server: String, secs: u64 },
     #[error("cannot read the secret for {what}: {reason}")]
-    Secret { what: String, reason: String },
+    Secret {
+        what: String,
+        #[source]
+        reason: Reason,
+    },
     /// Not tried: the endpoint's circuit breaker is open (see `engine::guard`).
     #[error("{endpoint}: not tried, it failed repeatedly (circuit breaker open, {when})")]
     CircuitOpen { endpoint: String, when: String },
+}
+
+/// A lower error as a channel error's source.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a channel call failed: a message, and the lower error it describes
+/// when there is one. `Display` (and `Debug`) show the message alone, as
+/// the plain strings these reasons used to be.
+pub struct Reason {
+    text: String,
+    cause: Option<Cause>,
+}
+
+impl Reason {
+    /// A lower error, in its own words.
+    pub fn of(error: impl Into<Cause>) -> Reason {
+        let cause = error.into();
+        Reason {
+            text: cause.to_string(),
+            cause: Some(cause),
+        }
+    }
+
+    /// `context: error`, keeping the error as the source.
+    pub fn context(context: &str, error: impl Into<Cause>) -> Reason {
+        let cause = error.into();
+        Reason {
+            text: format!("{context}: {cause}"),
+            cause: Some(cause),
+        }
+    }
+}
+
+impl From<String> for Reason {
+    /// A message with no lower error.
+    fn from(text: String) -> Reason {
+        Reason { text, cause: None }
+    }
+}
+
+impl From<&str> for Reason {
+    /// A message with no lower error.
+    fn from(text: &str) -> Reason {
+        Reason::from(text.to_string())
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::fmt::Debug for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl std::error::Error for Reason {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// A way to file probes and read what comes back.
@@ -304,5 +367,47 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
             server: self.kind().to_string(),
             reason: "this channel has no closing courtesy".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_keeps_its_words_and_its_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let e = ChannelError::Connect {
+            server: "imap.test:993".into(),
+            reason: Reason::of(io),
+        };
+        let shown = e.to_string();
+        assert_eq!(shown, "cannot connect to imap.test:993: refused");
+        // Every cause is already in the message: a chain printer says it once.
+        let mut causes = 0;
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            assert!(shown.contains(&cause.to_string()), "{cause}");
+            causes += 1;
+            source = cause.source();
+        }
+        assert_eq!(causes, 2, "the reason, then the I/O error");
+
+        let io = std::io::Error::other("no such name");
+        let e = ChannelError::Tls {
+            server: "x".into(),
+            reason: Reason::context("bad server name", io),
+        };
+        assert_eq!(
+            e.to_string(),
+            "TLS with x failed: bad server name: no such name"
+        );
+
+        let plain = Reason::from("a generic API persona without a spec");
+        assert!(std::error::Error::source(&plain).is_none());
+        assert_eq!(
+            format!("{plain:?}"),
+            "\"a generic API persona without a spec\""
+        );
     }
 }

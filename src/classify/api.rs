@@ -13,8 +13,7 @@
 
 use super::wording::{Strength, ack_wording};
 use super::{Classification, Context, MessageFacts, apply_overrides};
-use crate::channel::{ApiMessage, AuthorRole};
-use crate::model::{Class, Confidence};
+use crate::model::{ApiMessage, AuthorRole, Class, Confidence};
 
 /// Classifies one API message; see the module doc.
 pub fn classify_api(msg: &ApiMessage, facts: &MessageFacts, ctx: &Context<'_>) -> Classification {

@@ -84,7 +84,7 @@ pub(crate) fn returned_headers_in_text(text: &str) -> bool {
         return false;
     };
     let mut seen: Vec<String> = Vec::new();
-    for line in super::parse::cap(text, 64 * 1024).lines() {
+    for line in super::text::cap(text, 64 * 1024).lines() {
         if let Some(c) = re.captures(line)
             && let Some(name) = c.get(1)
         {
@@ -106,7 +106,7 @@ pub(crate) fn smtp_codes(text: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
-    for m in re.find_iter(super::parse::cap(text, 64 * 1024)) {
+    for m in re.find_iter(super::text::cap(text, 64 * 1024)) {
         let code = m.as_str().replace('-', " ");
         if !out.contains(&code) {
             out.push(code);
@@ -265,7 +265,7 @@ pub(crate) fn inferred_dsn(facts: &MessageFacts) -> Option<Dsn> {
     let names_recipient = is_match(&REPLY_5, &facts.body_text)
         || is_match(&STATUS_ANY, &facts.body_text)
         || ADDRESS.as_ref().is_some_and(|re| {
-            re.find_iter(super::parse::cap(&facts.body_text, 64 * 1024))
+            re.find_iter(super::text::cap(&facts.body_text, 64 * 1024))
                 .any(|m| Some(m.as_str().to_lowercase()) != facts.from_addr)
         });
     let both_failure = names_recipient && both(Cat::BounceSubject, Cat::BounceBody);
@@ -274,7 +274,7 @@ pub(crate) fn inferred_dsn(facts: &MessageFacts) -> Option<Dsn> {
     if !(gated || both_failure || both_delay) {
         return None;
     }
-    let body_raw = super::parse::cap(&facts.body_text, 64 * 1024);
+    let body_raw = super::text::cap(&facts.body_text, 64 * 1024);
     let body = normalize(body_raw);
     // A mail system's own report: its sender, or a returned message with a
     // null envelope sender. Body wording alone is trusted only there:

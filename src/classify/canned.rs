@@ -153,8 +153,8 @@ fn maybe_quote_header(line: &str) -> bool {
 /// Lowercase words: probe tokens and e-mail addresses removed, split on
 /// anything that is not a letter or digit, words with digits dropped.
 pub(crate) fn words(text: &str) -> Vec<String> {
-    let text = super::parse::cap(text, super::parse::BODY_CAP);
-    let text = replace_all(&super::parse::TOKEN, text);
+    let text = super::text::cap(text, super::text::BODY_CAP);
+    let text = replace_all(&super::text::TOKEN, text);
     let text = replace_all(&EMAIL, &text);
     text.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())

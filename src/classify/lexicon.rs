@@ -391,7 +391,7 @@ impl Lexicon {
     /// there.
     pub(crate) fn find<'t>(&'static self, cat: Cat, text: &'t str) -> Option<Hit<'t>> {
         let matcher = self.cats.get(cat.index())?;
-        let text = super::parse::cap(text, SEARCH_CAP);
+        let text = super::text::cap(text, SEARCH_CAP);
         let literal = matcher.literals.as_ref().and_then(|l| {
             l.matches(text)
                 .min_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)))
@@ -433,7 +433,7 @@ impl Lexicon {
         let Some(matcher) = self.cats.get(cat.index()) else {
             return false;
         };
-        let text = super::parse::cap(text, SEARCH_CAP);
+        let text = super::text::cap(text, SEARCH_CAP);
         matcher
             .literals
             .as_ref()
@@ -447,7 +447,7 @@ impl Lexicon {
     /// The language `text` (normalized) is written in, when it has at least
     /// two different frequent words of one language the classifier knows.
     pub(crate) fn known_language(&'static self, text: &str) -> Option<&'static str> {
-        let text = super::parse::cap(text, LANGUAGE_CAP);
+        let text = super::text::cap(text, LANGUAGE_CAP);
         let common = self.common.as_ref()?;
         // Distinct frequent words seen per language, up to four.
         let mut seen: Vec<Vec<&str>> = vec![Vec::new(); self.languages.len()];
@@ -601,7 +601,7 @@ pub(crate) fn unspaced(c: char) -> bool {
 /// Text as phrases are compared: NFKC, lowercase, white space runs as one
 /// space, trimmed.
 pub(crate) fn normalize(text: &str) -> String {
-    let text = super::parse::cap(text, SEARCH_CAP);
+    let text = super::text::cap(text, SEARCH_CAP);
     let folded: String = text.nfkc().collect::<String>().to_lowercase();
     let mut out = String::with_capacity(folded.len());
     let mut space = false;

@@ -72,8 +72,10 @@ mod canned;
 mod guard;
 mod helpdesk;
 mod lexicon;
+mod marker;
 mod parse;
 mod refs;
+mod text;
 mod wording;
 
 #[cfg(test)]
@@ -96,7 +98,7 @@ pub use lexicon::languages;
 pub(crate) use lexicon::{
     LANG_FILES, at_word_edges, normalize, spaced_word_char, unspaced, word_count,
 };
-pub(crate) use parse::TOKEN_PATTERN;
+pub(crate) use text::{TOKEN_PATTERN, cap};
 
 /// Problems loading the classifier's data files (`data/lang/*.toml`,
 /// `data/helpdesks.toml`), as `file: problem`. Empty in a sound build: the

@@ -8,11 +8,10 @@ use jiff::Timestamp;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Message, MessageParser, PartType};
 
+use super::text::{BODY_CAP, TOKEN, TOKEN_PATTERN, cap};
 use super::{MessageFacts, bounce, helpdesk, is_match, refs};
 use crate::model::{Helpdesk, ProbeId};
 
-/// The most body text kept, in bytes.
-pub(crate) const BODY_CAP: usize = 256 * 1024;
 /// The most top-level headers kept.
 const HEADER_CAP: usize = 500;
 /// How deep attached messages are searched for tokens and ids.
@@ -262,25 +261,10 @@ fn html_text(html: &str) -> String {
     mail_parser::decoders::html::html_to_text(html)
 }
 
-/// `text` cut to at most `max` bytes at a character boundary.
-pub(crate) fn cap(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-/// A probe token: `SP-` and ten Crockford base32 characters.
-pub(crate) const TOKEN_PATTERN: &str = r"(?-u)\bSP-[0-9A-HJKMNP-TV-Z]{10}\b";
 /// An `X-Support-Probe` header line, also inside a quoted original.
 const PROBE_ID_PATTERN: &str = r"(?im-u)^[ \t>]*X-Support-Probe:[ \t]*<?([0-9A-HJKMNP-TV-Z]{26})\b";
 
 super::regexes! {
-    TOKEN = TOKEN_PATTERN;
     PROBE_ID = PROBE_ID_PATTERN;
 }
 

@@ -1,7 +1,7 @@
 //! Ticket references vendors put in subjects (`[#12345]`, `Case 00012345`,
 //! `[ABC-123]`, Zendesk's `[62X0VV-2436V]`, ...), normalized for matching.
 
-use super::parse::TOKEN;
+use super::text::TOKEN;
 
 super::regexes! {
     BRACKET_NUMBER = r"\[#?\s*(\d+)\s*\]";
@@ -18,7 +18,7 @@ super::regexes! {
 /// Numeric ids become `#digits` whatever their decoration, so `[#123]`,
 /// `Request #123` and `(1234)` style references compare equal.
 pub fn ticket_refs(subject: &str) -> Vec<String> {
-    let subject = super::parse::cap(subject, 4096);
+    let subject = super::text::cap(subject, 4096);
     let mut found: Vec<(usize, String)> = Vec::new();
     let numeric = |digits: &str| format!("#{digits}");
     collect(&BRACKET_NUMBER, subject, &mut found, numeric);

@@ -41,6 +41,7 @@ fn patterns_compile() {
         canned::PATTERNS,
         wording::PATTERNS,
         refs::PATTERNS,
+        text::PATTERNS,
     ];
     for p in all.iter().flat_map(|ps| ps.iter()) {
         assert!(Regex::new(p).is_ok(), "pattern does not compile: {p}");

@@ -3,9 +3,9 @@
 //! other text there is, helpdesk notices of an agent's comment, and the
 //! decision for rows 5 to 8 of the decision table, with its confidence.
 
-use super::autoreply::{Marker, stamp_note};
 use super::helpdesk::Def;
 use super::lexicon::{Cat, LEXICON, normalize, word_count};
+use super::marker::{Marker, stamp_note};
 use super::{Classification, MessageFacts, SUBSTANTIVE_WORDS, shorten};
 use crate::model::{Class, Confidence};
 

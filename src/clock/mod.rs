@@ -5,9 +5,13 @@
 //! and the demo can run weeks of simulated time in seconds. Sleeping and
 //! timeouts use tokio's monotonic clock; this trait is only about the calendar.
 
+mod backoff;
+
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::{SignedDuration, Timestamp};
+
+pub use backoff::{Backoff, Jitter};
 
 /// A source of wall-clock time.
 pub trait Clock: Send + Sync + std::fmt::Debug {

@@ -18,13 +18,14 @@
 //! never reads a secret; [`Secret::resolve`] is called by the code that
 //! needs the password, at the moment it needs it.
 
-mod api;
+pub mod api;
 mod duration;
 mod error;
 mod raw;
 mod secret;
 mod template;
 mod validate;
+mod value;
 
 #[cfg(test)]
 mod tests;

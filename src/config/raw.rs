@@ -8,15 +8,15 @@
 //! meaning (names, zones, references): that is `validate`'s job.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::path::PathBuf;
 
-use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::error::{Reporter, humanize};
+use super::value::RawSecret;
 use super::{Security, TokenIn};
 use crate::model::Class;
 
@@ -206,92 +206,6 @@ pub(super) struct RawProbe {
 pub(super) struct RawFollowUp {
     pub after: Spanned<String>,
     pub body: Spanned<String>,
-}
-
-/// A password as written: a string (inline) or a one-key table naming where
-/// it lives. Deserialized by hand so that no error message ever repeats a
-/// value written in the `password` key.
-pub(super) enum RawSecret {
-    Inline(String),
-    Env(String),
-    File(PathBuf),
-    Credential(String),
-    Command(Vec<String>),
-}
-
-const SECRET_KINDS: [&str; 4] = ["env", "file", "credential", "command"];
-
-impl<'de> Deserialize<'de> for RawSecret {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(SecretVisitor)
-    }
-}
-
-struct SecretVisitor;
-
-impl SecretVisitor {
-    fn wrong_type<E: de::Error>(&self, found: &str) -> E {
-        E::custom(format!(
-            "invalid type: {found}, expected {}",
-            self.describe()
-        ))
-    }
-
-    fn describe(&self) -> &'static str {
-        "a table such as { env = \"NAME\" }, { file = \"/path\" }, { credential = \"name\" }, \
-         { command = [\"prog\", \"arg\"] } or a string"
-    }
-}
-
-impl<'de> Visitor<'de> for SecretVisitor {
-    type Value = RawSecret;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.describe())
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSecret, E> {
-        Ok(RawSecret::Inline(v.to_string()))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawSecret, E> {
-        Err(self.wrong_type("boolean"))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawSecret, E> {
-        Err(self.wrong_type("integer"))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawSecret, E> {
-        Err(self.wrong_type("integer"))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawSecret, E> {
-        Err(self.wrong_type("float"))
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<RawSecret, A::Error> {
-        Err(self.wrong_type("array"))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSecret, A::Error> {
-        let Some(kind) = map.next_key::<String>()? else {
-            return Err(self.wrong_type("empty table"));
-        };
-        let secret = match kind.as_str() {
-            "env" => RawSecret::Env(map.next_value()?),
-            "file" => RawSecret::File(map.next_value()?),
-            "credential" => RawSecret::Credential(map.next_value()?),
-            "command" => RawSecret::Command(map.next_value()?),
-            _ => return Err(de::Error::unknown_field(&kind, &SECRET_KINDS)),
-        };
-        if map.next_key::<String>()?.is_some() {
-            return Err(de::Error::custom(
-                "a password table takes exactly one of env, file, credential, command",
-            ));
-        }
-        Ok(secret)
-    }
 }
 
 /// Splits a parsed document into its parts, deserializing each on its own

@@ -79,11 +79,31 @@ pub struct TemplateProblem {
 /// Replaces the placeholders of `template` with `vars`. `{{` and `}}`
 /// become single braces; text that is not a known placeholder is kept.
 pub fn render(template: &str, vars: &TemplateVars<'_>) -> String {
+    substitute(template, Names::Identifier, |name| vars.get(name))
+}
+
+/// What may stand between the braces of a placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Names {
+    /// A non-empty identifier (`[A-Za-z0-9_]+`): subject and body templates.
+    Identifier,
+    /// Anything up to the next `}`: the API spec's templates, whose
+    /// variables are the persona's `params` keys, written freely.
+    Anything,
+}
+
+/// Replaces each placeholder of `template` whose name `value` knows; `{{`
+/// and `}}` become single braces; everything else is copied as it is.
+pub(crate) fn substitute<'v>(
+    template: &str,
+    names: Names,
+    value: impl Fn(&str) -> Option<&'v str>,
+) -> String {
     let mut out = String::with_capacity(template.len());
-    for piece in pieces(template) {
+    for piece in pieces(template, names) {
         match piece {
             Piece::Text(t) | Piece::Stray { text: t, .. } => out.push_str(t),
-            Piece::Placeholder { name, .. } => match vars.get(name) {
+            Piece::Placeholder { name, .. } => match value(name) {
                 Some(value) => out.push_str(value),
                 None => {
                     out.push('{');
@@ -96,10 +116,21 @@ pub fn render(template: &str, vars: &TemplateVars<'_>) -> String {
     out
 }
 
+/// The placeholder names of `template`, in order, as [`substitute`] reads them.
+pub(crate) fn placeholder_names(template: &str, names: Names) -> Vec<&str> {
+    pieces(template, names)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Placeholder { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Lists every unknown placeholder and unescaped brace in `template`;
 /// `{detail}` is a mistake unless `has_details` (its probe has `details`).
 pub fn check(template: &str, has_details: bool) -> Vec<TemplateProblem> {
-    pieces(template)
+    pieces(template, Names::Identifier)
         .into_iter()
         .filter_map(|piece| match piece {
             Piece::Text(_) => None,
@@ -149,7 +180,7 @@ enum Piece<'a> {
     Stray { text: &'a str, start: usize },
 }
 
-fn pieces(template: &str) -> Vec<Piece<'_>> {
+fn pieces(template: &str, names: Names) -> Vec<Piece<'_>> {
     let bytes = template.as_bytes();
     let mut out = Vec::new();
     let mut text_start = 0;
@@ -157,7 +188,7 @@ fn pieces(template: &str) -> Vec<Piece<'_>> {
     while i < bytes.len() {
         let (piece, next) = match (bytes[i], bytes.get(i + 1)) {
             (b'{', Some(b'{')) | (b'}', Some(b'}')) => (Piece::Text(&template[i..=i]), i + 2),
-            (b'{', _) => match placeholder_end(bytes, i) {
+            (b'{', _) => match placeholder_end(bytes, i, names) {
                 Some(end) => (
                     Piece::Placeholder {
                         name: &template[i + 1..end],
@@ -194,14 +225,20 @@ fn stray(template: &str, at: usize) -> Piece<'_> {
 }
 
 /// The index of the `}` closing a placeholder opened at `open`, if the text
-/// between is a non-empty identifier.
-fn placeholder_end(bytes: &[u8], open: usize) -> Option<usize> {
-    let name_len = bytes[open + 1..]
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-        .count();
-    let end = open + 1 + name_len;
-    (name_len > 0 && bytes.get(end) == Some(&b'}')).then_some(end)
+/// between is a name of the kind `names` allows.
+fn placeholder_end(bytes: &[u8], open: usize, names: Names) -> Option<usize> {
+    let rest = bytes.get(open + 1..)?;
+    match names {
+        Names::Identifier => {
+            let name_len = rest
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            let end = open + 1 + name_len;
+            (name_len > 0 && bytes.get(end) == Some(&b'}')).then_some(end)
+        }
+        Names::Anything => rest.iter().position(|&b| b == b'}').map(|n| open + 1 + n),
+    }
 }
 
 #[cfg(test)]

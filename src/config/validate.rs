@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::civil::{Date, Time, Weekday};
@@ -19,16 +18,17 @@ use super::error::{Reporter, offset_in_string};
 use super::raw::RawMetrics;
 use super::raw::{
     RawBusinessHours, RawCaps, RawDaemon, RawDigest, RawDocument, RawFollowUp, RawOverride,
-    RawPersona, RawProbe, RawReport, RawSecret, RawServer, RawVendor,
+    RawPersona, RawProbe, RawReport, RawServer, RawVendor,
 };
-use super::secret::{Secret, SecretString};
 use super::template;
+use super::value::{absolute, duration, is_loopback, secret};
 use super::{BasicAuth, MetricsAuth, MetricsSettings};
 use super::{
     Caps, Config, DaemonSettings, DigestSettings, FollowUp, ImapServer, Override, OverrideField,
     Persona, Probe, ReportSettings, Security, Server, Vendor,
 };
 use crate::model::{BusinessCalendar, Helpdesk, WeekdayKey};
+use crate::schedule::{bad_field, cron_parser};
 
 const DAY: Duration = Duration::from_secs(86_400);
 const MAX_ANSWER_WITHIN: Duration = Duration::from_secs(90 * 86_400);
@@ -540,61 +540,6 @@ fn server(rep: &mut Reporter<'_>, raw: RawServer) -> Server {
     }
 }
 
-pub(super) fn is_loopback(host: &str) -> bool {
-    matches!(host, "127.0.0.1" | "::1" | "[::1]" | "localhost")
-}
-
-pub(super) fn secret(rep: &mut Reporter<'_>, raw: Spanned<RawSecret>) -> Secret {
-    let at = raw.span().start;
-    match raw.into_inner() {
-        RawSecret::Inline(value) => {
-            if value.is_empty() {
-                rep.error(at, "password must not be empty");
-            } else {
-                rep.warn(
-                    at,
-                    "password written in the config file, prefer { env = \"NAME\" }, \
-                     { file = \"/path\" } or { credential = \"name\" }",
-                );
-            }
-            Secret::Inline(SecretString::new(value))
-        }
-        RawSecret::Env(name) => {
-            if name.is_empty() || name.contains(['=', '\0']) {
-                rep.error(at, format!("invalid environment variable name `{name}`"));
-            }
-            Secret::Env(name)
-        }
-        RawSecret::File(path) => {
-            if !path.is_absolute() {
-                rep.error(
-                    at,
-                    format!(
-                        "password file must be an absolute path, not `{}`",
-                        path.display()
-                    ),
-                );
-            }
-            Secret::File(path)
-        }
-        RawSecret::Credential(name) => {
-            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-                rep.error(
-                    at,
-                    format!("invalid credential name `{name}`, it must be a plain file name"),
-                );
-            }
-            Secret::Credential(name)
-        }
-        RawSecret::Command(argv) => {
-            if argv.first().is_none_or(String::is_empty) {
-                rep.error(at, "password command must name a program");
-            }
-            Secret::Command(argv)
-        }
-    }
-}
-
 /// What probes may refer to.
 struct Known<'a> {
     vendors: &'a [Vendor],
@@ -960,21 +905,11 @@ fn unknown_reference(rep: &mut Reporter<'_>, kind: &str, value: &Spanned<String>
     rep.error(value.span().start, message);
 }
 
-/// The six cron fields, in order.
-const CRON_FIELDS: [&str; 6] = [
-    "second",
-    "minute",
-    "hour",
-    "day-of-month",
-    "month",
-    "day-of-week",
-];
-
 /// Checks a cron expression; a bad field is reported at its own column.
 fn schedule(rep: &mut Reporter<'_>, raw: &Spanned<String>) {
     let text = raw.get_ref();
     let fields = words(text);
-    if fields.len() != CRON_FIELDS.len() {
+    if fields.len() != 6 {
         rep.error(
             raw.span().start,
             format!(
@@ -984,40 +919,27 @@ fn schedule(rep: &mut Reporter<'_>, raw: &Spanned<String>) {
         );
         return;
     }
-    let parser = cron_parser();
-    let Err(whole) = parser.parse(text) else {
+    let Err(whole) = cron_parser().parse(text) else {
         return;
     };
-    // Find the culprit: parse each field alone, with `*` everywhere else.
-    for (i, &(offset, field)) in fields.iter().enumerate() {
-        let alone: Vec<&str> = (0..fields.len())
-            .map(|j| if j == i { field } else { "*" })
-            .collect();
-        if let Err(e) = parser.parse(&alone.join(" ")) {
-            let at = offset_in_string(rep.text(), raw.span(), text, offset, field);
-            let name = CRON_FIELDS[i];
-            rep.error(
-                at,
-                format!(
-                    "invalid schedule `{text}`: {name} field `{field}`: {}",
-                    cron_reason(&e)
-                ),
-            );
-            return;
-        }
+    let plain: Vec<&str> = fields.iter().map(|&(_, field)| field).collect();
+    if let Some((i, name, e)) = bad_field(&plain)
+        && let Some(&(offset, field)) = fields.get(i)
+    {
+        let at = offset_in_string(rep.text(), raw.span(), text, offset, field);
+        rep.error(
+            at,
+            format!(
+                "invalid schedule `{text}`: {name} field `{field}`: {}",
+                cron_reason(&e)
+            ),
+        );
+        return;
     }
     rep.error(
         raw.span().start,
         format!("invalid schedule `{text}`: {}", cron_reason(&whole)),
     );
-}
-
-/// The parser schedules are checked with: seconds required, no year field.
-fn cron_parser() -> croner::parser::CronParser {
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .year(croner::parser::Year::Disallowed)
-        .build()
 }
 
 /// croner's message without its category prefix and trailing period.
@@ -1097,49 +1019,6 @@ fn template_text(rep: &mut Reporter<'_>, value: &Spanned<String>, has_details: b
         );
         rep.error(at, problem.message);
     }
-}
-
-/// A duration value that must satisfy `ok` (else `rule` is reported), or
-/// `default` when the key is absent. After a reported mistake `default` is
-/// returned too; the config is discarded then.
-pub(super) fn duration(
-    rep: &mut Reporter<'_>,
-    value: Option<&Spanned<String>>,
-    default: Duration,
-    ok: fn(Duration) -> bool,
-    rule: &str,
-) -> Duration {
-    let Some(value) = value else {
-        return default;
-    };
-    match parse_duration(value.get_ref()) {
-        Ok(d) if ok(d) => d,
-        Ok(_) => {
-            rep.error(value.span().start, rule);
-            default
-        }
-        Err(e) => {
-            let fragment = value.get_ref().get(e.position..).unwrap_or_default();
-            let fragment: String = fragment.chars().take(1).collect();
-            let text = value.get_ref();
-            let at = offset_in_string(rep.text(), value.span(), text, e.position, &fragment);
-            rep.error(at, format!("invalid duration `{text}`: {}", e.kind));
-            default
-        }
-    }
-}
-
-pub(super) fn absolute(rep: &mut Reporter<'_>, key: &str, path: Spanned<PathBuf>) -> PathBuf {
-    if !path.get_ref().is_absolute() {
-        rep.error(
-            path.span().start,
-            format!(
-                "{key} must be an absolute path, not `{}`",
-                path.get_ref().display()
-            ),
-        );
-    }
-    path.into_inner()
 }
 
 fn name(rep: &mut Reporter<'_>, kind: &str, name: &Spanned<String>) {

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{DigestError, mail, schedule};
 use crate::channel::FileOutcome;
-use crate::clock::Clock;
+use crate::clock::{Backoff, Clock, Jitter};
 use crate::config::{Config, DigestSettings};
 use crate::engine::Engine;
 use crate::report::IsoWeek;
@@ -106,7 +106,7 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
     let clock = Arc::clone(engine.clock());
     let store = Arc::clone(engine.store());
     let mut settled = None;
-    let mut retry = FIRST_RETRY;
+    let mut retry = Backoff::with_jitter(FIRST_RETRY, MAX_RETRY, Jitter::None);
     let mut not_before = None;
     tracing::info!(schedule = %settings.schedule, zone = %settings.zone_name, "digest task running");
     while !shutdown.is_cancelled() {
@@ -130,7 +130,7 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
                     Err(e) => tracing::warn!(error = %e, "cannot read the digest record"),
                 }
                 settled = Some(key.clone());
-                retry = FIRST_RETRY;
+                retry.reset();
                 not_before = None;
             }
             let ready = at <= now && not_before.is_none_or(|t| t <= now);
@@ -150,11 +150,11 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
                             tracing::warn!(week = %key, %reason, "digest may have been sent; not retried");
                         }
                         Ok(SendResult::Failed(reason)) => {
-                            tracing::warn!(week = %key, %reason, retry_in_secs = retry.as_secs(), "digest not sent (our side); retrying");
+                            tracing::warn!(week = %key, %reason, retry_in_secs = retry.step().as_secs(), "digest not sent (our side); retrying");
                             not_before = backoff(now, &mut retry);
                         }
                         Err(e) => {
-                            tracing::warn!(week = %key, error = %e, retry_in_secs = retry.as_secs(), "digest not sent (our side); retrying");
+                            tracing::warn!(week = %key, error = %e, retry_in_secs = retry.step().as_secs(), "digest not sent (our side); retrying");
                             not_before = backoff(now, &mut retry);
                         }
                     }
@@ -182,10 +182,11 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken) {
     }
 }
 
-fn backoff(now: jiff::Timestamp, retry: &mut Duration) -> Option<jiff::Timestamp> {
-    let at = jiff::SignedDuration::try_from(*retry)
+/// The instant of the next try after a failed send at `now`; the pause then
+/// doubles.
+fn backoff(now: jiff::Timestamp, retry: &mut Backoff) -> Option<jiff::Timestamp> {
+    let pause = retry.next(&mut fastrand::Rng::new());
+    jiff::SignedDuration::try_from(pause)
         .ok()
-        .and_then(|d| now.checked_add(d).ok());
-    *retry = (*retry * 2).min(MAX_RETRY);
-    at
+        .and_then(|d| now.checked_add(d).ok())
 }

@@ -1,12 +1,8 @@
-//! Backoff with jitter, and a per-endpoint circuit breaker.
-//!
-//! [`Backoff`] is the one pause schedule for every retry of an external call
-//! (filing retries, the watchers' reconnects): exponential, capped, with
-//! "equal jitter" (half the pause fixed, half drawn at random) so that
-//! several personas failing together do not retry in lock step.
+//! A per-endpoint circuit breaker, and (re-exported from `clock`) the
+//! [`Backoff`] every retry of an external call pauses by.
 //!
 //! [`Breaker`] keeps a dead server from being hammered. It is a small state
-//! machine, driven by the injected [`Clock`]:
+//! machine, driven by the injected [`Clock`](crate::clock::Clock):
 //!
 //! ```text
 //!   closed ── threshold consecutive failures ──► open (until now + cool-down)
@@ -26,51 +22,16 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
+/// The pause schedule of filing retries and watcher reconnects; it lives in
+/// `clock` so the channels and the digest share it.
+pub use crate::clock::Backoff;
+
 /// Consecutive failures that open a breaker.
 pub const DEFAULT_THRESHOLD: u32 = 5;
 /// The first cool-down of an open breaker.
 pub const DEFAULT_COOL_DOWN: Duration = Duration::from_secs(30);
 /// The longest cool-down, however often the trial call fails.
 pub const MAX_COOL_DOWN: Duration = Duration::from_secs(600);
-
-/// An exponential pause schedule with equal jitter.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    base: Duration,
-    max: Duration,
-    current: Duration,
-}
-
-impl Backoff {
-    /// Pauses start at `base` and double up to `max`.
-    pub fn new(base: Duration, max: Duration) -> Self {
-        Backoff {
-            base,
-            max: max.max(base),
-            current: base,
-        }
-    }
-
-    /// The next pause: between half and all of the current step, drawn from
-    /// `rng`; the step then doubles (up to the maximum).
-    pub fn next(&mut self, rng: &mut fastrand::Rng) -> Duration {
-        let step = self.current;
-        self.current = (self.current.saturating_mul(2)).min(self.max);
-        let half = step / 2;
-        let spread = u64::try_from((step - half).as_millis()).unwrap_or(u64::MAX);
-        half + Duration::from_millis(rng.u64(0..=spread))
-    }
-
-    /// Back to the first step, after a success.
-    pub fn reset(&mut self) {
-        self.current = self.base;
-    }
-
-    /// The undrawn current step (for log lines).
-    pub fn step(&self) -> Duration {
-        self.current
-    }
-}
 
 /// Where a breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,29 +260,5 @@ mod tests {
         let back = t - SignedDuration::from_hours(5);
         assert!(matches!(b.admit(back), Admission::Refused { .. }));
         assert_eq!(b.admit(back + SignedDuration::from_secs(37)), Admission::Go);
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter_up_to_its_maximum() {
-        let mut rng = fastrand::Rng::with_seed(6);
-        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(8));
-        let mut steps = Vec::new();
-        for _ in 0..6 {
-            let d = b.next(&mut rng);
-            steps.push(d);
-        }
-        let bounds = [1, 2, 4, 8, 8, 8];
-        for (d, hi) in steps.iter().zip(bounds) {
-            let hi = Duration::from_secs(hi);
-            assert!(
-                *d >= hi / 2 && *d <= hi,
-                "{d:?} not in [{:?}, {hi:?}]",
-                hi / 2
-            );
-        }
-        // Jitter: not all draws land on the same point of their range.
-        assert!(steps[3..].windows(2).any(|w| w[0] != w[1]), "{steps:?}");
-        b.reset();
-        assert_eq!(b.step(), Duration::from_secs(1));
     }
 }

@@ -6,6 +6,7 @@
 //! on-disk format and of the JSON output: change them only with a store
 //! migration.
 
+mod api;
 mod id;
 mod quality;
 mod row;
@@ -17,6 +18,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+pub use api::{ApiMessage, AuthorRole};
 pub use id::{ProbeId, ProbeIdError};
 pub use quality::{
     Conversation, DetectedLanguage, Quality, Resolution, Round, RoundState, Trait, answers_ours,

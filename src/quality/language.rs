@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 use whatlang::{Detector, Lang};
 
 use super::phrases::PHRASES;
+use crate::classify::cap;
 use crate::model::DetectedLanguage;
 
 /// Fewer words than this: too short to tell.
@@ -185,18 +186,6 @@ fn bcp47(lang: Lang) -> &'static str {
         "zul" => "zu",
         other => other,
     }
-}
-
-/// `text` cut to at most `max` bytes, at a character boundary.
-pub(crate) fn cap(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

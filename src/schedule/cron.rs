@@ -225,24 +225,17 @@ impl CronSchedule {
 }
 
 /// The parser for 6-field expressions with a seconds field and no year.
-fn parser() -> CronParser {
+pub(crate) fn parser() -> CronParser {
     CronParser::builder()
         .seconds(Seconds::Required)
         .year(Year::Disallowed)
         .build()
 }
 
-/// Turns `croner`'s rejection of `expr` into an error naming the bad field:
-/// the first field that is rejected with every other field a `*`.
+/// Turns `croner`'s rejection of `expr` into an error naming the bad field.
 fn explain(expr: &str, fields: &[&str], error: &croner::errors::CronError) -> CronError {
     let reason = error.to_string().trim_end_matches('.').to_string();
-    let bad = (0..fields.len()).find(|&i| {
-        let alone: Vec<&str> = (0..fields.len())
-            .map(|j| if j == i { fields[j] } else { "*" })
-            .collect();
-        parser().parse(&alone.join(" ")).is_err()
-    });
-    match bad.and_then(|i| FIELD_RULES.get(i).map(|rule| (i, rule))) {
+    match bad_field(fields).and_then(|(i, _, _)| FIELD_RULES.get(i).map(|rule| (i, rule))) {
         Some((i, &(field, expected))) => CronError::InvalidField {
             expr: expr.to_string(),
             field,
@@ -255,6 +248,24 @@ fn explain(expr: &str, fields: &[&str], error: &croner::errors::CronError) -> Cr
             reason,
         },
     }
+}
+
+/// The culprit of a rejected expression: the first field that is rejected
+/// with every other field a `*`, as its index, its name (`day-of-month`)
+/// and `croner`'s error for it alone. The config check reports it at the
+/// field's column; [`CronSchedule::parse`] names it in its error.
+pub(crate) fn bad_field(
+    fields: &[&str],
+) -> Option<(usize, &'static str, croner::errors::CronError)> {
+    let parser = parser();
+    (0..fields.len()).find_map(|i| {
+        let alone: Vec<&str> = (0..fields.len())
+            .map(|j| if j == i { fields[j] } else { "*" })
+            .collect();
+        let error = parser.parse(&alone.join(" ")).err()?;
+        let name = FIELD_RULES.get(i).map_or("", |rule| rule.0);
+        Some((i, name, error))
+    })
 }
 
 /// Whether `local`, read with `offset`, is the second pass of a wall clock

@@ -44,4 +44,5 @@ mod cron;
 mod render;
 
 pub use cron::{CronError, CronSchedule};
+pub(crate) use cron::{bad_field, parser as cron_parser};
 pub use render::{Fire, merge_upcoming, render_json, render_table};

@@ -29,7 +29,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::{Security, Server};
-use crate::channel::{ChannelError, Fetched, Inbound};
+use crate::channel::{ChannelError, Fetched, Inbound, Reason};
 use crate::model::TimeSource;
 
 /// Messages fetched per call at most.
@@ -67,10 +67,10 @@ pub struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn err_protocol(&self, reason: impl std::fmt::Display) -> ChannelError {
+    fn err_protocol(&self, reason: impl Into<Reason>) -> ChannelError {
         ChannelError::Protocol {
             server: self.server.label(),
-            reason: reason.to_string(),
+            reason: reason.into(),
         }
     }
 
@@ -91,7 +91,7 @@ impl Reader<'_> {
             rustls::pki_types::ServerName::try_from(self.server.host.clone()).map_err(|e| {
                 ChannelError::Tls {
                     server: self.server.label(),
-                    reason: format!("bad server name: {e}"),
+                    reason: Reason::context("bad server name", e),
                 }
             })?;
         let tls = TlsConnector::from(Arc::clone(self.tls))
@@ -99,7 +99,7 @@ impl Reader<'_> {
             .await
             .map_err(|e| ChannelError::Tls {
                 server: self.server.label(),
-                reason: e.to_string(),
+                reason: Reason::of(e),
             })?;
         Ok(Box::new(tls))
     }
@@ -113,7 +113,7 @@ impl Reader<'_> {
                     .await
                     .map_err(|e| ChannelError::Connect {
                         server: self.server.label(),
-                        reason: e.to_string(),
+                        reason: Reason::of(e),
                     })
             })
             .await?;
@@ -129,7 +129,7 @@ impl Reader<'_> {
                         .await
                         .map_err(|e| ChannelError::Tls {
                             server: self.server.label(),
-                            reason: format!("STARTTLS refused: {e}"),
+                            reason: Reason::context("STARTTLS refused", e),
                         })
                 })
                 .await?;
@@ -147,7 +147,7 @@ impl Reader<'_> {
                 .map_err(|(e, _)| ChannelError::Auth {
                     server: self.server.label(),
                     user: self.server.username.clone(),
-                    reason: e.to_string(),
+                    reason: Reason::of(e),
                 })
         })
         .await
@@ -160,7 +160,7 @@ impl Reader<'_> {
         match client.read_response().await {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(self.err_protocol("closed the connection before its greeting")),
-            Err(e) => Err(self.err_protocol(format!("no greeting: {e}"))),
+            Err(e) => Err(self.err_protocol(Reason::context("no greeting", e))),
         }
     }
 
@@ -263,11 +263,11 @@ impl Reader<'_> {
                     let stream = session
                         .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
                         .await
-                        .map_err(|e| self.err_protocol(format!("UID FETCH: {e}")))?;
+                        .map_err(|e| self.err_protocol(Reason::context("UID FETCH", e)))?;
                     stream
                         .try_collect::<Vec<_>>()
                         .await
-                        .map_err(|e| self.err_protocol(format!("UID FETCH: {e}")))
+                        .map_err(|e| self.err_protocol(Reason::context("UID FETCH", e)))
                 })
                 .await?;
             // async-imap ends the FETCH stream quietly when the connection
@@ -288,7 +288,10 @@ impl Reader<'_> {
                     return Err(self.err_protocol(format!("no INTERNALDATE for UID {uid}")));
                 };
                 let at = Timestamp::from_second(date.timestamp()).map_err(|e| {
-                    self.err_protocol(format!("bad INTERNALDATE for UID {uid}: {e}"))
+                    self.err_protocol(Reason::context(
+                        &format!("bad INTERNALDATE for UID {uid}"),
+                        e,
+                    ))
                 })?;
                 messages.push(Inbound {
                     key: format!("imap:{}:{validity}:{uid}", self.mailbox),
@@ -331,10 +334,9 @@ impl Reader<'_> {
         session: &mut ImapSession,
     ) -> Result<async_imap::types::Mailbox, ChannelError> {
         self.timed(async {
-            session
-                .examine(self.mailbox)
-                .await
-                .map_err(|e| self.err_protocol(format!("EXAMINE {}: {e}", self.mailbox)))
+            session.examine(self.mailbox).await.map_err(|e| {
+                self.err_protocol(Reason::context(&format!("EXAMINE {}", self.mailbox), e))
+            })
         })
         .await
     }
@@ -349,7 +351,7 @@ impl Reader<'_> {
                 .uid_search(query)
                 .await
                 .map(|set| set.into_iter().collect())
-                .map_err(|e| self.err_protocol(format!("UID SEARCH {query}: {e}")))
+                .map_err(|e| self.err_protocol(Reason::context(&format!("UID SEARCH {query}"), e)))
         })
         .await
     }
@@ -370,7 +372,7 @@ impl Reader<'_> {
                 session
                     .capabilities()
                     .await
-                    .map_err(|e| self.err_protocol(format!("CAPABILITY: {e}")))
+                    .map_err(|e| self.err_protocol(Reason::context("CAPABILITY", e)))
             })
             .await?;
         let mb = self.examine(&mut session).await?;
@@ -391,7 +393,7 @@ impl Reader<'_> {
             handle
                 .init()
                 .await
-                .map_err(|e| self.err_protocol(format!("IDLE: {e}")))
+                .map_err(|e| self.err_protocol(Reason::context("IDLE", e)))
         })
         .await?;
         let (wait, _stop) = handle.wait_with_timeout(refresh);
@@ -406,7 +408,7 @@ impl Reader<'_> {
                 handle
                     .done()
                     .await
-                    .map_err(|e| self.err_protocol(format!("DONE: {e}")))
+                    .map_err(|e| self.err_protocol(Reason::context("DONE", e)))
             })
             .await;
         if let Ok(mut s) = session {
@@ -414,6 +416,6 @@ impl Reader<'_> {
         }
         outcome
             .map(|_| ())
-            .map_err(|e| self.err_protocol(format!("IDLE: {e}")))
+            .map_err(|e| self.err_protocol(Reason::context("IDLE", e)))
     }
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{Channel, ChannelError, Fetched, FileOutcome, FollowUp, Outgoing};
+use super::{Channel, ChannelError, Fetched, FileOutcome, FollowUp, Outgoing, Reason};
 use crate::clock::Clock;
 
 /// How long one IDLE lasts before it is renewed. The server tells us about
@@ -125,7 +125,7 @@ impl EmailChannel {
         let imap_tls = tls::client_config(settings.imap.ca_file.as_deref()).map_err(|reason| {
             ChannelError::Tls {
                 server: settings.imap.label(),
-                reason,
+                reason: Reason::of(reason),
             }
         })?;
         Ok(EmailChannel {

@@ -31,7 +31,7 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 
 use super::{Security, Server};
-use crate::channel::{FileOutcome, Outgoing};
+use crate::channel::{FileOutcome, Outgoing, Reason};
 use crate::clock::Clock;
 use crate::model::TimeSource;
 
@@ -208,8 +208,9 @@ pub async fn send_message(
 #[derive(Debug)]
 enum Failure {
     Smtp(lettre::transport::smtp::Error),
-    /// A problem on our side that retrying cannot fix (no STARTTLS offered, bad CA file).
-    Setup(String),
+    /// A problem on our side that retrying cannot fix (no STARTTLS offered,
+    /// a bad CA file: then that error is the reason's source).
+    Setup(Reason),
     /// One step (connect, TLS, a command, the data) got no answer in time.
     Timeout(Duration),
 }
@@ -272,7 +273,7 @@ fn judge(server: &Server, phase: u8, failure: &Failure) -> FileOutcome {
 fn tls_parameters(server: &Server) -> Result<TlsParameters, Failure> {
     let mut builder = TlsParameters::builder(server.host.clone());
     if let Some(path) = &server.ca_file {
-        let certs = super::tls::read_ca_file(path).map_err(Failure::Setup)?;
+        let certs = super::tls::read_ca_file(path).map_err(|e| Failure::Setup(Reason::of(e)))?;
         for cert in certs {
             builder = builder.add_root_certificate(Certificate::from_der(cert.to_vec())?);
         }

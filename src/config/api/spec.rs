@@ -15,6 +15,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::config::template::{Names, placeholder_names, substitute};
+
 /// A whole API description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -286,32 +288,9 @@ impl Vars {
 
     /// Replaces `{name}` placeholders; unknown ones are kept as written.
     pub fn render(&self, template: &str) -> String {
-        let mut out = String::with_capacity(template.len());
-        let mut rest = template;
-        while let Some(i) = rest.find(['{', '}']) {
-            out.push_str(&rest[..i]);
-            let tail = &rest[i..];
-            if tail.starts_with("{{") || tail.starts_with("}}") {
-                out.push_str(&tail[..1]);
-                rest = &tail[2..];
-                continue;
-            }
-            if tail.starts_with('{')
-                && let Some(end) = tail.find('}')
-            {
-                let name = &tail[1..end];
-                match self.0.get(name) {
-                    Some(v) => out.push_str(v),
-                    None => out.push_str(&tail[..=end]),
-                }
-                rest = &tail[end + 1..];
-                continue;
-            }
-            out.push_str(&tail[..1]);
-            rest = &tail[1..];
-        }
-        out.push_str(rest);
-        out
+        substitute(template, Names::Anything, |name| {
+            self.0.get(name).map(String::as_str)
+        })
     }
 
     /// Renders every string leaf of a JSON template.
@@ -346,24 +325,10 @@ pub const BUILT_IN_VARS: [&str; 11] = [
 
 /// The `{name}` placeholders of a template (as [`Vars::render`] reads them).
 pub fn placeholders(template: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(i) = rest.find(['{', '}']) {
-        let tail = &rest[i..];
-        if tail.starts_with("{{") || tail.starts_with("}}") {
-            rest = &tail[2..];
-            continue;
-        }
-        if tail.starts_with('{')
-            && let Some(end) = tail.find('}')
-        {
-            out.push(tail[1..end].to_string());
-            rest = &tail[end + 1..];
-            continue;
-        }
-        rest = &tail[1..];
-    }
-    out
+    placeholder_names(template, Names::Anything)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 fn json_strings<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
@@ -634,6 +599,19 @@ mod tests {
         assert_eq!(
             v.render_json(&json!({"a": ["{ticket}", 1], "b": {"c": "{token}"}})),
             json!({"a": ["42", 1], "b": {"c": "SP-1"}})
+        );
+    }
+
+    #[test]
+    fn spec_placeholders_are_anything_up_to_the_next_brace() {
+        let v = Vars::default()
+            .with("user-id", "7")
+            .with("a{b", "no")
+            .with("b", "yes");
+        assert_eq!(v.render("{user-id}|{a{b}|{}|{|}|x{"), "7|no|{}|{|}|x{");
+        assert_eq!(
+            placeholders("{user-id} {{x}} {a{b} {}"),
+            ["user-id", "a{b", ""]
         );
     }
 

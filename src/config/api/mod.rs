@@ -17,6 +17,13 @@
 //! mark-solved = true
 //! # [persona.api.spec] ...        # preset = "generic" only: the whole API description
 //! ```
+//!
+//! The API description itself lives here too, as data: [`spec`] (what a
+//! `generic` persona writes) and [`presets`] (the built-in ones). The
+//! channel (`channel::http`) executes them; this module never talks HTTP.
+
+pub mod presets;
+pub mod spec;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,10 +34,9 @@ use toml::Spanned;
 
 use super::Secret;
 use super::error::Reporter;
-use super::raw::RawSecret;
-use super::validate::{absolute, duration, is_loopback, secret};
-use crate::channel::http::presets::{self, AuthKind};
-use crate::channel::http::spec::{self, Spec};
+use super::value::{RawSecret, absolute, duration, is_loopback, secret};
+use presets::AuthKind;
+use spec::Spec;
 
 /// The shape of `[persona.api]`.
 #[derive(Deserialize)]

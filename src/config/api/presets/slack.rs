@@ -14,8 +14,8 @@
 
 use serde_json::json;
 
-use super::{AuthKind, Preset, equals, no_hook, present, request};
-use crate::channel::http::spec::{
+use super::{AuthKind, Preset, equals, present, request};
+use crate::config::api::spec::{
     AuthorRules, List, MessageFields, Pagination, RoleName, Search, Spec, TimeField, TimeFormat,
 };
 
@@ -27,7 +27,6 @@ pub const PRESET: Preset = Preset {
     base_url: Some("https://slack.com"),
     auth: AuthKind::Bearer,
     spec,
-    hook: no_hook,
 };
 
 fn ts(pointer: &str) -> TimeField {

@@ -12,8 +12,8 @@
 
 use serde_json::json;
 
-use super::{AuthKind, Preset, equals, no_hook, request};
-use crate::channel::http::spec::{
+use super::{AuthKind, Preset, equals, request};
+use crate::config::api::spec::{
     AuthorRules, List, MessageFields, Pagination, RoleName, Search, Spec, TimeField, TimeFormat,
 };
 
@@ -25,7 +25,6 @@ pub const PRESET: Preset = Preset {
     base_url: None,
     auth: AuthKind::Basic,
     spec,
-    hook: no_hook,
 };
 
 fn millis(pointer: &str) -> TimeField {
