@@ -45,7 +45,7 @@
 
 mod common;
 
-#[path = "../tests/support/fake_api.rs"]
+#[path = "../tests/kit/fake_api.rs"]
 mod fake_api;
 
 use std::collections::{BTreeMap, BTreeSet};

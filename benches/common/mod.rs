@@ -24,7 +24,7 @@ use support_probe::store::{Mode, Store};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-#[path = "../../tests/support/mod.rs"]
+#[path = "../../tests/kit/mod.rs"]
 pub mod support;
 
 pub use support::MailStack;

@@ -15,10 +15,6 @@
 //!   reached the vendor at most once, only if its record says it may have,
 //!   and always if its record says it was sent; follow-ups count in the caps.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -26,8 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::kit::MailStack;
 use jiff::{SignedDuration, Timestamp};
-use support::MailStack;
 use support_probe::clock::{Clock, ManualClock};
 use support_probe::config;
 use support_probe::engine::Engine;
@@ -45,7 +41,7 @@ const VENDORS: [(&str, &str, u32, u32); 3] = [
 fn config_text(stack: &MailStack, dir: &Path, run: &str, enabled: bool) -> String {
     let mut out = format!(
         "\nenabled = {enabled}\n\n[daemon]\nfiling-retry-window = \"2s\"\n{}",
-        support::config::dana_persona(stack, dir)
+        crate::kit::config::dana_persona(stack, dir)
     );
     for (name, address, day, week) in VENDORS {
         out.push_str(&format!(
@@ -88,7 +84,7 @@ fn daemon(config: &Path, state: &Path, log: &Path) -> Child {
 }
 
 /// The probes of this run a vendor's mailbox holds: (probe id, raw message).
-fn received(stack: &MailStack, address: &str, run: &str) -> Vec<(String, support::FetchedMail)> {
+fn received(stack: &MailStack, address: &str, run: &str) -> Vec<(String, crate::kit::FetchedMail)> {
     stack
         .fetch_all(address, "INBOX")
         .unwrap()

@@ -2,11 +2,9 @@
 //! back over IMAP with an INTERNALDATE, unknown users are refused, and mail to the bounce
 //! domain comes back to the sender as a real Postfix delivery status notification.
 
-mod support;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use support::{FetchedMail, MailStack};
+use crate::kit::{FetchedMail, MailStack};
 
 /// Delivery on loopback takes milliseconds; this only bounds a broken stack.
 const DEADLINE: Duration = Duration::from_secs(20);

@@ -6,9 +6,6 @@
 //! listener lacking them.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod digest_fixture;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -39,13 +36,16 @@ struct Setup {
 fn files(extra_config: &str) -> (tempfile::TempDir, PathBuf, String, PathBuf, Store) {
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("probes.toml");
-    let text = format!("{}\n{extra_config}", digest_fixture::config_text());
+    let text = format!(
+        "{}\n{extra_config}",
+        crate::kit::digest_fixture::config_text()
+    );
     std::fs::write(&config_path, &text).unwrap();
     let state = dir.path().join("state");
     let store = Store::open(&state, Mode::Shared).unwrap();
     store
         .write(|tx| {
-            for p in digest_fixture::probes() {
+            for p in crate::kit::digest_fixture::probes() {
                 tx.put(&p)?;
             }
             Ok::<_, support_probe::store::StoreError>(())
@@ -472,7 +472,7 @@ async fn the_listener_reads_with_the_config_in_force_after_a_reload() {
 
     // A reload moves the reporting zone to UTC and acme's opening hours to
     // New York, which changes its business-time figures on the page.
-    let text = digest_fixture::config_text()
+    let text = crate::kit::digest_fixture::config_text()
         .replace(
             "zone = \"Europe/Berlin\"\n\n[[vendor]]",
             "zone = \"UTC\"\n\n[[vendor]]",

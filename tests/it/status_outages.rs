@@ -1,8 +1,6 @@
 //! `probe status` reports our own downtime in a section of its own, and the
 //! vendors' rows do not count it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::process::Command;
 
 use jiff::{SignedDuration, Timestamp};

@@ -6,16 +6,13 @@
 //! expected files in tests/snapshots/ after a deliberate change.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod digest_fixture;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use digest_fixture::{EVIL_SUBJECT, config, probes, read_at};
+use crate::kit::digest_fixture::{EVIL_SUBJECT, config, probes, read_at};
 use support_probe::digest::{self, Digest, render};
 use support_probe::model::ReadingRow;
 use support_probe::readings::own::OwnSide;

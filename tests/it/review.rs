@@ -8,9 +8,6 @@
 //! and `status`, listed by `review`, confirmed by `review --confirm`.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,10 +15,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::kit::MailStack;
+use crate::kit::config::{DEFAULT_PROBES, config_text, internaldate};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use support::MailStack;
-use support::config::{DEFAULT_PROBES, config_text, internaldate};
 use support_probe::channel::Channel;
 use support_probe::clock::{Clock, SystemClock};
 use support_probe::config;

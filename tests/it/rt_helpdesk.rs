@@ -20,19 +20,16 @@
 //! landed in dana's mailbox, to DIR (how `tests/fixtures/helpdesks/rt/` was made).
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::kit::config::dana_persona;
+use crate::kit::rt::{Rt, Transaction};
+use crate::kit::{FetchedMail, MailStack};
 use jiff::{SignedDuration, Timestamp};
-use support::config::dana_persona;
-use support::rt::{Rt, Transaction};
-use support::{FetchedMail, MailStack};
 use support_probe::channel::Channel;
 use support_probe::clock::{Clock, SystemClock};
 use support_probe::config;

@@ -4,20 +4,16 @@
 //! week, also across a daemon restart.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod digest_fixture;
-mod support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::kit::config::config_text;
+use crate::kit::{FetchedMail, MailStack};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use mail_parser::{MessageParser, PartType};
-use support::config::config_text;
-use support::{FetchedMail, MailStack};
 use support_probe::store::{DigestState, Mode, Store};
 
 const WEEK_HEADER: &str = "X-Support-Probe-Digest";
@@ -33,7 +29,7 @@ fn seed(state: &Path) {
     let store = Store::open(state, Mode::Shared).unwrap();
     store
         .write(|tx| {
-            for p in digest_fixture::probes() {
+            for p in crate::kit::digest_fixture::probes() {
                 tx.put(&p)?;
             }
             Ok::<_, support_probe::store::StoreError>(())

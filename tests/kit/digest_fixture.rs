@@ -1,7 +1,6 @@
 //! A fixed week of probe records for the digest tests: two vendors in
 //! week 2026-W47 (Europe/Berlin) and one probe the week before, with a
 //! reply subject that tries to inject markup.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 

@@ -3,9 +3,6 @@
 //! `[digest]` config errors with their file:line:col.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod digest_fixture;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -23,14 +20,17 @@ fn setup(extra_config: &str) -> Setup {
     let config = dir.path().join("probes.toml");
     std::fs::write(
         &config,
-        format!("{}\n{extra_config}", digest_fixture::config_text()),
+        format!(
+            "{}\n{extra_config}",
+            crate::kit::digest_fixture::config_text()
+        ),
     )
     .unwrap();
     let state = dir.path().join("state");
     let store = Store::open(&state, Mode::Shared).unwrap();
     store
         .write(|tx| {
-            for p in digest_fixture::probes() {
+            for p in crate::kit::digest_fixture::probes() {
                 tx.put(&p)?;
             }
             Ok::<_, support_probe::store::StoreError>(())

@@ -14,8 +14,6 @@
 //! `target/corpus/`. A failed fetch fails the test: it is never skipped.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -4,10 +4,6 @@
 //! and resume of a running daemon, the /metrics and /healthz listener, and
 //! secrets that never reach the output.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixDatagram;
@@ -15,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::MailStack;
-use support::config::config_text;
+use crate::kit::MailStack;
+use crate::kit::config::config_text;
 use support_probe::model::{ProbeRecord, ProbeState};
 use support_probe::store::{Mode, Store};
 

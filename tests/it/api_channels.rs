@@ -4,17 +4,12 @@
 //! (uncertain, never a second ticket, resolved by token search), the
 //! closing courtesy, clock skew, and a new API described only in config.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support/fake_api.rs"]
-mod fake_api;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fake_api::{Fake, Fault, Flavor, HELPY_SPEC, Line, Who};
+use crate::kit::fake_api::{Fake, Fault, Flavor, HELPY_SPEC, Line, Who};
 use jiff::{SignedDuration, Timestamp};
 use support_probe::channel::Channel;
 use support_probe::channel::http::{HttpChannel, NoHook, build, presets};

@@ -9,7 +9,6 @@
 //! own message, a bot, ...). Pages are at most `page_size` long. Faults are
 //! queued per route (429 with Retry-After, 500, Slack's `ok:false` +
 //! `ratelimited`, a create that is processed but answered too late).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;

@@ -7,8 +7,6 @@
 //!
 //! Helpers panic with a message on purpose (a failed step fails the test),
 //! like `tests/support`: hence the `expect_used` allowance.
-#![allow(clippy::expect_used)]
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,8 +3,6 @@
 //! check`) for the exact message at the exact `file:line:col` and exit code
 //! 78 (or, for warnings, the warning and exit 0).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 use std::process::Command;
 

@@ -3,17 +3,14 @@
 //! the answer, never files a probe twice, and stops cleanly on SIGTERM.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::MailStack;
-use support::config::config_text;
+use crate::kit::MailStack;
+use crate::kit::config::config_text;
 use support_probe::model::{Class, ProbeRecord, ProbeState};
 use support_probe::store::{Mode, Store};
 

@@ -10,18 +10,14 @@
 //! doubling a reply, that nothing panics, and that no vendor figure counts
 //! the failure.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::kit::MailStack;
 use jiff::{SignedDuration, Timestamp};
-use support::MailStack;
 use support_probe::channel::Channel;
 use support_probe::channel::email::{EmailChannel, EmailSettings, Password, Security, Server};
 use support_probe::clock::{Clock, ManualClock, SystemClock};

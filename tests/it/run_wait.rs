@@ -2,16 +2,13 @@
 //! stays until a human answers, prints the reading and exits 0.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::MailStack;
-use support::config::{DEFAULT_PROBES, config_text};
+use crate::kit::MailStack;
+use crate::kit::config::{DEFAULT_PROBES, config_text};
 use support_probe::store::{Mode, Store};
 
 #[test]

@@ -4,18 +4,15 @@
 //! are checked against the servers' own timestamps.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::kit::config::{DEFAULT_PROBES, config_text, internaldate};
+use crate::kit::{FetchedMail, MailStack};
 use jiff::Timestamp;
-use support::config::{DEFAULT_PROBES, config_text, internaldate};
-use support::{FetchedMail, MailStack};
 use support_probe::channel::Channel;
 use support_probe::clock::{Clock, SystemClock};
 use support_probe::config;

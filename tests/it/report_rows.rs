@@ -4,9 +4,6 @@
 //! the digest fixture, for every week, the whole store, and the digest.
 
 // Test code: a panic with its message is how a failure is reported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod digest_fixture;
 
 use std::path::Path;
 
@@ -99,7 +96,7 @@ fn rows_give_the_same_reports_as_records_on_the_digest_fixture() {
     let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
     store
         .write(|tx| {
-            for p in digest_fixture::probes() {
+            for p in crate::kit::digest_fixture::probes() {
                 tx.put(&p)?;
             }
             Ok::<_, StoreError>(())
@@ -108,8 +105,8 @@ fn rows_give_the_same_reports_as_records_on_the_digest_fixture() {
     let weeks = ["2026-W46", "2026-W47", "2026-W48"].map(|w| w.parse().unwrap());
     assert_same(
         &store,
-        &digest_fixture::config(),
+        &crate::kit::digest_fixture::config(),
         &weeks,
-        digest_fixture::read_at(),
+        crate::kit::digest_fixture::read_at(),
     );
 }

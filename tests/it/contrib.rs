@@ -4,8 +4,6 @@
 //! metric either of them names is one the daemon exports — read off the
 //! daemon's own exposition, not a list kept here.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;

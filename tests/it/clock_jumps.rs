@@ -2,8 +2,6 @@
 //! store on a manual clock: a jump forward never releases a burst of
 //! catch-up fires, and a jump back never fires a schedule instant twice.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};

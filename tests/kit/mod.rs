@@ -1,0 +1,14 @@
+//! The shared test kit of the integration tests (`tests/it/`) and the
+//! benchmarks (`benches/`): the test mail stack and Request Tracker, probe
+//! configs, the ticket-API fakes and the fixed digest week.
+//!
+//! Each binary includes it once (`#[path = ".../kit/mod.rs"] mod kit;`),
+//! with `#[allow(dead_code)]` there, as no binary uses every part.
+
+pub mod config;
+pub mod digest_fixture;
+pub mod fake_api;
+pub mod mailstack;
+pub mod rt;
+
+pub use mailstack::{FetchedMail, MailStack};
