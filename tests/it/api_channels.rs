@@ -594,12 +594,9 @@ async fn probe_binary_run_wait_and_show_against_a_fake() {
     let probe = |args: Vec<&'static str>| {
         let config = config.clone();
         tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_probe"))
-                .arg("--config")
-                .arg(&config)
+            crate::kit::run::command(&config, None)
                 .args(args)
                 .env("SP_TEST_TOKEN", "secret-token")
-                .env_remove("STATE_DIRECTORY")
                 .stdin(std::process::Stdio::null())
                 .output()
                 .unwrap()
@@ -648,11 +645,8 @@ async fn probe_show_one(config: &Path, id: &str) -> String {
     let config = config.to_path_buf();
     let id = id.to_string();
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_probe"))
-            .arg("--config")
-            .arg(&config)
+        crate::kit::run::command(&config, None)
             .args(["show", &id])
-            .env_remove("STATE_DIRECTORY")
             .output()
             .unwrap()
     })
@@ -803,12 +797,9 @@ async fn an_unfound_uncertain_api_probe_cannot_be_resolved_filed() {
     let run = |args: Vec<String>| {
         let config = config.clone();
         tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_probe"))
-                .arg("--config")
-                .arg(&config)
+            crate::kit::run::command(&config, None)
                 .args(args)
                 .env("SP_TEST_TOKEN", "secret-token")
-                .env_remove("STATE_DIRECTORY")
                 .output()
                 .unwrap()
         })

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,6 +29,8 @@ use support_probe::config;
 use support_probe::engine::Engine;
 use support_probe::model::{ProbeRecord, ProbeState, RoundState};
 use support_probe::store::{Mode, Store};
+
+use crate::kit::run::{Daemon, probes};
 
 const KILLS: usize = 24;
 /// (vendor, address, per-day cap, per-week cap)
@@ -64,23 +66,6 @@ follow-ups = [{{ after = "1s", body = "Thank you. One more question about {{toke
         ));
     }
     out
-}
-
-fn daemon(config: &Path, state: &Path, log: &Path) -> Child {
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(config)
-        .arg("--state-dir")
-        .arg(state)
-        .arg("daemon")
-        .env_remove("STATE_DIRECTORY")
-        .env("PROBE_LOG", "support_probe=info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
 }
 
 /// The probes of this run a vendor's mailbox holds: (probe id, raw message).
@@ -167,10 +152,6 @@ fn respond(
     })
 }
 
-fn probes(state: &Path) -> Vec<ProbeRecord> {
-    Store::open(state, Mode::Shared).unwrap().all().unwrap()
-}
-
 #[test]
 fn sigkill_at_random_moments_loses_nothing_doubles_nothing_and_keeps_the_caps() {
     let stack = MailStack::shared();
@@ -201,7 +182,12 @@ fn sigkill_at_random_moments_loses_nothing_doubles_nothing_and_keeps_the_caps() 
     let mut logs = Vec::new();
     for i in 0..KILLS {
         let log = dir.path().join(format!("daemon{i}.log"));
-        let mut child = daemon(&config, &state, &log);
+        let mut child = Daemon::start(
+            &config,
+            &state,
+            &log,
+            &[("PROBE_LOG", "support_probe=info")],
+        );
         if i % 2 == 1 {
             let deadline = Instant::now() + Duration::from_millis(2500);
             while Instant::now() < deadline
@@ -228,7 +214,12 @@ fn sigkill_at_random_moments_loses_nothing_doubles_nothing_and_keeps_the_caps() 
     std::fs::write(&config, config_text(stack, dir.path(), &run, false)).unwrap();
     let log = dir.path().join("final.log");
     let final_start = Timestamp::now();
-    let mut last = daemon(&config, &state, &log);
+    let mut last = Daemon::start(
+        &config,
+        &state,
+        &log,
+        &[("PROBE_LOG", "support_probe=info")],
+    );
     let replies = replies.lock().unwrap().clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     // Its watchers (and its SIGTERM handler) run once it says so.

@@ -4,9 +4,8 @@
 //! Every invocation gets an explicit `--config` and a `--state-dir` inside a
 //! fresh temporary directory, and the environment variables that could point
 //! the binary elsewhere are removed. Nothing here needs the network.
-//!
-//! Helpers panic with a message on purpose (a failed step fails the test),
-//! like `tests/support`: hence the `expect_used` allowance.
+//! The runner is the kit's ([`crate::kit::run`]).
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,67 +13,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 use support_probe::model::{Class, ProbeRecord, ProbeState};
-use support_probe::store::{Mode, Store};
 use tempfile::TempDir;
 
-/// The crate root: relative paths such as `probes.toml` resolve against it.
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// What one run of the binary produced.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:?}"))
-    }
-
-    fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "unexpected exit code:\n{self:?}");
-        self
-    }
-}
-
-impl std::fmt::Debug for Out {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit code {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs `probe --config CONFIG --state-dir STATE ARGS...` in the crate root.
-fn probe(config: &Path, state: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .current_dir(root())
-        .env_remove("PROBE_CONFIG")
-        .env_remove("PROBE_STATE_DIR")
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("PROBE_LOG")
-        .arg("--config")
-        .arg(config)
-        .arg("--state-dir")
-        .arg(state)
-        .args(args)
-        .output()
-        .expect("the probe binary runs");
-    Out {
-        code: out
-            .status
-            .code()
-            .expect("the probe binary exited, not killed"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use crate::kit::run::{Out, probe, probes, root};
 
 /// A fresh temporary directory with an empty `state` directory inside.
 struct Scratch {
@@ -681,15 +622,10 @@ fn scratch_after_demo() -> Scratch {
     s
 }
 
-fn records(state: &Path) -> Vec<ProbeRecord> {
-    let store = Store::open(state, Mode::Shared).expect("the store opens");
-    store.all().expect("the store reads")
-}
-
 /// An answered probe whose only human message is the one that stopped the
 /// clock, so relabeling that message leaves it without an answer.
 fn answered_once(state: &Path) -> ProbeRecord {
-    records(state)
+    probes(state)
         .into_iter()
         .find(|p| {
             p.state == ProbeState::Answered
@@ -813,7 +749,7 @@ fn status_after_the_demo_lists_its_vendors_and_pending_probes() {
         v["store"],
         json!(s.state().join("probes.redb").display().to_string())
     );
-    let all = records(&s.state());
+    let all = probes(&s.state());
     let pending = v["pending"].as_array().expect("pending is an array");
     let want: BTreeSet<String> = all
         .iter()
@@ -1321,7 +1257,7 @@ fn classify_a_thread_skips_our_probe_and_compares_the_threads_given() {
 #[test]
 fn relabel_corrects_one_judged_trait_and_keeps_what_was_judged() {
     let s = scratch_after_demo();
-    let p = records(&s.state())
+    let p = probes(&s.state())
         .into_iter()
         .find(|p| p.vendor == "panda-live" && p.state == ProbeState::Answered)
         .expect("panda-live answered a probe");
@@ -1337,7 +1273,7 @@ fn relabel_corrects_one_judged_trait_and_keeps_what_was_judged() {
 
     let out = s.run(&["relabel", &id, &key, "personal=no"]);
     out.expect_code(0);
-    let after = records(&s.state())
+    let after = probes(&s.state())
         .into_iter()
         .find(|r| r.id == p.id)
         .unwrap();

@@ -4,7 +4,8 @@
 //! 78 (or, for warnings, the warning and exit 0).
 
 use std::path::Path;
-use std::process::Command;
+
+use crate::kit::run::{Out, command};
 
 const BASE: &str = r#"[daemon]
 poll-interval = "1m"
@@ -400,18 +401,8 @@ const CASES: &[Case] = &[
 ];
 
 fn check(path: &Path) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(path)
-        .arg("check")
-        .env_remove("PROBE_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = Out::of(command(path, None).arg("check"));
+    (out.status.code(), out.stdout, out.stderr)
 }
 
 fn edited(find: &str, replace: &str) -> String {

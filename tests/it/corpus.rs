@@ -13,7 +13,6 @@
 //! The first run needs the network (PyPI); later runs use the copy cached in
 //! `target/corpus/`. A failed fetch fails the test: it is never skipped.
 
-// Test code: a panic with its message is how a failure is reported.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

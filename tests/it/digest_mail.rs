@@ -3,11 +3,8 @@
 //! IMAP and parsed — both parts present, subject right — and sent once per
 //! week, also across a daemon restart.
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::kit::config::config_text;
 use crate::kit::{FetchedMail, MailStack};
@@ -15,6 +12,8 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use mail_parser::{MessageParser, PartType};
 use support_probe::store::{DigestState, Mode, Store};
+
+use crate::kit::run::{Daemon, probe};
 
 const WEEK_HEADER: &str = "X-Support-Probe-Digest";
 
@@ -26,27 +25,7 @@ fn write_config(stack: &MailStack, dir: &Path, digest: &str) -> std::path::PathB
 }
 
 fn seed(state: &Path) {
-    let store = Store::open(state, Mode::Shared).unwrap();
-    store
-        .write(|tx| {
-            for p in crate::kit::digest_fixture::probes() {
-                tx.put(&p)?;
-            }
-            Ok::<_, support_probe::store::StoreError>(())
-        })
-        .unwrap();
-}
-
-fn probe(config: &Path, state: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(config)
-        .arg("--state-dir")
-        .arg(state)
-        .args(args)
-        .env_remove("STATE_DIRECTORY")
-        .output()
-        .unwrap()
+    crate::kit::digest_fixture::seed(&Store::open(state, Mode::Shared).unwrap());
 }
 
 /// Asserts the message is a multipart/alternative digest with both parts.
@@ -111,12 +90,8 @@ fn probe_digest_send_delivers_both_parts_once() {
     seed(&state);
 
     let out = probe(&config, &state, &["digest", "--week", "2026-W47", "--send"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = out.stdout.as_str();
+    assert!(out.status.success(), "{stdout}{}", out.stderr.as_str());
     assert!(
         stdout.contains("digest for 2026-W47 sent to helpdesk@vendor.test"),
         "{stdout}"
@@ -137,7 +112,7 @@ fn probe_digest_send_delivers_both_parts_once() {
 
     // A second --send is refused by the store: at most once per week.
     let again = probe(&config, &state, &["digest", "--week", "2026-W47", "--send"]);
-    let stdout = String::from_utf8_lossy(&again.stdout);
+    let stdout = again.stdout.as_str();
     assert!(again.status.success());
     assert!(stdout.contains("not sent: it is sent"), "{stdout}");
     let record = Store::open(&state, Mode::Shared)
@@ -147,57 +122,6 @@ fn probe_digest_send_delivers_both_parts_once() {
         .unwrap();
     assert_eq!((record.state, record.attempts), (DigestState::Sent, 1));
     assert_eq!(digests_for(stack, "helpdesk@vendor.test", "2026-W47"), 1);
-}
-
-fn daemon(config: &Path, state: &Path, log: &Path) -> Child {
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(config)
-        .arg("--state-dir")
-        .arg(state)
-        .arg("-v")
-        .arg("daemon")
-        .env_remove("STATE_DIRECTORY")
-        .env("PROBE_LOG", "support_probe=debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
-}
-
-fn stop(mut child: Child) {
-    let term = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "daemon exit: {status}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "daemon did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn wait_log(log: &Path, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.contains(needle) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the daemon never logged {needle:?}; log:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -219,7 +143,12 @@ fn the_daemon_sends_the_due_week_once_and_not_again_after_a_restart() {
         .to_string();
 
     let log1 = dir.path().join("daemon1.log");
-    let first = daemon(&config, &state, &log1);
+    let first = Daemon::start(
+        &config,
+        &state,
+        &log1,
+        &[("PROBE_LOG", "support_probe=debug")],
+    );
     let mail = stack
         .wait_for("slow@vendor.test", Duration::from_secs(60), |m| {
             m.header(WEEK_HEADER).as_deref() == Some(week.as_str())
@@ -233,14 +162,19 @@ fn the_daemon_sends_the_due_week_once_and_not_again_after_a_restart() {
     let subject = mail.header("Subject").unwrap();
     assert!(subject.starts_with("Vendor support, week "), "{subject}");
     assert_both_parts(&mail, &subject, "HOW TO READ THIS", "How to read this");
-    wait_log(&log1, "digest sent");
-    stop(first);
+    first.wait_log("digest sent");
+    first.stop();
 
     // A restart finds the week sent and does not send it again.
     let log2 = dir.path().join("daemon2.log");
-    let second = daemon(&config, &state, &log2);
-    wait_log(&log2, "digest already handled");
-    stop(second);
+    let second = Daemon::start(
+        &config,
+        &state,
+        &log2,
+        &[("PROBE_LOG", "support_probe=debug")],
+    );
+    second.wait_log("digest already handled");
+    second.stop();
     let record = Store::open(&state, Mode::Shared)
         .unwrap()
         .digest_record(&week)
@@ -266,24 +200,15 @@ fn a_refused_send_is_recorded_as_failed_and_may_be_retried() {
     let pw = dir.path().join("dana@probe.test.pw");
     std::fs::write(&pw, "wrong-password").unwrap();
     let out = probe(&config, &state, &["digest", "--week", "2026-W45", "--send"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("digest for 2026-W45 not sent"));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr.as_str());
+    assert!(out.stderr.as_str().contains("digest for 2026-W45 not sent"));
     let store = Store::open(&state, Mode::Shared).unwrap();
     let r = store.digest_record("2026-W45").unwrap().unwrap();
     assert_eq!((r.state, r.attempts), (DigestState::Failed, 1));
 
     std::fs::write(&pw, stack.password("dana@probe.test")).unwrap();
     let out = probe(&config, &state, &["digest", "--week", "2026-W45", "--send"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", out.stderr.as_str());
     let r = store.digest_record("2026-W45").unwrap().unwrap();
     assert_eq!((r.state, r.attempts), (DigestState::Sent, 2));
     stack

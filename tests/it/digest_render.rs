@@ -5,8 +5,6 @@
 //! `UPDATE_SNAPSHOTS=1 cargo test --test digest_render` rewrites the
 //! expected files in tests/snapshots/ after a deliberate change.
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -3,8 +3,6 @@
 //! them from its mailbox and answers the way helpdesks do, and the readings
 //! are checked against the servers' own timestamps.
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

@@ -12,7 +12,6 @@
 //! machine's makes a vendor look slow. A failure prints a table of every
 //! misreading with the classifier's reasons.
 
-// Test code: a panic with its message is how a failure is reported.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

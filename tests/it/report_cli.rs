@@ -2,74 +2,14 @@
 //! table, JSON and CSV outputs, the week and usage errors, and the
 //! `[digest]` config errors with their file:line:col.
 
-// Test code: a panic with its message is how a failure is reported.
-
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-use support_probe::store::{Mode, Store};
-
-struct Setup {
-    _dir: tempfile::TempDir,
-    config: PathBuf,
-    state: PathBuf,
-}
-
-fn setup(extra_config: &str) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("probes.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{}\n{extra_config}",
-            crate::kit::digest_fixture::config_text()
-        ),
-    )
-    .unwrap();
-    let state = dir.path().join("state");
-    let store = Store::open(&state, Mode::Shared).unwrap();
-    store
-        .write(|tx| {
-            for p in crate::kit::digest_fixture::probes() {
-                tx.put(&p)?;
-            }
-            Ok::<_, support_probe::store::StoreError>(())
-        })
-        .unwrap();
-    Setup {
-        _dir: dir,
-        config,
-        state,
-    }
-}
-
-fn probe(s: &Setup, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(&s.config)
-        .arg("--state-dir")
-        .arg(&s.state)
-        .args(args)
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("PROBE_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use crate::kit::digest_fixture::on_disk;
 
 #[test]
 fn json_has_the_hand_computed_week_figures() {
-    let s = setup("");
-    let o = probe(&s, &["report", "--week", "2026-W47", "--format", "json"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let s = on_disk("");
+    let o = s.probe(&["report", "--week", "2026-W47", "--format", "json"]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["period"]["label"], "2026-W47");
     assert_eq!(v["period"]["from"], "2026-11-15T23:00:00Z");
     let acme = &v["vendors"][0];
@@ -92,42 +32,36 @@ fn json_has_the_hand_computed_week_figures() {
 
 #[test]
 fn csv_is_one_row_per_probe_of_the_period() {
-    let s = setup("");
-    let o = probe(&s, &["report", "--week", "2026-W47", "--format", "csv"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = stdout(&o);
+    let s = on_disk("");
+    let o = s.probe(&["report", "--week", "2026-W47", "--format", "csv"]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let text = o.stdout.clone();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1 + 10, "header plus the ten probes of week 47");
     assert!(lines[0].starts_with("id,vendor,probe,persona,region,channel,window"));
     let unanswered = lines.iter().find(|l| l.contains(",unanswered,")).unwrap();
     assert!(unanswered.contains(",false,259200,"), "{unanswered}");
     assert!(unanswered.contains(",breached,"), "{unanswered}");
-    let vendor_filter = probe(
-        &s,
-        &[
-            "report", "--week", "2026-W47", "--vendor", "beta", "--format", "csv",
-        ],
-    );
-    assert_eq!(stdout(&vendor_filter).lines().count(), 1 + 3);
+    let vendor_filter = s.probe(&[
+        "report", "--week", "2026-W47", "--vendor", "beta", "--format", "csv",
+    ]);
+    assert_eq!(vendor_filter.stdout.lines().count(), 1 + 3);
 }
 
 #[test]
 fn the_table_labels_calendar_and_business_time() {
-    let s = setup("");
-    let o = probe(
-        &s,
-        &[
-            "report",
-            "--since",
-            "2026-11-16",
-            "--until",
-            "2026-11-22",
-            "--by",
-            "window,region",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let t = stdout(&o);
+    let s = on_disk("");
+    let o = s.probe(&[
+        "report",
+        "--since",
+        "2026-11-16",
+        "--until",
+        "2026-11-22",
+        "--by",
+        "window,region",
+    ]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let t = o.stdout.clone();
     assert!(
         t.contains("CAL = calendar time, BIZ = business time"),
         "{t}"
@@ -138,38 +72,35 @@ fn the_table_labels_calendar_and_business_time() {
 
 #[test]
 fn a_bad_week_or_grouping_is_a_usage_error() {
-    let s = setup("");
-    let o = probe(&s, &["report", "--week", "2027-W53"]);
+    let s = on_disk("");
+    let o = s.probe(&["report", "--week", "2027-W53"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("ISO week 2027-W53 does not exist"),
+        o.stderr.contains("ISO week 2027-W53 does not exist"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
-    let o = probe(&s, &["report", "--by", "colour"]);
+    let o = s.probe(&["report", "--by", "colour"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown grouping \"colour\""));
-    let o = probe(&s, &["status", "--format", "csv"]);
+    assert!(o.stderr.contains("unknown grouping \"colour\""));
+    let o = s.probe(&["status", "--format", "csv"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--format csv is only for probe report"));
+    assert!(o.stderr.contains("--format csv is only for probe report"));
 }
 
 #[test]
 fn digest_preview_writes_both_parts() {
-    let s = setup("");
+    let s = on_disk("");
     let html = s.state.parent().unwrap().join("week.html");
-    let o = probe(
-        &s,
-        &[
-            "digest",
-            "--week",
-            "2026-W47",
-            "--preview",
-            html.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains(
+    let o = s.probe(&[
+        "digest",
+        "--week",
+        "2026-W47",
+        "--preview",
+        html.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", o.stderr);
+    assert!(o.stdout.contains(
         "subject: Vendor support, week 47: 1 of 2 vendors missed their 1h target outside business hours"
     ));
     let page = std::fs::read_to_string(&html).unwrap();
@@ -177,9 +108,9 @@ fn digest_preview_writes_both_parts() {
     let text = std::fs::read_to_string(html.with_extension("txt")).unwrap();
     assert!(text.contains("== acme =="));
     // Sending needs a [digest] section.
-    let o = probe(&s, &["digest", "--week", "2026-W47", "--send"]);
+    let o = s.probe(&["digest", "--week", "2026-W47", "--send"]);
     assert_eq!(o.status.code(), Some(78));
-    assert!(stderr(&o).contains("no [digest] section"), "{}", stderr(&o));
+    assert!(o.stderr.contains("no [digest] section"), "{}", o.stderr);
 }
 
 fn line_col(text: &str, needle: &str) -> (usize, usize) {
@@ -192,10 +123,10 @@ fn line_col(text: &str, needle: &str) -> (usize, usize) {
 #[test]
 fn digest_config_errors_point_at_the_value() {
     let extra = "[digest]\nschedule = \"0 0 25 * * MON\"\nzone = \"Mars/Olympus\"\npersona = \"nobody\"\nrecipients = [\"not an address\"]\njitter = \"2d\"\n";
-    let s = setup(extra);
-    let o = probe(&s, &["check"]);
+    let s = on_disk(extra);
+    let o = s.probe(&["check"]);
     assert_eq!(o.status.code(), Some(78));
-    let err = stderr(&o);
+    let err = o.stderr.clone();
     let text = std::fs::read_to_string(&s.config).unwrap();
     let file = s.config.display().to_string();
     let at = |needle: &str| {
@@ -232,8 +163,8 @@ fn digest_config_errors_point_at_the_value() {
         "{err}"
     );
     let unknown =
-        setup("[digest]\npersona = \"dana\"\nrecipients = [\"a@b.test\"]\ncolour = \"red\"\n");
-    let o = probe(&unknown, &["check"]);
+        on_disk("[digest]\npersona = \"dana\"\nrecipients = [\"a@b.test\"]\ncolour = \"red\"\n");
+    let o = unknown.probe(&["check"]);
     assert_eq!(o.status.code(), Some(78));
-    assert!(stderr(&o).contains("colour"), "{}", stderr(&o));
+    assert!(o.stderr.contains("colour"), "{}", o.stderr);
 }

@@ -3,15 +3,13 @@
 //! answered, acknowledged, unanswered, bounced and skipped probes) and on
 //! the digest fixture, for every week, the whole store, and the digest.
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::path::Path;
 
 use jiff::Timestamp;
 use support_probe::config::Config;
 use support_probe::readings::own::OwnSide;
 use support_probe::report::{self, Dim, IsoWeek, Options, Period};
-use support_probe::store::{Mode, Store, StoreError};
+use support_probe::store::{Mode, Store};
 
 fn opts(
     period: Option<Period>,
@@ -94,14 +92,7 @@ async fn rows_give_the_same_reports_as_records_on_the_demo_store() {
 fn rows_give_the_same_reports_as_records_on_the_digest_fixture() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), Mode::Exclusive).unwrap();
-    store
-        .write(|tx| {
-            for p in crate::kit::digest_fixture::probes() {
-                tx.put(&p)?;
-            }
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
+    crate::kit::digest_fixture::seed(&store);
     let weeks = ["2026-W46", "2026-W47", "2026-W48"].map(|w| w.parse().unwrap());
     assert_same(
         &store,

@@ -2,17 +2,18 @@
 //! probe; the vendor answers while it is down; a restarted daemon records
 //! the answer, never files a probe twice, and stops cleanly on SIGTERM.
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::kit::MailStack;
 use crate::kit::config::config_text;
-use support_probe::model::{Class, ProbeRecord, ProbeState};
-use support_probe::store::{Mode, Store};
+use support_probe::model::{Class, ProbeState};
+
+use crate::kit::run::{Daemon, probe, probes, wait_until};
+
+/// How long the daemon may take to do what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(40);
 
 /// Every four seconds: quick enough for a test, the caps stop it after two.
 const TICKING_PROBE: &str = r#"
@@ -26,50 +27,6 @@ subject = "Restart test {token}"
 body = "Hello {vendor}, this is a scheduled support-response test."
 "#;
 
-fn daemon(config: &Path, state: &Path, log: &Path) -> Child {
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(config)
-        .arg("--state-dir")
-        .arg(state)
-        .arg("-v")
-        .arg("daemon")
-        .env_remove("STATE_DIRECTORY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
-}
-
-fn probes(state: &Path) -> Vec<ProbeRecord> {
-    Store::open(state, Mode::Shared).unwrap().all().unwrap()
-}
-
-/// Polls the store until `pred` holds (the daemon writes it), or fails with the daemon's log.
-fn wait_until(
-    state: &Path,
-    log: &Path,
-    what: &str,
-    pred: impl Fn(&[ProbeRecord]) -> bool,
-) -> Vec<ProbeRecord> {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        let all = probes(state);
-        if pred(&all) {
-            return all;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "timed out waiting for {what}; probes: {all:#?}\ndaemon log:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
     let stack = MailStack::shared();
@@ -80,8 +37,8 @@ fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
     let log1 = dir.path().join("daemon1.log");
 
     // 1. The daemon files its first probe; we kill it at once.
-    let mut first = daemon(&config, &state, &log1);
-    let all = wait_until(&state, &log1, "a filed probe", |ps| {
+    let mut first = Daemon::start(&config, &state, &log1, &[]);
+    let all = wait_until(&state, &first, "a filed probe", PATIENCE, |ps| {
         ps.iter().any(|p| p.state == ProbeState::Filed)
     });
     first.kill().unwrap(); // SIGKILL
@@ -119,7 +76,7 @@ fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
 
     // 3. A restarted daemon records the answer.
     let log2 = dir.path().join("daemon2.log");
-    let mut second = daemon(&config, &state, &log2);
+    let mut second = Daemon::start(&config, &state, &log2, &[]);
     // Only once it holds the state directory may an intruder try.
     let lock = state.join("daemon.lock");
     let pid = second.id().to_string();
@@ -135,33 +92,37 @@ fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let third = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--state-dir")
-        .arg(&state)
-        .arg("daemon")
-        .env_remove("STATE_DIRECTORY")
-        .output()
-        .unwrap();
+    let third = probe(&config, &state, &["daemon"]);
     assert_eq!(
         third.status.code(),
         Some(69),
         "a second daemon on one state dir is refused"
     );
-    assert!(String::from_utf8_lossy(&third.stderr).contains("another probe daemon is running"));
+    assert!(third.stderr.contains("another probe daemon is running"));
 
-    wait_until(&state, &log2, "the answer to be recorded", |ps| {
-        ps.iter()
-            .any(|p| p.id == filed.id && p.state == ProbeState::Answered)
-    });
+    wait_until(
+        &state,
+        &second,
+        "the answer to be recorded",
+        PATIENCE,
+        |ps| {
+            ps.iter()
+                .any(|p| p.id == filed.id && p.state == ProbeState::Answered)
+        },
+    );
     // ... and goes on until the per-day cap (2) refuses a probe.
-    wait_until(&state, &log2, "the cap to refuse a probe", |ps| {
-        ps.iter().any(|p| {
-            p.state == ProbeState::Skipped
-                && p.state_reason.as_deref().is_some_and(|r| r.contains("cap"))
-        })
-    });
+    wait_until(
+        &state,
+        &second,
+        "the cap to refuse a probe",
+        PATIENCE,
+        |ps| {
+            ps.iter().any(|p| {
+                p.state == ProbeState::Skipped
+                    && p.state_reason.as_deref().is_some_and(|r| r.contains("cap"))
+            })
+        },
+    );
 
     // 4. SIGTERM stops it cleanly.
     let term = Command::new("kill")

@@ -7,11 +7,8 @@
 //! receipt time. Then the classifications marked unsure: marked in `show`
 //! and `status`, listed by `review`, confirmed by `review --confirm`.
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,52 +23,14 @@ use support_probe::engine::Engine;
 use support_probe::model::{Class, Confidence, MatchedBy, ProbeRecord, ProbeState};
 use support_probe::store::{Mode, Store};
 
+use crate::kit::run::Out;
+
 const WAIT: Duration = Duration::from_secs(20);
-
-/// What one run of the binary produced.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Out {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit code {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:?}"))
-    }
-}
 
 /// `probe --config <none> --state-dir STATE ARGS...`: these commands need
 /// no config.
 fn probe(state: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .env_remove("PROBE_CONFIG")
-        .env_remove("PROBE_STATE_DIR")
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("PROBE_LOG")
-        .arg("--config")
-        .arg(state.join("no-config.toml"))
-        .arg("--state-dir")
-        .arg(state)
-        .args(args)
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::kit::run::probe(&state.join("no-config.toml"), state, args)
 }
 
 fn engine(stack: &MailStack, dir: &Path) -> Engine {

@@ -19,8 +19,6 @@
 //! Set `SUPPORT_PROBE_RT_CAPTURE=DIR` to have the email test save RT's two mails, as they
 //! landed in dana's mailbox, to DIR (how `tests/fixtures/helpdesks/rt/` was made).
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

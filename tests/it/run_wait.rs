@@ -1,10 +1,8 @@
 //! `probe run --wait` as an engineer uses it: files over the real mail stack,
 //! stays until a human answers, prints the reading and exits 0.
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::kit::MailStack;
@@ -17,13 +15,8 @@ fn run_wait_follows_a_probe_until_a_human_answers() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");
     std::fs::write(&config, config_text(stack, dir.path(), DEFAULT_PROBES)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
+    let mut child = crate::kit::run::command(&config, Some(&dir.path().join("state")))
         .args(["run", "--probe", "acme-dana", "--wait"])
-        .env_remove("STATE_DIRECTORY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -8,13 +8,14 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::kit::MailStack;
 use crate::kit::config::config_text;
 use support_probe::model::{ProbeRecord, ProbeState};
-use support_probe::store::{Mode, Store};
+
+use crate::kit::run::{Daemon, Out, command, probe, probes};
 
 /// How long any awaited condition may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -61,84 +62,6 @@ impl Systemd {
     }
 }
 
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(config: &Path, state: &Path, log: &Path, env: &[(&str, &str)]) -> Daemon {
-        let file = std::fs::File::create(log).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_probe"));
-        cmd.arg("--config")
-            .arg(config)
-            .arg("--state-dir")
-            .arg(state)
-            .arg("-v")
-            .arg("daemon")
-            .env_remove("STATE_DIRECTORY")
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("WATCHDOG_USEC")
-            .env_remove("WATCHDOG_PID")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(file);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Daemon {
-            child: cmd.spawn().unwrap(),
-            log: log.to_path_buf(),
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, then the exit status must be success.
-    fn stop(mut self) -> String {
-        self.signal("TERM");
-        let status = self.child.wait().unwrap();
-        let log = self.log();
-        assert!(status.success(), "graceful stop exits 0: {status:?}\n{log}");
-        log
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn probe_cmd(config: &Path, state: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(config)
-        .arg("--state-dir")
-        .arg(state)
-        .args(args)
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("NOTIFY_SOCKET")
-        .output()
-        .unwrap()
-}
-
-fn probes(state: &Path) -> Vec<ProbeRecord> {
-    Store::open(state, Mode::Shared).unwrap().all().unwrap()
-}
-
 /// Polls the store until `pred` holds, or fails with the daemon's log.
 fn wait_until(
     state: &Path,
@@ -146,19 +69,7 @@ fn wait_until(
     what: &str,
     pred: impl Fn(&[ProbeRecord]) -> bool,
 ) -> Vec<ProbeRecord> {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let all = probes(state);
-        if pred(&all) {
-            return all;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; probes: {all:#?}\ndaemon log:\n{}",
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    crate::kit::run::wait_until(state, daemon, what, PATIENCE, pred)
 }
 
 /// What a person at the vendor writes; different each time, because the
@@ -267,12 +178,8 @@ fn the_daemon_notifies_systemd_serves_metrics_and_stops_cleanly() {
     let state = dir.path().join("state");
 
     // A probe filed by hand and answered by a person before the daemon starts.
-    let run = probe_cmd(&config, &state, &["run", "--probe", "acme-dana"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = probe(&config, &state, &["run", "--probe", "acme-dana"]);
+    assert!(run.status.success(), "{}", run.stderr.as_str());
     let filed = probes(&state)
         .into_iter()
         .find(|p| p.state == ProbeState::Filed)
@@ -425,12 +332,8 @@ fn reload_applies_a_valid_config_and_keeps_the_old_one_when_the_new_one_is_inval
     );
 
     // A probe filed next to the running daemon: pending across the reload.
-    let run = probe_cmd(&config, &state, &["run", "--probe", "acme-dana"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = probe(&config, &state, &["run", "--probe", "acme-dana"]);
+    assert!(run.status.success(), "{}", run.stderr.as_str());
     let pending = probes(&state)
         .into_iter()
         .find(|p| p.state == ProbeState::Filed)
@@ -510,12 +413,8 @@ fn reload_applies_a_valid_config_and_keeps_the_old_one_when_the_new_one_is_inval
     // v2 is still in force: eve's watcher (new in v2) records a reply to a
     // probe filed through eve after the refused reload.
     std::fs::write(&config, &v2).unwrap();
-    let run = probe_cmd(&config, &state, &["run", "--probe", "acme-eve"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = probe(&config, &state, &["run", "--probe", "acme-eve"]);
+    assert!(run.status.success(), "{}", run.stderr.as_str());
     let eve_probe = probes(&state)
         .into_iter()
         .find(|p| p.probe == "acme-eve" && p.state == ProbeState::Filed)
@@ -603,18 +502,14 @@ body = "Hello {vendor}, this is a scheduled support-response test."
 "#;
     std::fs::write(&config, config_text(stack, dir.path(), ticking)).unwrap();
 
-    let paused = probe_cmd(
+    let paused = probe(
         &config,
         &state,
         &["pause", "acme", "--reason", "vendor asked us to stop"],
     );
-    assert!(
-        paused.status.success(),
-        "{}",
-        String::from_utf8_lossy(&paused.stderr)
-    );
-    assert!(String::from_utf8_lossy(&paused.stdout).contains("paused vendor acme"));
-    let unknown = probe_cmd(&config, &state, &["pause", "nobody"]);
+    assert!(paused.status.success(), "{}", paused.stderr.as_str());
+    assert!(paused.stdout.as_str().contains("paused vendor acme"));
+    let unknown = probe(&config, &state, &["pause", "nobody"]);
     assert_eq!(
         unknown.status.code(),
         Some(2),
@@ -640,17 +535,17 @@ body = "Hello {vendor}, this is a scheduled support-response test."
             .all(|p| !p.state.may_have_reached_vendor()),
         "nothing filed while paused"
     );
-    let status = probe_cmd(&config, &state, &["status"]);
-    let out = String::from_utf8_lossy(&status.stdout);
+    let status = probe(&config, &state, &["status"]);
+    let out = status.stdout.as_str();
     assert!(out.contains("PAUSED: vendor acme since"), "{out}");
     assert!(out.contains("vendor asked us to stop"), "{out}");
-    let json = probe_cmd(&config, &state, &["--format", "json", "status"]);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let json = probe(&config, &state, &["--format", "json", "status"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["paused"][0]["vendor"], "acme");
 
     // Resume from another process: the running daemon files again.
-    let resumed = probe_cmd(&config, &state, &["resume"]);
-    assert!(String::from_utf8_lossy(&resumed.stdout).contains("resumed vendor acme"));
+    let resumed = probe(&config, &state, &["resume"]);
+    assert!(resumed.stdout.as_str().contains("resumed vendor acme"));
     let all = wait_until(&state, &daemon, "a probe filed after resume", |ps| {
         ps.iter().any(|p| p.state == ProbeState::Filed)
     });
@@ -737,24 +632,14 @@ fn a_secret_never_reaches_stdout_stderr_or_the_log() {
     ];
 
     // probe run at trace level: AUTH fails, retried within the window, not filed.
-    let run = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--state-dir")
-        .arg(&state)
-        .args(["-vv", "run", "--probe", "acme-dana"])
-        .env("PROBE_TEST_SECRET", secret)
-        .env_remove("STATE_DIRECTORY")
-        .output()
-        .unwrap();
-    assert_eq!(
-        run.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = Out::of(
+        command(&config, Some(&state))
+            .args(["-vv", "run", "--probe", "acme-dana"])
+            .env("PROBE_TEST_SECRET", secret),
     );
-    let mut output = String::from_utf8_lossy(&run.stdout).into_owned();
-    output.push_str(&String::from_utf8_lossy(&run.stderr));
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr.as_str());
+    let mut output = run.stdout.clone();
+    output.push_str(&run.stderr);
     assert!(
         output.contains("not-filed") || output.contains("not filed"),
         "{output}"
@@ -763,14 +648,9 @@ fn a_secret_never_reaches_stdout_stderr_or_the_log() {
     // The daemon at trace level, in JSON, with the same wrong password for IMAP.
     let log = dir.path().join("daemon.log");
     let file = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--state-dir")
-        .arg(&state)
+    let mut child = command(&config, Some(&state))
         .args(["-vv", "--log-format", "json", "daemon"])
         .env("PROBE_TEST_SECRET", secret)
-        .env_remove("STATE_DIRECTORY")
         .stdout(Stdio::piped())
         .stderr(file)
         .spawn()
@@ -825,13 +705,8 @@ fn logs_have_no_timestamps_or_colours_when_stderr_is_the_journal() {
         let log = dir.path().join(name);
         let file = std::fs::File::create(&log).unwrap();
         let meta = file.metadata().unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_probe"));
-        cmd.arg("--config")
-            .arg(&config)
-            .arg("--state-dir")
-            .arg(dir.path().join(name.replace(".log", "")))
-            .arg("daemon")
-            .env_remove("STATE_DIRECTORY")
+        let mut cmd = command(&config, Some(&dir.path().join(name.replace(".log", ""))));
+        cmd.arg("daemon")
             .env_remove("INVOCATION_ID")
             .env_remove("JOURNAL_STREAM")
             .stdin(Stdio::null())
@@ -884,14 +759,10 @@ fn the_global_hourly_ceiling_holds_across_vendors() {
     let text = config_text(stack, dir.path(), &probes_text)
         .replace("[daemon]\n", "[daemon]\nmax-filings-per-hour = 1\n");
     std::fs::write(&config, text).unwrap();
-    let first = probe_cmd(&config, &state, &["run", "--probe", "acme-dana"]);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    let first = probe(&config, &state, &["run", "--probe", "acme-dana"]);
+    assert!(first.status.success(), "{}", first.stderr.as_str());
     // Another vendor, its own caps untouched: the global ceiling refuses it.
-    let second = probe_cmd(
+    let second = probe(
         &config,
         &state,
         &["--format", "json", "run", "--probe", "gone-dana"],

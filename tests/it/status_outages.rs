@@ -1,29 +1,17 @@
 //! `probe status` reports our own downtime in a section of its own, and the
 //! vendors' rows do not count it.
 
-use std::process::Command;
-
 use jiff::{SignedDuration, Timestamp};
 use support_probe::store::{Mode, OutageKind, Store};
 
 fn status(state: &std::path::Path, format: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(state.join("no-config.toml"))
-        .arg("--state-dir")
-        .arg(state)
-        .arg("--format")
-        .arg(format)
-        .arg("status")
-        .env_remove("STATE_DIRECTORY")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::kit::run::probe(
+        &state.join("no-config.toml"),
+        state,
+        &["--format", format, "status"],
     );
-    String::from_utf8(out.stdout).unwrap()
+    assert!(out.status.success(), "{}", out.stderr);
+    out.stdout
 }
 
 #[test]

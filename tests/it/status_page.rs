@@ -5,11 +5,8 @@
 //! refusal to start without readable credentials or with an exposed
 //! listener lacking them.
 
-// Test code: a panic with its message is how a failure is reported.
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,10 +14,13 @@ use support_probe::clock::{Clock, ManualClock, SystemClock};
 use support_probe::config::Config;
 use support_probe::daemon::health::Health;
 use support_probe::metrics::{self, Credentials, Server};
-use support_probe::store::{Mode, Store};
+use support_probe::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+
+use crate::kit::digest_fixture::{OnDisk, on_disk};
+use crate::kit::run::{probe, probe_env};
 
 /// A seeded store and the fixture's config on disk, for the CLI too.
 struct Setup {
@@ -31,31 +31,14 @@ struct Setup {
     config: Arc<Config>,
 }
 
-/// The config file (the fixture plus `extra_config`) and a seeded state
-/// directory, not parsed: some tests want the CLI to refuse it.
-fn files(extra_config: &str) -> (tempfile::TempDir, PathBuf, String, PathBuf, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let config_path = dir.path().join("probes.toml");
-    let text = format!(
-        "{}\n{extra_config}",
-        crate::kit::digest_fixture::config_text()
-    );
-    std::fs::write(&config_path, &text).unwrap();
-    let state = dir.path().join("state");
-    let store = Store::open(&state, Mode::Shared).unwrap();
-    store
-        .write(|tx| {
-            for p in crate::kit::digest_fixture::probes() {
-                tx.put(&p)?;
-            }
-            Ok::<_, support_probe::store::StoreError>(())
-        })
-        .unwrap();
-    (dir, config_path, text, state, store)
-}
-
 fn setup(extra_config: &str) -> Setup {
-    let (dir, config_path, text, state, store) = files(extra_config);
+    let OnDisk {
+        dir,
+        config: config_path,
+        text,
+        state,
+        store,
+    } = on_disk(extra_config);
     let config = support_probe::config::parse_str(&text, &config_path)
         .unwrap()
         .config;
@@ -166,20 +149,6 @@ async fn get(addr: SocketAddr, target: &str, auth: Option<&str>) -> Reply {
         &format!("GET {target} HTTP/1.1\r\nHost: localhost{auth}"),
     )
     .await
-}
-
-fn probe(s: &Setup, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(&s.config_path)
-        .arg("--state-dir")
-        .arg(&s.state)
-        .args(args)
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("PROBE_CONFIG")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
 }
 
 /// A report without the instant it was read at, the one field two reads differ in.
@@ -360,13 +329,9 @@ async fn the_report_api_gives_what_probe_report_prints() {
         let mut cli_args = vec!["report"];
         cli_args.extend(args);
         cli_args.extend(["--format", "json"]);
-        let cli = probe(&s, &cli_args, &[]);
-        assert!(
-            cli.status.success(),
-            "{}",
-            String::from_utf8_lossy(&cli.stderr)
-        );
-        let printed: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+        let cli = probe(&s.config_path, &s.state, &cli_args);
+        assert!(cli.status.success(), "{}", cli.stderr.as_str());
+        let printed: serde_json::Value = serde_json::from_str(&cli.stdout).unwrap();
         assert_eq!(
             without_generated_at(api.json()),
             without_generated_at(printed),
@@ -499,22 +464,15 @@ async fn the_listener_reads_with_the_config_in_force_after_a_reload() {
 
 #[test]
 fn an_exposed_listener_without_credentials_is_a_config_error() {
-    let (_dir, config_path, text, state, store) =
-        files("[metrics]\nenabled = true\nlisten = \"0.0.0.0:9464\"\n");
+    let OnDisk {
+        dir: _dir,
+        config: config_path,
+        text,
+        state,
+        store,
+    } = on_disk("[metrics]\nenabled = true\nlisten = \"0.0.0.0:9464\"\n");
     drop(store);
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_probe"))
-            .arg("--config")
-            .arg(&config_path)
-            .arg("--state-dir")
-            .arg(&state)
-            .args(args)
-            .env_remove("STATE_DIRECTORY")
-            .env_remove("PROBE_CONFIG")
-            .env("PROBE_TEST_UNUSED", "x")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| probe_env(&config_path, &state, args, &[("PROBE_TEST_UNUSED", "x")]);
     let line = text
         .lines()
         .position(|l| l.starts_with("listen = "))
@@ -525,7 +483,7 @@ fn an_exposed_listener_without_credentials_is_a_config_error() {
     );
     for command in ["check", "daemon"] {
         let out = run(&[command]);
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = out.stderr.as_str();
         assert_eq!(out.status.code(), Some(78), "{command}: {err}");
         assert!(err.contains(&expected), "{command}: {err}");
     }
@@ -537,8 +495,13 @@ fn the_daemon_refuses_to_start_when_the_token_cannot_be_read() {
         "[metrics]\nenabled = true\nlisten = \"127.0.0.1:0\"\ntoken = { env = \"PROBE_TEST_METRICS_TOKEN_UNSET\" }\n",
     );
     let started = Instant::now();
-    let daemon = probe(&s, &["daemon"], &[("PROBE_TEST_UNUSED", "x")]);
-    let err = String::from_utf8_lossy(&daemon.stderr);
+    let daemon = probe_env(
+        &s.config_path,
+        &s.state,
+        &["daemon"],
+        &[("PROBE_TEST_UNUSED", "x")],
+    );
+    let err = daemon.stderr.as_str();
     assert_eq!(
         daemon.status.code(),
         Some(78),

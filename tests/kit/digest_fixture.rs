@@ -1,14 +1,18 @@
 //! A fixed week of probe records for the digest tests: two vendors in
 //! week 2026-W47 (Europe/Berlin) and one probe the week before, with a
-//! reply subject that tries to inject markup.
+//! reply subject that tries to inject markup; and that week on disk (a
+//! config file and a seeded store) for the tests that run the binary.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
 use support_probe::config::Config;
 use support_probe::model::{
     Class, MatchedBy, MessageRecord, Origin, ProbeId, ProbeRecord, ProbeState, TimeSource, Window,
 };
+use support_probe::store::{Mode, Store, StoreError};
+
+use super::run::Out;
 
 /// A reply subject with markup, an external image and a script.
 pub const EVIL_SUBJECT: &str =
@@ -272,4 +276,57 @@ pub fn probes() -> Vec<ProbeRecord> {
 /// The instant the fixture is read at: Monday 23 Nov 2026, 09:00 Berlin.
 pub fn read_at() -> Timestamp {
     ts("2026-11-23T08:00:00Z")
+}
+
+/// Writes the fixture's [`probes`] into `store`.
+pub fn seed(store: &Store) {
+    store
+        .write(|tx| {
+            for p in probes() {
+                tx.put(&p)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+/// The fixture on disk: `probes.toml` (the fixture's config plus some
+/// extra text) and a seeded store in `state`, both in a temporary directory.
+pub struct OnDisk {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    /// The text of `config`, not parsed: some tests want the binary to refuse it.
+    pub text: String,
+    pub state: PathBuf,
+    pub store: Store,
+}
+
+/// [`config_text`] and `extra_config` in a file, and a store seeded with [`probes`].
+pub fn on_disk(extra_config: &str) -> OnDisk {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("probes.toml");
+    let text = format!("{}\n{extra_config}", config_text());
+    std::fs::write(&config, &text).unwrap();
+    let state = dir.path().join("state");
+    let store = Store::open(&state, Mode::Shared).unwrap();
+    seed(&store);
+    OnDisk {
+        dir,
+        config,
+        text,
+        state,
+        store,
+    }
+}
+
+impl OnDisk {
+    /// `probe --config CONFIG --state-dir STATE ARGS...` on this fixture.
+    pub fn probe(&self, args: &[&str]) -> Out {
+        self.probe_env(args, &[])
+    }
+
+    /// [`OnDisk::probe`] with variables set in its environment.
+    pub fn probe_env(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
+        super::run::probe_env(&self.config, &self.state, args, env)
+    }
 }

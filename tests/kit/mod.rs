@@ -10,5 +10,6 @@ pub mod digest_fixture;
 pub mod fake_api;
 pub mod mailstack;
 pub mod rt;
+pub mod run;
 
 pub use mailstack::{FetchedMail, MailStack};
