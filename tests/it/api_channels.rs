@@ -9,7 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::kit::fake_api::{Fake, Fault, Flavor, HELPY_SPEC, Line, Who};
+use crate::kit::config::{self as kit_config, ConfigText, Probe, Vendor};
+use crate::kit::fake_api::{Fake, Fault, Flavor, Line, Who};
 use jiff::{SignedDuration, Timestamp};
 use support_probe::channel::Channel;
 use support_probe::channel::http::{HttpChannel, NoHook, build, presets};
@@ -60,91 +61,45 @@ fn script(flavor: Flavor) -> Vec<Line> {
     s
 }
 
+/// The `[persona.api]` table of `flavor` against `base`, with the closing courtesy.
 fn api_table(flavor: Flavor, base: &str) -> String {
-    match flavor {
-        Flavor::Zendesk => format!(
-            r#"preset = "zendesk"
-base-url = "{base}"
-username = "dana@probe.example/token"
-token = {{ env = "SP_TEST_TOKEN" }}
-params = {{ bot_user_ids = "900,901" }}
-closing-message = "{CLOSING}"
-mark-solved = true
-"#
-        ),
-        Flavor::Jsm => format!(
-            r#"preset = "jsm"
-base-url = "{base}"
-username = "dana@probe.example"
-token = {{ env = "SP_TEST_TOKEN" }}
-params = {{ service_desk_id = "1", request_type_id = "7", account_id = "acc-us", automation_account_ids = "acc-bot" }}
-closing-message = "{CLOSING}"
-"#
-        ),
-        Flavor::Github => format!(
-            r#"preset = "github"
-base-url = "{base}"
-token = {{ env = "SP_TEST_TOKEN" }}
-params = {{ owner = "acme", repo = "support", user = "dana-probe", org = "acme" }}
-closing-message = "{CLOSING}"
-mark-solved = true
-"#
-        ),
-        Flavor::Slack => format!(
-            r#"preset = "slack"
-base-url = "{base}"
-token = {{ env = "SP_TEST_TOKEN" }}
-params = {{ channel = "C0SHARED", user_id = "U0US", team_id = "T0US" }}
-closing-message = "{CLOSING}"
-"#
-        ),
-        Flavor::Helpy => format!(
-            r#"preset = "generic"
-base-url = "{base}"
-auth = "header:X-Helpy-Key"
-token = {{ env = "SP_TEST_TOKEN" }}
-params = {{ me = "cust-1" }}
-closing-message = "{CLOSING}"
-
-{HELPY_SPEC}
-[persona.api.spec.close]
-method = "POST"
-url = "/v1/tickets/{{ticket}}/posts"
-body = {{ content = "{{message}}" }}
-"#
-        ),
+    let mut extra = format!("closing-message = \"{CLOSING}\"\n");
+    if matches!(flavor, Flavor::Zendesk | Flavor::Github) {
+        extra.push_str("mark-solved = true\n");
     }
+    let mut api = kit_config::api_table(flavor, base, "{ env = \"SP_TEST_TOKEN\" }", &extra);
+    if flavor == Flavor::Helpy {
+        api.push_str(
+            "[persona.api.spec.close]\nmethod = \"POST\"\nurl = \"/v1/tickets/{ticket}/posts\"\n\
+             body = { content = \"{message}\" }\n",
+        );
+    }
+    api
 }
 
 /// A whole config: one API-only vendor, one API persona, one probe.
 fn config_text(flavor: Flavor, base: &str, state_dir: Option<&Path>) -> String {
-    let daemon = state_dir
-        .map(|d| format!("[daemon]\nstate-dir = \"{}\"\n\n", d.display()))
-        .unwrap_or_default();
-    format!(
-        r#"{daemon}[[vendor]]
-name = "acme"
-caps = {{ per-day = 5, per-week = 20 }}
-
-[[persona]]
-name = "dana"
-display-name = "Dana Probe"
-address = "dana@probe.example"
-
-[persona.api]
-{api}
-[[probe]]
-name = "acme-api"
-vendor = "acme"
-persona = "dana"
-schedule = "0 0 9 * * mon"
-zones = ["UTC"]
-answer-within = "2d"
-subject = "Export question {{token}}"
-body = "Our nightly export stopped arriving. Can you help? (A scheduled support-response test.)"
-"#,
-        api = api_table(flavor, base)
-    )
+    let mut text = ConfigText::new();
+    if let Some(d) = state_dir {
+        text = text.section(&format!("[daemon]\nstate-dir = \"{}\"", d.display()));
+    }
+    text.vendor(Vendor::new("acme").caps(5, 20))
+        .persona(&kit_config::api_persona(
+            "dana",
+            "Dana Probe",
+            "dana@probe.example",
+            &api_table(flavor, base),
+        ))
+        .probe(
+            Probe::new("acme-api", "acme", "dana")
+                .schedule("0 0 9 * * mon")
+                .line("answer-within = \"2d\"")
+                .subject("Export question {token}")
+                .body(
+                    "Our nightly export stopped arriving. Can you help? (A scheduled support-response test.)",
+                ),
+        )
+        .build()
 }
 
 struct Rig {
@@ -679,53 +634,40 @@ async fn a_ticket_the_vendor_deleted_is_censored_not_an_error() {
     assert_eq!(rig.record().state, ProbeState::Unanswered);
 }
 
-const EMAIL_AND_API: &str = r#"
-[[vendor]]
-name = "acme"
-
-[[persona]]
-name = "me"
-display-name = "Dana Probe"
-address = "dana@probe.example"
-[persona.smtp]
-host = "127.0.0.1"
-port = 25
-security = "insecure"
-username = "dana"
-password = { env = "NEVER_READ" }
-[persona.imap]
-host = "127.0.0.1"
-port = 143
-security = "insecure"
-username = "dana"
-password = { env = "NEVER_READ" }
-[persona.api]
-preset = "github"
-token = { env = "NEVER_READ" }
-params = { owner = "a", repo = "b", user = "c" }
-
-[[probe]]
-name = "p"
-vendor = "acme"
-persona = "me"
-schedule = "0 0 9 * * mon"
-zones = ["UTC"]
-subject = "Test {token}"
-body = "A test."
-"#;
+/// A persona with both a mailbox and an API (line 6 is its name), and a
+/// vendor without addresses.
+fn email_and_api() -> String {
+    let persona = format!(
+        "{}[persona.api]\npreset = \"github\"\ntoken = {{ env = \"NEVER_READ\" }}\n\
+         params = {{ owner = \"a\", repo = \"b\", user = \"c\" }}\n",
+        kit_config::offline_persona("me", "Dana Probe", "dana@probe.example", "")
+    );
+    let text = ConfigText::new()
+        .vendor(Vendor::new("acme"))
+        .persona(&persona)
+        .probe(
+            Probe::new("p", "acme", "me")
+                .schedule("0 0 9 * * mon")
+                .subject("Test {token}")
+                .body("A test."),
+        )
+        .build();
+    format!("\n{text}")
+}
 
 #[test]
 fn a_persona_has_one_channel_and_email_needs_vendor_addresses() {
-    let err = config::parse_str(EMAIL_AND_API, Path::new("probes.toml"))
+    let email_and_api = email_and_api();
+    let err = config::parse_str(&email_and_api, Path::new("probes.toml"))
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("probes.toml:6:8: a persona uses either [persona.api] or"),
         "{err}"
     );
-    let start = EMAIL_AND_API.find("[persona.api]").unwrap();
-    let end = EMAIL_AND_API.find("[[probe]]").unwrap();
-    let email_only = format!("{}{}", &EMAIL_AND_API[..start], &EMAIL_AND_API[end..]);
+    let start = email_and_api.find("[persona.api]").unwrap();
+    let end = email_and_api.find("[[probe]]").unwrap();
+    let email_only = format!("{}{}", &email_and_api[..start], &email_and_api[end..]);
     let err = config::parse_str(&email_only, Path::new("probes.toml"))
         .unwrap_err()
         .to_string();

@@ -30,6 +30,7 @@ use support_probe::engine::Engine;
 use support_probe::model::{ProbeRecord, ProbeState, RoundState};
 use support_probe::store::{Mode, Store};
 
+use crate::kit::config::{ConfigText, Probe, Vendor, dana_persona};
 use crate::kit::run::{Daemon, probes};
 
 const KILLS: usize = 24;
@@ -41,31 +42,24 @@ const VENDORS: [(&str, &str, u32, u32); 3] = [
 ];
 
 fn config_text(stack: &MailStack, dir: &Path, run: &str, enabled: bool) -> String {
-    let mut out = format!(
-        "\nenabled = {enabled}\n\n[daemon]\nfiling-retry-window = \"2s\"\n{}",
-        crate::kit::config::dana_persona(stack, dir)
-    );
+    let mut text = ConfigText::new()
+        .top(&format!("enabled = {enabled}"))
+        .section("[daemon]\nfiling-retry-window = \"2s\"")
+        .persona(&dana_persona(stack, dir));
     for (name, address, day, week) in VENDORS {
-        out.push_str(&format!(
-            r#"
-[[vendor]]
-name = "{name}"
-addresses = ["{address}"]
-caps = {{ per-day = {day}, per-week = {week} }}
-
-[[probe]]
-name = "{name}-chaos"
-vendor = "{name}"
-persona = "dana"
-schedule = "*/2 * * * * *"
-zones = ["UTC"]
-subject = "Chaos {run} {{token}}"
-body = "Hello {{vendor}}, this is a scheduled support-response test."
-follow-ups = [{{ after = "1s", body = "Thank you. One more question about {{token}}: is anything else needed?" }}]
-"#
-        ));
+        text = text
+            .vendor(Vendor::new(name).address(address).caps(day, week))
+            .probe(
+                Probe::new(&format!("{name}-chaos"), name, "dana")
+                    .schedule("*/2 * * * * *")
+                    .subject(&format!("Chaos {run} {{token}}"))
+                    .body("Hello {vendor}, this is a scheduled support-response test.")
+                    .line(
+                        "follow-ups = [{ after = \"1s\", body = \"Thank you. One more question about {token}: is anything else needed?\" }]",
+                    ),
+            );
     }
-    out
+    text.build()
 }
 
 /// The probes of this run a vendor's mailbox holds: (probe id, raw message).

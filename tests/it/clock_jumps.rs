@@ -14,42 +14,30 @@ use support_probe::engine::Engine;
 use support_probe::model::{ProbeState, TimeSource};
 use support_probe::store::{Mode, Store};
 
+use crate::kit::config::{ConfigText, Probe, Vendor, offline_persona};
+
 /// Every minute, generous caps: only the schedule logic limits what is sent.
-const CONFIG: &str = r#"
-[daemon]
-missed-grace = "15m"
-
-[[vendor]]
-name = "acme"
-addresses = ["support@acme.example"]
-caps = { per-day = 24, per-week = 100 }
-
-[[persona]]
-name = "me"
-display-name = "Dana Probe"
-address = "dana@probe.example"
-[persona.smtp]
-host = "127.0.0.1"
-port = 25
-security = "insecure"
-username = "dana"
-password = { env = "NEVER_READ" }
-[persona.imap]
-host = "127.0.0.1"
-port = 143
-security = "insecure"
-username = "dana"
-password = { env = "NEVER_READ" }
-
-[[probe]]
-name = "minutely"
-vendor = "acme"
-persona = "me"
-schedule = "0 * * * * *"
-zones = ["UTC"]
-subject = "Support test {token}"
-body = "A scheduled support-response test."
-"#;
+fn config_text() -> String {
+    ConfigText::new()
+        .section("[daemon]\nmissed-grace = \"15m\"")
+        .vendor(
+            Vendor::new("acme")
+                .address("support@acme.example")
+                .caps(24, 100),
+        )
+        .persona(&offline_persona(
+            "me",
+            "Dana Probe",
+            "dana@probe.example",
+            "",
+        ))
+        .probe(
+            Probe::new("minutely", "acme", "me")
+                .schedule("0 * * * * *")
+                .body("A scheduled support-response test."),
+        )
+        .build()
+}
 
 /// Accepts everything at the manual clock's time and remembers it.
 #[derive(Debug)]
@@ -95,7 +83,7 @@ fn rig(dir: &Path, start: &str) -> (ManualClock, Arc<Accepting>, Engine) {
         clock: clock.clone(),
         sent: Mutex::new(vec![]),
     });
-    let config = support_probe::config::parse_str(CONFIG, Path::new("t.toml"))
+    let config = support_probe::config::parse_str(&config_text(), Path::new("t.toml"))
         .unwrap()
         .config;
     let mut channels: BTreeMap<String, Arc<dyn Channel>> = BTreeMap::new();

@@ -607,22 +607,7 @@ fn worst_case_digest(vendors: usize) -> Digest {
     use std::sync::Arc;
     use support_probe::model::{ProbeId, ProbeState, Window};
 
-    let mut text = String::from("[report]\nzone = \"Europe/Berlin\"\n");
-    for v in 0..vendors {
-        text.push_str(&format!(
-            "[[vendor]]\nname = \"vendor-{v:02}\"\naddresses = [\"support@v{v}.example\"]\n\
-             [vendor.business-hours]\nzone = \"Europe/Berlin\"\n\
-             days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [\"09:00-17:00\"]\n\
-             [vendor.sla]\nP1 = \"4h\"\n"
-        ));
-    }
-    text.push_str(
-        "[[persona]]\nname = \"dana\"\ndisplay-name = \"Dana\"\naddress = \"dana@probe.example\"\n\
-         [persona.smtp]\nhost = \"127.0.0.1\"\nport = 25\nsecurity = \"insecure\"\nusername = \"dana\"\n\
-         password = { env = \"PROBE_TEST_UNUSED\" }\n\
-         [persona.imap]\nhost = \"127.0.0.1\"\nport = 143\nsecurity = \"insecure\"\nusername = \"dana\"\n\
-         password = { env = \"PROBE_TEST_UNUSED\" }\n",
-    );
+    let text = crate::kit::config::business_vendors(vendors);
     let config = support_probe::config::parse_str(&text, Path::new("worst.toml"))
         .unwrap()
         .config;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::kit::config::{DEFAULT_PROBES, config_text, internaldate};
+use crate::kit::config::{config_text, default_probes, internaldate};
 use crate::kit::{FetchedMail, MailStack};
 use jiff::Timestamp;
 use support_probe::channel::Channel;
@@ -25,7 +25,7 @@ fn init() {
 }
 
 fn engine(stack: &MailStack, dir: &Path, extra: &str) -> Engine {
-    let text = config_text(stack, dir, &format!("{DEFAULT_PROBES}{extra}"));
+    let text = config_text(stack, dir, &format!("{}{extra}", default_probes()));
     let loaded = config::parse_str(&text, &dir.join("probes.toml")).unwrap();
     let config = loaded.config;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -430,7 +430,7 @@ async fn a_closed_smtp_port_is_not_filed_and_is_retried_within_the_window() {
         .local_addr()
         .unwrap()
         .port();
-    let text = config_text(stack, dir.path(), DEFAULT_PROBES).replace(
+    let text = config_text(stack, dir.path(), &default_probes()).replace(
         &format!("port = {}\n", stack.smtp_submission_port),
         &format!("port = {closed}\n"),
     );

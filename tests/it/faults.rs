@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::kit::MailStack;
+use crate::kit::config::{ConfigText, Probe, Vendor, offline_persona};
 use jiff::{SignedDuration, Timestamp};
 use support_probe::channel::Channel;
 use support_probe::channel::email::{EmailChannel, EmailSettings, Password, Security, Server};
@@ -164,44 +165,26 @@ async fn serve(mut client: TcpStream, target: u16, fault: Fault) {
 // ---------------------------------------------------------------- the rig
 
 fn config_text(answer_within: &str) -> String {
-    format!(
-        r#"
-[daemon]
-filing-retry-window = "2s"
-
-[[vendor]]
-name = "acme"
-addresses = ["support@vendor.test"]
-caps = {{ per-day = 20, per-week = 100 }}
-
-[[persona]]
-name = "dana"
-display-name = "Dana Probe"
-address = "dana@probe.test"
-[persona.smtp]
-host = "127.0.0.1"
-port = 1
-security = "insecure"
-username = "dana@probe.test"
-password = {{ env = "NOT_USED_HERE" }}
-[persona.imap]
-host = "127.0.0.1"
-port = 1
-security = "insecure"
-username = "dana@probe.test"
-password = {{ env = "NOT_USED_HERE" }}
-
-[[probe]]
-name = "acme-fault"
-vendor = "acme"
-persona = "dana"
-schedule = "0 30 2 * * *"
-zones = ["UTC"]
-answer-within = "{answer_within}"
-subject = "Fault test {{token}}"
-body = "Hello {{vendor}}, this is a scheduled support-response test."
-"#
-    )
+    ConfigText::new()
+        .section("[daemon]\nfiling-retry-window = \"2s\"")
+        .vendor(
+            Vendor::new("acme")
+                .address("support@vendor.test")
+                .caps(20, 100),
+        )
+        .persona(&offline_persona(
+            "dana",
+            "Dana Probe",
+            "dana@probe.test",
+            "",
+        ))
+        .probe(
+            Probe::new("acme-fault", "acme", "dana")
+                .line(&format!("answer-within = \"{answer_within}\""))
+                .subject("Fault test {token}")
+                .body("Hello {vendor}, this is a scheduled support-response test."),
+        )
+        .build()
 }
 
 fn server(port: u16, security: Security, user: &str, password: &str, ca: Option<&Path>) -> Server {

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::kit::MailStack;
-use crate::kit::config::config_text;
+use crate::kit::config::{Probe, config_text};
 use support_probe::model::{Class, ProbeState};
 
 use crate::kit::run::{Daemon, probe, probes, wait_until};
@@ -16,23 +16,20 @@ use crate::kit::run::{Daemon, probe, probes, wait_until};
 const PATIENCE: Duration = Duration::from_secs(40);
 
 /// Every four seconds: quick enough for a test, the caps stop it after two.
-const TICKING_PROBE: &str = r#"
-[[probe]]
-name = "acme-tick"
-vendor = "acme"
-persona = "dana"
-schedule = "*/4 * * * * *"
-zones = ["UTC"]
-subject = "Restart test {token}"
-body = "Hello {vendor}, this is a scheduled support-response test."
-"#;
+fn ticking_probe() -> String {
+    Probe::new("acme-tick", "acme", "dana")
+        .schedule("*/4 * * * * *")
+        .subject("Restart test {token}")
+        .body("Hello {vendor}, this is a scheduled support-response test.")
+        .text()
+}
 
 #[test]
 fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");
-    std::fs::write(&config, config_text(stack, dir.path(), TICKING_PROBE)).unwrap();
+    std::fs::write(&config, config_text(stack, dir.path(), &ticking_probe())).unwrap();
     let state = dir.path().join("state");
     let log1 = dir.path().join("daemon1.log");
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::kit::MailStack;
-use crate::kit::config::{DEFAULT_PROBES, config_text, internaldate};
+use crate::kit::config::{config_text, default_probes, internaldate};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use support_probe::channel::Channel;
@@ -34,7 +34,7 @@ fn probe(state: &Path, args: &[&str]) -> Out {
 }
 
 fn engine(stack: &MailStack, dir: &Path) -> Engine {
-    let text = config_text(stack, dir, DEFAULT_PROBES);
+    let text = config_text(stack, dir, &default_probes());
     let loaded = config::parse_str(&text, &dir.join("probes.toml")).unwrap();
     let config = loaded.config;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);

@@ -24,7 +24,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::kit::config::dana_persona;
+use crate::kit::config::{ConfigText, Probe, Vendor, api_persona, dana_persona};
 use crate::kit::rt::{Rt, Transaction};
 use crate::kit::{FetchedMail, MailStack};
 use jiff::{SignedDuration, Timestamp};
@@ -58,45 +58,26 @@ fn engine(dir: &Path, config_text: &str) -> Engine {
 
 /// The vendor "rtco" is only its queue address: no `helpdesk` is configured.
 fn email_config(stack: &MailStack, rt: &Rt, dir: &Path) -> String {
-    format!(
-        r#"
-[daemon]
-filing-retry-window = "2s"
-
-[[vendor]]
-name = "rtco"
-addresses = ["{queue}"]
-{dana}
-[[probe]]
-name = "rtco-dana"
-vendor = "rtco"
-persona = "dana"
-schedule = "0 30 2 * * *"
-zones = ["UTC"]
-subject = "Export question {{token}}"
-body = "Hello, our nightly export stopped arriving. Can you help? (A scheduled support-response test.)"
-"#,
-        queue = rt.queue_address,
-        dana = dana_persona(stack, dir),
-    )
+    ConfigText::new()
+        .section("[daemon]\nfiling-retry-window = \"2s\"")
+        .vendor(Vendor::new("rtco").address(&rt.queue_address))
+        .persona(&dana_persona(stack, dir))
+        .probe(
+            Probe::new("rtco-dana", "rtco", "dana")
+                .subject("Export question {token}")
+                .body(
+                    "Hello, our nightly export stopped arriving. Can you help? (A scheduled support-response test.)",
+                ),
+        )
+        .build()
 }
 
 /// The ticket API persona: RT's REST 2.0 described with the `generic` spec.
 fn api_config(rt: &Rt, dir: &Path) -> String {
     let pw = dir.join("rt-customer.pw");
     std::fs::write(&pw, &rt.customer_password).unwrap();
-    format!(
-        r#"
-[[vendor]]
-name = "rtco"
-
-[[persona]]
-name = "rtapi"
-display-name = "Probe API"
-address = "{address}"
-
-[persona.api]
-preset = "generic"
+    let api = format!(
+        r#"preset = "generic"
 base-url = "{rest}"
 auth = "basic"
 username = "{user}"
@@ -160,22 +141,27 @@ created = {{ pointer = "/Created", format = "rfc3339" }}
 url = "/tickets"
 query = {{ query = "Queue = '{{queue}}' AND Subject LIKE '{{token}}'", fields = "Created" }}
 
-[[probe]]
-name = "rtco-api"
-vendor = "rtco"
-persona = "rtapi"
-schedule = "0 0 9 * * mon"
-zones = ["UTC"]
-subject = "Export question {{token}}"
-body = "Our nightly export stopped arriving. Can you help? (A scheduled support-response test.)"
-follow-ups = [{{ after = "1s", body = "Thank you! Will it run again tonight? ({{token}})" }}]
 "#,
-        address = rt.customer_address,
         rest = rt.rest(),
         user = rt.customer_user,
         queue = rt.queue,
         pw = pw.display(),
-    )
+    );
+    ConfigText::new()
+        .vendor(Vendor::new("rtco"))
+        .persona(&api_persona("rtapi", "Probe API", &rt.customer_address, &api))
+        .probe(
+            Probe::new("rtco-api", "rtco", "rtapi")
+                .schedule("0 0 9 * * mon")
+                .subject("Export question {token}")
+                .body(
+                    "Our nightly export stopped arriving. Can you help? (A scheduled support-response test.)",
+                )
+                .line(
+                    "follow-ups = [{ after = \"1s\", body = \"Thank you! Will it run again tonight? ({token})\" }]",
+                ),
+        )
+        .build()
 }
 
 /// The one `Correspond` of ticket `id` written by the agent.

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::kit::MailStack;
-use crate::kit::config::{DEFAULT_PROBES, config_text};
+use crate::kit::config::{config_text, default_probes};
 use support_probe::store::{Mode, Store};
 
 #[test]
@@ -14,7 +14,7 @@ fn run_wait_follows_a_probe_until_a_human_answers() {
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");
-    std::fs::write(&config, config_text(stack, dir.path(), DEFAULT_PROBES)).unwrap();
+    std::fs::write(&config, config_text(stack, dir.path(), &default_probes())).unwrap();
     let mut child = crate::kit::run::command(&config, Some(&dir.path().join("state")))
         .args(["run", "--probe", "acme-dana", "--wait"])
         .stdin(Stdio::null())

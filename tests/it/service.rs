@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::kit::MailStack;
-use crate::kit::config::config_text;
+use crate::kit::config::{Probe, config_text};
 use support_probe::model::{ProbeRecord, ProbeState};
 
 use crate::kit::run::{Daemon, Out, command, probe, probes};
@@ -93,18 +93,10 @@ fn answer(stack: &MailStack, to: &str, mid: &str, tag: &str, text: &str) {
 
 /// A probe that will not fire during a test (1 January, 03:00 UTC).
 fn yearly(name: &str, persona: &str, hour: u32) -> String {
-    format!(
-        r#"
-[[probe]]
-name = "{name}"
-vendor = "acme"
-persona = "{persona}"
-schedule = "0 0 {hour} 1 1 *"
-zones = ["UTC"]
-subject = "Support test {{token}}"
-body = "Hello {{vendor}}, this is a scheduled support-response test."
-"#
-    )
+    Probe::new(name, "acme", persona)
+        .schedule(&format!("0 0 {hour} 1 1 *"))
+        .body("Hello {vendor}, this is a scheduled support-response test.")
+        .text()
 }
 
 fn free_port() -> u16 {

@@ -12,6 +12,7 @@ use support_probe::model::{
 };
 use support_probe::store::{Mode, Store, StoreError};
 
+use super::config::offline_persona;
 use super::run::Out;
 
 /// A reply subject with markup, an external image and a script.
@@ -52,25 +53,7 @@ pub fn config() -> Config {
 pub fn config_text() -> String {
     format!(
         "{VENDORS}\n{}",
-        r#"
-[[persona]]
-name = "dana"
-display-name = "Dana Probe"
-address = "dana@probe.test"
-region = "eu"
-[persona.smtp]
-host = "127.0.0.1"
-port = 25
-security = "insecure"
-username = "dana"
-password = { env = "PROBE_TEST_UNUSED" }
-[persona.imap]
-host = "127.0.0.1"
-port = 143
-security = "insecure"
-username = "dana"
-password = { env = "PROBE_TEST_UNUSED" }
-"#
+        offline_persona("dana", "Dana Probe", "dana@probe.test", "region = \"eu\"\n")
     )
 }
 
