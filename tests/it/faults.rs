@@ -1,7 +1,7 @@
 //! Fault tests: our own infrastructure fails, the vendor is never blamed.
 //!
-//! A TCP proxy written here (tokio) sits between the engine and the real
-//! mail stack and, on command, refuses connections, stalls them, or cuts
+//! The kit's TCP proxy ([`crate::kit::proxy`]) sits between the engine and
+//! the real mail stack and, on command, refuses connections, stalls them, or cuts
 //! them mid-transaction (when the client has sent a given command, or after
 //! the message data). Further cases: TLS with the wrong CA, TLS against a
 //! plaintext server, wrong passwords. Each asserts the probe's state
@@ -12,12 +12,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::kit::MailStack;
 use crate::kit::config::{ConfigText, Probe, Vendor, offline_persona};
+use crate::kit::proxy::{Fault, Proxy};
 use jiff::{SignedDuration, Timestamp};
 use support_probe::channel::Channel;
 use support_probe::channel::email::{EmailChannel, EmailSettings, Password, Security, Server};
@@ -27,140 +27,6 @@ use support_probe::engine::{Breaker, Engine};
 use support_probe::model::{Class, ProbeState};
 use support_probe::readings::{self, own::OwnSide};
 use support_probe::store::{Mode, OutageKind, Store};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-// ---------------------------------------------------------------- the proxy
-
-/// What the proxy does with the next connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fault {
-    /// Forward both ways.
-    Pass,
-    /// Accept and close at once.
-    Refuse,
-    /// Accept and never answer (nor forward anything).
-    Stall,
-    /// Forward, and cut the connection as soon as the client has sent this
-    /// (after forwarding it): the server's answer never reaches the client.
-    CutAfterClientSent(&'static str),
-    /// Forward until the client has sent this, then keep the connection
-    /// open but pass nothing more back: the server seems to hang mid-session.
-    StallAfterClientSent(&'static str),
-}
-
-/// A loopback TCP proxy in front of one port of the mail stack.
-struct Proxy {
-    port: u16,
-    fault: Arc<Mutex<Fault>>,
-    connections: Arc<AtomicUsize>,
-}
-
-impl Proxy {
-    async fn start(target: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let fault = Arc::new(Mutex::new(Fault::Pass));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let (f, n) = (Arc::clone(&fault), Arc::clone(&connections));
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                n.fetch_add(1, Ordering::SeqCst);
-                let fault = *f.lock().unwrap();
-                tokio::spawn(serve(client, target, fault));
-            }
-        });
-        Proxy {
-            port,
-            fault,
-            connections,
-        }
-    }
-
-    fn set(&self, fault: Fault) {
-        *self.fault.lock().unwrap() = fault;
-    }
-
-    fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-async fn serve(mut client: TcpStream, target: u16, fault: Fault) {
-    match fault {
-        Fault::Refuse => drop(client),
-        Fault::Stall => {
-            // Read and discard until the client gives up.
-            let mut sink = tokio::io::sink();
-            let _ = tokio::io::copy(&mut client, &mut sink).await;
-        }
-        Fault::Pass | Fault::CutAfterClientSent(_) | Fault::StallAfterClientSent(_) => {
-            let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
-                return;
-            };
-            let (trigger, stall) = match fault {
-                Fault::CutAfterClientSent(t) => (Some(t.as_bytes()), false),
-                Fault::StallAfterClientSent(t) => (Some(t.as_bytes()), true),
-                _ => (None, false),
-            };
-            let cut = Arc::new(AtomicBool::new(false));
-            let (mut cr, mut cw) = client.into_split();
-            let (mut sr, mut sw) = server.into_split();
-            let cut_up = Arc::clone(&cut);
-            let up = async move {
-                let mut seen: Vec<u8> = Vec::new();
-                let mut buf = vec![0u8; 16 * 1024];
-                loop {
-                    let n = match cr.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    seen.extend_from_slice(&buf[..n]);
-                    let hit = trigger.is_some_and(|t| seen.windows(t.len()).any(|w| w == t));
-                    if hit {
-                        // Cut before the server can answer: flag first, then forward.
-                        cut_up.store(true, Ordering::SeqCst);
-                    }
-                    if sw.write_all(&buf[..n]).await.is_err() {
-                        return;
-                    }
-                    if hit && !stall {
-                        // Give the server the bytes, then drop the connection.
-                        let _ = sw.flush().await;
-                        return;
-                    }
-                    let keep = seen.len().saturating_sub(64);
-                    seen.drain(..keep);
-                }
-            };
-            let cut_down = Arc::clone(&cut);
-            let down = async move {
-                let mut buf = vec![0u8; 16 * 1024];
-                loop {
-                    let n = match sr.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    if cut_down.load(Ordering::SeqCst) {
-                        if stall {
-                            // Swallow the answer; the client waits in vain.
-                            continue;
-                        }
-                        return;
-                    }
-                    if cw.write_all(&buf[..n]).await.is_err() {
-                        return;
-                    }
-                }
-            };
-            // Whichever direction ends first ends the connection.
-            tokio::select! {
-                _ = up => {}
-                _ = down => {}
-            }
-        }
-    }
-}
 
 // ---------------------------------------------------------------- the rig
 

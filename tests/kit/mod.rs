@@ -9,6 +9,7 @@ pub mod config;
 pub mod digest_fixture;
 pub mod fake_api;
 pub mod mailstack;
+pub mod proxy;
 pub mod rt;
 pub mod run;
 
