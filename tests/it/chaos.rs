@@ -148,6 +148,7 @@ fn respond(
 
 #[test]
 fn sigkill_at_random_moments_loses_nothing_doubles_nothing_and_keeps_the_caps() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let seed: u64 = std::env::var("CHAOS_SEED")
         .ok()

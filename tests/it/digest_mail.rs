@@ -79,6 +79,7 @@ fn digests_for(stack: &MailStack, user: &str, week: &str) -> usize {
 
 #[test]
 fn probe_digest_send_delivers_both_parts_once() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
@@ -126,6 +127,7 @@ fn probe_digest_send_delivers_both_parts_once() {
 
 #[test]
 fn the_daemon_sends_the_due_week_once_and_not_again_after_a_restart() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
@@ -186,6 +188,7 @@ fn the_daemon_sends_the_due_week_once_and_not_again_after_a_restart() {
 
 #[test]
 fn a_refused_send_is_recorded_as_failed_and_may_be_retried() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");

@@ -3,12 +3,12 @@
 //! them from its mailbox and answers the way helpdesks do, and the readings
 //! are checked against the servers' own timestamps.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::kit::config::{config_text, default_probes, internaldate};
+use crate::kit::engine::init_tls;
 use crate::kit::{FetchedMail, MailStack};
 use jiff::Timestamp;
 use support_probe::channel::Channel;
@@ -20,22 +20,9 @@ use support_probe::store::{Mode, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn init() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 fn engine(stack: &MailStack, dir: &Path, extra: &str) -> Engine {
     let text = config_text(stack, dir, &format!("{}{extra}", default_probes()));
-    let loaded = config::parse_str(&text, &dir.join("probes.toml")).unwrap();
-    let config = loaded.config;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let names: Vec<&str> = config.personas.iter().map(|p| p.name.as_str()).collect();
-    let channels: BTreeMap<String, Arc<dyn Channel>> =
-        support_probe::cli::wiring::channels(&config, &names, &clock).unwrap();
-    let store = Store::open(&dir.join("state"), Mode::Exclusive).unwrap();
-    Engine::new(Arc::new(config), Arc::new(store), clock, channels)
-        .unwrap()
-        .with_retry_pause(Duration::from_millis(200))
+    crate::kit::engine::engine(&text, dir)
 }
 
 fn probe_mail(stack: &MailStack, mailbox_user: &str, probe_id: &str) -> FetchedMail {
@@ -58,7 +45,8 @@ fn vendor_sends(stack: &MailStack, to: &str, marker: &str, raw: String) -> Fetch
 
 #[tokio::test]
 async fn a_probe_is_filed_and_every_kind_of_reply_is_read_with_server_timestamps() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(stack, dir.path(), "");
@@ -231,7 +219,8 @@ async fn a_probe_is_filed_and_every_kind_of_reply_is_read_with_server_timestamps
 
 #[tokio::test]
 async fn idle_wakes_the_watcher_when_a_reply_is_delivered() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(stack, dir.path(), "");
@@ -273,7 +262,8 @@ async fn idle_wakes_the_watcher_when_a_reply_is_delivered() {
 
 #[tokio::test]
 async fn a_bounce_makes_the_probe_undeliverable() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(stack, dir.path(), "");
@@ -304,7 +294,8 @@ async fn a_bounce_makes_the_probe_undeliverable() {
 
 #[tokio::test]
 async fn implicit_tls_smtp_and_starttls_imap_work_and_the_caps_hold() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(stack, dir.path(), "");
@@ -355,7 +346,8 @@ async fn implicit_tls_smtp_and_starttls_imap_work_and_the_caps_hold() {
 
 #[tokio::test]
 async fn our_own_failures_are_never_the_vendors() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     // A wrong SMTP password: definitely not sent, retried within the window, then not-filed.
@@ -421,7 +413,8 @@ body = "A scheduled support-response test."
 
 #[tokio::test]
 async fn a_closed_smtp_port_is_not_filed_and_is_retried_within_the_window() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     // Bind and drop a listener to get a port nobody listens on.
@@ -472,7 +465,8 @@ async fn a_closed_smtp_port_is_not_filed_and_is_retried_within_the_window() {
 /// server's time; each reply's evidence is recorded.
 #[tokio::test]
 async fn a_conversation_goes_on_in_the_vendors_thread_at_most_once_per_round() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(

@@ -151,6 +151,7 @@ fn assert_vendor_not_blamed(engine: &Engine) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_cut_before_the_data_is_not_filed_and_recorded_as_our_outage() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let proxy = Proxy::start(stack.smtp_plain_port).await;
@@ -217,6 +218,7 @@ async fn smtp_cut_before_the_data_is_not_filed_and_recorded_as_our_outage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_cut_after_the_data_is_uncertain_never_resent() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let proxy = Proxy::start(stack.smtp_plain_port).await;
@@ -256,6 +258,7 @@ async fn smtp_cut_after_the_data_is_uncertain_never_resent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_that_hangs_after_the_data_times_out_as_uncertain() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let proxy = Proxy::start(stack.smtp_plain_port).await;
@@ -287,6 +290,7 @@ async fn smtp_that_hangs_after_the_data_times_out_as_uncertain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_that_refuses_or_stalls_times_out_and_is_not_filed() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     for fault in [Fault::Refuse, Fault::Stall] {
         let dir = tempfile::tempdir().unwrap();
@@ -313,6 +317,7 @@ async fn smtp_that_refuses_or_stalls_times_out_and_is_not_filed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_the_wrong_ca_or_against_plaintext_and_a_wrong_password_are_our_outages() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dana = "dana@probe.test";
     let pw = stack.password(dana);
@@ -385,6 +390,7 @@ async fn tls_with_the_wrong_ca_or_against_plaintext_and_a_wrong_password_are_our
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watching_pauses_while_imap_fails_and_resumes_without_losing_or_doubling_a_reply() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let proxy = Proxy::start(stack.imap_port).await;
@@ -482,6 +488,7 @@ async fn watching_pauses_while_imap_fails_and_resumes_without_losing_or_doubling
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_daemon_with_a_dead_mailbox_keeps_running_and_resumes_watching() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let proxy = Proxy::start(stack.imap_port).await;
@@ -529,6 +536,7 @@ const UNRESOLVABLE: &str = "mx..support-probe.invalid";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_name_that_does_not_resolve_is_our_outage_not_the_vendors() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let mut smtp = plain_smtp(stack);

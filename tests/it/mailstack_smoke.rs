@@ -40,6 +40,7 @@ fn message(from: &str, to: &str, token: &str) -> String {
 
 #[test]
 fn plain_smtp_delivery_reads_back_over_imap_with_an_internaldate() -> Result<(), String> {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let token = unique("plain");
     let raw = message("Dana <dana@probe.test>", "support@vendor.test", &token);
@@ -77,6 +78,7 @@ fn plain_smtp_delivery_reads_back_over_imap_with_an_internaldate() -> Result<(),
 
 #[test]
 fn plain_smtp_refuses_an_unknown_user_with_the_servers_reply() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let raw = message("dana@probe.test", "nobody@vendor.test", &unique("unknown"));
     let result = stack.deliver("dana@probe.test", &["nobody@vendor.test"], raw.as_bytes());
@@ -88,6 +90,7 @@ fn plain_smtp_refuses_an_unknown_user_with_the_servers_reply() {
 
 #[test]
 fn mail_to_the_gone_domain_bounces_back_as_a_delivery_status_notification() -> Result<(), String> {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let token = unique("bounce");
     let raw = message("Dana <dana@probe.test>", "someone@gone.test", &token);
@@ -125,6 +128,7 @@ fn mail_to_the_gone_domain_bounces_back_as_a_delivery_status_notification() -> R
 
 #[test]
 fn passwords_follow_the_stacks_prefix() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     assert_eq!(stack.password("dana@probe.test"), "secret-dana");
     assert_eq!(stack.password("support@vendor.test"), "secret-support");

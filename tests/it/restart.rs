@@ -26,6 +26,7 @@ fn ticking_probe() -> String {
 
 #[test]
 fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");

@@ -7,18 +7,14 @@
 //! receipt time. Then the classifications marked unsure: marked in `show`
 //! and `status`, listed by `review`, confirmed by `review --confirm`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::kit::MailStack;
 use crate::kit::config::{config_text, default_probes, internaldate};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use support_probe::channel::Channel;
-use support_probe::clock::{Clock, SystemClock};
-use support_probe::config;
+use support_probe::clock::Clock;
 use support_probe::engine::Engine;
 use support_probe::model::{Class, Confidence, MatchedBy, ProbeRecord, ProbeState};
 use support_probe::store::{Mode, Store};
@@ -34,17 +30,7 @@ fn probe(state: &Path, args: &[&str]) -> Out {
 }
 
 fn engine(stack: &MailStack, dir: &Path) -> Engine {
-    let text = config_text(stack, dir, &default_probes());
-    let loaded = config::parse_str(&text, &dir.join("probes.toml")).unwrap();
-    let config = loaded.config;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let names: Vec<&str> = config.personas.iter().map(|p| p.name.as_str()).collect();
-    let channels: BTreeMap<String, Arc<dyn Channel>> =
-        support_probe::cli::wiring::channels(&config, &names, &clock).unwrap();
-    let store = Store::open(&dir.join("state"), Mode::Exclusive).unwrap();
-    Engine::new(Arc::new(config), Arc::new(store), clock, channels)
-        .unwrap()
-        .with_retry_pause(Duration::from_millis(200))
+    crate::kit::engine::engine(&config_text(stack, dir, &default_probes()), dir)
 }
 
 fn items(state: &Path) -> Vec<Value> {
@@ -55,6 +41,7 @@ fn items(state: &Path) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_reply_from_an_agents_own_mailbox_is_reviewed_attached_and_answers_its_probe() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let _ = rustls::crypto::ring::default_provider().install_default();
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
@@ -239,6 +226,7 @@ fn store_with_an_unsure_answer(state: &Path) -> ProbeRecord {
 
 #[test]
 fn an_unsure_answer_is_marked_listed_and_confirmed() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let p = store_with_an_unsure_answer(&state);

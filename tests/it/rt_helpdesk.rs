@@ -19,42 +19,20 @@
 //! Set `SUPPORT_PROBE_RT_CAPTURE=DIR` to have the email test save RT's two mails, as they
 //! landed in dana's mailbox, to DIR (how `tests/fixtures/helpdesks/rt/` was made).
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::kit::config::{ConfigText, Probe, Vendor, api_persona, dana_persona};
+use crate::kit::engine::{engine, init_tls};
 use crate::kit::rt::{Rt, Transaction};
 use crate::kit::{FetchedMail, MailStack};
 use jiff::{SignedDuration, Timestamp};
 use support_probe::channel::Channel;
-use support_probe::clock::{Clock, SystemClock};
-use support_probe::config;
-use support_probe::engine::Engine;
+use support_probe::clock::Clock;
 use support_probe::model::{Class, ProbeRecord, ProbeState, RoundState};
-use support_probe::store::{Mode, Store};
 
 /// RT answers in about two seconds; this is generous for a loaded CI machine.
 const WAIT: Duration = Duration::from_secs(60);
-
-fn init() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// An engine over `config_text`, with its store under `dir`.
-fn engine(dir: &Path, config_text: &str) -> Engine {
-    let loaded = config::parse_str(config_text, &dir.join("probes.toml")).unwrap();
-    let config = loaded.config;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let names: Vec<&str> = config.personas.iter().map(|p| p.name.as_str()).collect();
-    let channels: BTreeMap<String, Arc<dyn Channel>> =
-        support_probe::cli::wiring::channels(&config, &names, &clock).unwrap();
-    let store = Store::open(&dir.join("state"), Mode::Exclusive).unwrap();
-    Engine::new(Arc::new(config), Arc::new(store), clock, channels)
-        .unwrap()
-        .with_retry_pause(Duration::from_millis(200))
-}
 
 /// The vendor "rtco" is only its queue address: no `helpdesk` is configured.
 fn email_config(stack: &MailStack, rt: &Rt, dir: &Path) -> String {
@@ -196,11 +174,12 @@ fn message<'r>(rec: &'r ProbeRecord, mid: &str) -> &'r support_probe::model::Mes
 
 #[tokio::test]
 async fn email_probe_to_rt_reads_the_autoreply_as_ack_and_the_agents_answer_as_human() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let rt = Rt::shared(stack);
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path(), &email_config(stack, rt, dir.path()));
+    let engine = engine(&email_config(stack, rt, dir.path()), dir.path());
 
     let report = engine.run_now("rtco-dana").await.unwrap();
     assert_eq!(report.state, ProbeState::Filed, "{report:?}");
@@ -281,11 +260,12 @@ async fn email_probe_to_rt_reads_the_autoreply_as_ack_and_the_agents_answer_as_h
 
 #[tokio::test]
 async fn rt_rest_api_files_and_reads_the_agents_correspond_as_human() {
-    init();
+    let _gate = crate::kit::gate::enter(module_path!());
+    init_tls();
     let stack = MailStack::shared();
     let rt = Rt::shared(stack);
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path(), &api_config(rt, dir.path()));
+    let engine = engine(&api_config(rt, dir.path()), dir.path());
 
     let report = engine.run_now("rtco-api").await.unwrap();
     assert_eq!(report.state, ProbeState::Filed, "{report:?}");

@@ -11,6 +11,7 @@ use support_probe::store::{Mode, Store};
 
 #[test]
 fn run_wait_follows_a_probe_until_a_human_answers() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");

@@ -158,6 +158,7 @@ fn parse_exposition(text: &str) -> Vec<(String, f64)> {
 
 #[test]
 fn the_daemon_notifies_systemd_serves_metrics_and_stops_cleanly() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -291,6 +292,7 @@ fn the_daemon_notifies_systemd_serves_metrics_and_stops_cleanly() {
 
 #[test]
 fn reload_applies_a_valid_config_and_keeps_the_old_one_when_the_new_one_is_invalid() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");
@@ -478,6 +480,7 @@ fn regex_line_col(file: &str) -> impl Fn(&str) -> bool + '_ {
 
 #[test]
 fn pause_and_resume_take_effect_in_a_running_daemon() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");
@@ -604,6 +607,7 @@ fn base64(bytes: &[u8]) -> String {
 
 #[test]
 fn a_secret_never_reaches_stdout_stderr_or_the_log() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");
@@ -684,6 +688,7 @@ fn a_secret_never_reaches_stdout_stderr_or_the_log() {
 
 #[test]
 fn logs_have_no_timestamps_or_colours_when_stderr_is_the_journal() {
+    let _gate = crate::kit::gate::enter(module_path!());
     use std::os::unix::fs::MetadataExt;
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
@@ -737,6 +742,7 @@ fn logs_have_no_timestamps_or_colours_when_stderr_is_the_journal() {
 
 #[test]
 fn the_global_hourly_ceiling_holds_across_vendors() {
+    let _gate = crate::kit::gate::enter(module_path!());
     let stack = MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("probes.toml");

@@ -7,7 +7,9 @@
 
 pub mod config;
 pub mod digest_fixture;
+pub mod engine;
 pub mod fake_api;
+pub mod gate;
 pub mod mailstack;
 pub mod proxy;
 pub mod rt;
