@@ -11,7 +11,6 @@ use crate::kit::config::{config_text, default_probes, internaldate};
 use crate::kit::engine::init_tls;
 use crate::kit::{FetchedMail, MailStack};
 use jiff::Timestamp;
-use support_probe::channel::Channel;
 use support_probe::clock::{Clock, SystemClock};
 use support_probe::config;
 use support_probe::engine::Engine;

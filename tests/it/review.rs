@@ -14,7 +14,6 @@ use crate::kit::MailStack;
 use crate::kit::config::{config_text, default_probes, internaldate};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use support_probe::clock::Clock;
 use support_probe::engine::Engine;
 use support_probe::model::{Class, Confidence, MatchedBy, ProbeRecord, ProbeState};
 use support_probe::store::{Mode, Store};

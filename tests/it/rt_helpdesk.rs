@@ -27,8 +27,6 @@ use crate::kit::engine::{engine, init_tls};
 use crate::kit::rt::{Rt, Transaction};
 use crate::kit::{FetchedMail, MailStack};
 use jiff::{SignedDuration, Timestamp};
-use support_probe::channel::Channel;
-use support_probe::clock::Clock;
 use support_probe::model::{Class, ProbeRecord, ProbeState, RoundState};
 
 /// RT answers in about two seconds; this is generous for a loaded CI machine.
