@@ -17,13 +17,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[allow(dead_code)]
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Table, describe, fmt_secs};
 use jiff::{SignedDuration, Timestamp};
+use kit::bench::{self, Table, describe, fmt_secs};
 use support_probe::digest::{self, render};
 use support_probe::model::{ProbeId, ProbeState, ReadingRow, Window};
 use support_probe::readings::own::OwnSide;
@@ -34,26 +36,6 @@ const VENDORS: usize = 50;
 const DAYS: i64 = 365;
 /// The year ends here; the digest is of the week before.
 const END: &str = "2026-11-23T08:00:00Z";
-
-fn config_text() -> String {
-    let mut t = String::from("[report]\nzone = \"Europe/Berlin\"\n");
-    for v in 0..VENDORS {
-        t.push_str(&format!(
-            "[[vendor]]\nname = \"vendor-{v:02}\"\naddresses = [\"support@v{v}.example\"]\n\
-             [vendor.business-hours]\nzone = \"Europe/Berlin\"\n\
-             days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [\"09:00-17:00\"]\n\
-             [vendor.sla]\nP1 = \"4h\"\n"
-        ));
-    }
-    t.push_str(
-        "[[persona]]\nname = \"dana\"\ndisplay-name = \"Dana\"\naddress = \"dana@probe.example\"\n\
-         [persona.smtp]\nhost = \"127.0.0.1\"\nport = 25\nsecurity = \"insecure\"\nusername = \"dana\"\n\
-         password = { env = \"PROBE_TEST_UNUSED\" }\n\
-         [persona.imap]\nhost = \"127.0.0.1\"\nport = 143\nsecurity = \"insecure\"\nusername = \"dana\"\n\
-         password = { env = \"PROBE_TEST_UNUSED\" }\n",
-    );
-    t
-}
 
 fn rows(per_day: usize) -> Vec<ReadingRow> {
     let mut rng = fastrand::Rng::with_seed(12);
@@ -131,7 +113,7 @@ fn rows(per_day: usize) -> Vec<ReadingRow> {
 }
 
 fn main() {
-    if !common::measuring(BENCH) {
+    if !bench::measuring(BENCH) {
         return;
     }
     let runs: usize = std::env::var("BENCH_RUNS")
@@ -142,9 +124,12 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(6);
-    let config = support_probe::config::parse_str(&config_text(), std::path::Path::new("b.toml"))
-        .unwrap()
-        .config;
+    let config = support_probe::config::parse_str(
+        &kit::config::business_vendors(VENDORS),
+        std::path::Path::new("b.toml"),
+    )
+    .unwrap()
+    .config;
     let all = rows(per_day);
     let now: Timestamp = END.parse().unwrap();
     let week = digest::last_complete_week(now, &config.report.zone).unwrap();

@@ -10,12 +10,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[allow(dead_code)]
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{PersonaSpec, Table};
+use kit::bench::{self, Table};
 
 const BENCH: &str = "footprint";
 const VENDORS: usize = 50;
@@ -31,31 +33,30 @@ struct Sample {
 }
 
 fn main() {
-    if !common::measuring(BENCH) {
+    if !bench::measuring(BENCH) {
         return;
     }
-    common::init();
+    bench::init();
     let minutes: u64 = std::env::var("BENCH_MINUTES")
         .ok()
         .map_or(10, |s| s.parse().expect("BENCH_MINUTES: a count"));
-    let stack = common::support::MailStack::shared();
+    let stack = kit::MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let personas = [
-        PersonaSpec::imaps(stack, "dana", "dana@probe.test", true),
-        PersonaSpec::imaps(stack, "eve", "eve@probe.test", true),
+        bench::persona_imaps(stack, "dana", "dana@probe.test", true),
+        bench::persona_imaps(stack, "eve", "eve@probe.test", true),
     ];
     let mut probes = String::new();
     for v in 0..VENDORS {
         for k in 0..PROBES_PER_VENDOR {
             let persona = &personas[k % personas.len()].name;
-            probes.push_str(&common::probe_entry(
-                &format!("p{v:02}-{k}"),
-                &format!("v{v:02}"),
-                persona,
-            ));
+            probes.push_str(
+                &kit::config::Probe::never(&format!("p{v:02}-{k}"), &format!("v{v:02}"), persona)
+                    .text(),
+            );
         }
     }
-    let text = common::config_text(
+    let text = bench::config_text(
         stack,
         dir.path(),
         Duration::from_secs(60),
@@ -65,7 +66,7 @@ fn main() {
     );
     let config = dir.path().join("probes.toml");
     std::fs::write(&config, text).unwrap();
-    let log_path = common::results_dir().join("footprint-daemon.log");
+    let log_path = bench::results_dir().join("footprint-daemon.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
         .args(["daemon", "--config"])
@@ -85,7 +86,7 @@ fn main() {
     println!(
         "{BENCH}: daemon pid {pid}, {VENDORS} vendors, {} probes, sampling for {minutes} min; machine: {}",
         VENDORS * PROBES_PER_VENDOR,
-        common::machine()
+        bench::machine()
     );
 
     let started = Instant::now();

@@ -32,3 +32,4 @@ mod service;
 mod status_outages;
 mod status_page;
 mod systemd_unit;
+mod throughput;

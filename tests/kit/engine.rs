@@ -21,12 +21,25 @@ pub fn init_tls() {
 /// every persona's channel wired, its store in `dir/state`, 200 ms
 /// between filing retries.
 pub fn engine(text: &str, dir: &Path) -> Engine {
+    engine_wrapped(text, dir, |channel| channel)
+}
+
+/// [`engine`] with each channel passed through `wrap` (to time or count it).
+pub fn engine_wrapped(
+    text: &str,
+    dir: &Path,
+    wrap: impl Fn(Arc<dyn Channel>) -> Arc<dyn Channel>,
+) -> Engine {
     let loaded = config::parse_str(text, &dir.join("probes.toml")).unwrap();
     let config = loaded.config;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let names: Vec<&str> = config.personas.iter().map(|p| p.name.as_str()).collect();
     let channels: BTreeMap<String, Arc<dyn Channel>> =
-        support_probe::cli::wiring::channels(&config, &names, &clock).unwrap();
+        support_probe::cli::wiring::channels(&config, &names, &clock)
+            .unwrap()
+            .into_iter()
+            .map(|(name, channel)| (name, wrap(channel)))
+            .collect();
     let store = Store::open(&dir.join("state"), Mode::Exclusive).unwrap();
     Engine::new(Arc::new(config), Arc::new(store), clock, channels)
         .unwrap()

@@ -5,6 +5,7 @@
 //! Each binary includes it once (`#[path = ".../kit/mod.rs"] mod kit;`),
 //! with `#[allow(dead_code)]` there, as no binary uses every part.
 
+pub mod bench;
 pub mod config;
 pub mod digest_fixture;
 pub mod engine;
@@ -14,5 +15,6 @@ pub mod mailstack;
 pub mod proxy;
 pub mod rt;
 pub mod run;
+pub mod throughput;
 
 pub use mailstack::{FetchedMail, MailStack};
