@@ -120,15 +120,7 @@ impl MailStack {
 
     /// Reads the `env` file that `scripts/mailstack start` wrote.
     pub fn from_env_file(path: &Path) -> Result<MailStack, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let get = |key: &str| -> Result<String, String> {
-            text.lines()
-                .filter_map(|line| line.split_once('='))
-                .find(|(k, _)| k.trim() == key)
-                .map(|(_, v)| v.trim().trim_matches('\'').to_owned())
-                .ok_or_else(|| format!("{} has no {key}", path.display()))
-        };
+        let get = env_file(path)?;
         let port = |key: &str| -> Result<u16, String> {
             let value = get(key)?;
             value
@@ -151,44 +143,7 @@ impl MailStack {
     /// Starts a stack in a fresh temporary directory for this process, with a lifeline that
     /// stops it when the process exits.
     fn start_private() -> Result<MailStack, String> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mailstack");
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let dir =
-            std::env::temp_dir().join(format!("support-probe-mail-{}-{nanos}", std::process::id()));
-        let output = Command::new(&script)
-            .arg("start")
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("{ENV_VAR} is not set and {} failed: {e}", script.display()))?;
-        if !output.status.success() {
-            return Err(format!(
-                "{ENV_VAR} is not set and `{} start {}` failed ({}): {}{}",
-                script.display(),
-                dir.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let lifeline = Command::new("bash")
-            .arg("-c")
-            .arg(r#"trap '' INT HUP; read -r _ || true; "$0" stop "$1"; rm -rf "$1""#)
-            .arg(&script)
-            .arg(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                format!(
-                    "cannot start the lifeline of the stack in {}: {e}",
-                    dir.display()
-                )
-            })?;
+        let (dir, lifeline) = start_private("mailstack", "mail", ENV_VAR, &[])?;
         let mut stack = MailStack::from_env_file(&dir.join("env"))?;
         stack.lifeline = Some(lifeline);
         Ok(stack)
@@ -342,6 +297,76 @@ fn dot_stuff(raw: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(b".\r\n");
     out
+}
+
+/// The `KEY=value` lines of the `env` file that `scripts/mailstack start` or `scripts/rt
+/// start` wrote, as a lookup that names the file and key when one is missing.
+pub(super) fn env_file(path: &Path) -> Result<impl Fn(&str) -> Result<String, String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let path = path.to_path_buf();
+    Ok(move |key: &str| -> Result<String, String> {
+        text.lines()
+            .filter_map(|line| line.split_once('='))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().trim_matches('\'').to_owned())
+            .ok_or_else(|| format!("{} has no {key}", path.display()))
+    })
+}
+
+/// Runs `scripts/SCRIPT start <fresh temp dir>` (with `env` set) for this process alone,
+/// and a lifeline shell that stops it and deletes the directory when the process exits
+/// (see the module docs). Returns the directory and the lifeline, whose pipe must stay open.
+pub(super) fn start_private(
+    script: &str,
+    label: &str,
+    env_var: &str,
+    env: &[(&str, &Path)],
+) -> Result<(PathBuf, Child), String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(script);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!(
+        "support-probe-{label}-{}-{nanos}",
+        std::process::id()
+    ));
+    let output = Command::new(&script)
+        .arg("start")
+        .arg(&dir)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{env_var} is not set and {} failed: {e}", script.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{env_var} is not set and `{} start {}` failed ({}): {}{}",
+            script.display(),
+            dir.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let lifeline = Command::new("bash")
+        .arg("-c")
+        .arg(r#"trap '' INT HUP; read -r _ || true; "$0" stop "$1"; rm -rf "$1""#)
+        .arg(&script)
+        .arg(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start the lifeline of {label} in {}: {e}",
+                dir.display()
+            )
+        })?;
+    Ok((dir, lifeline))
 }
 
 /// A minimal blocking SMTP client session.

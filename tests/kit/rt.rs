@@ -9,14 +9,14 @@
 //! test process exits (see `mailstack.rs`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use jiff::Timestamp;
 use serde_json::Value;
 
 use super::MailStack;
+use super::mailstack::{env_file, start_private};
 
 /// The variable that names the `env` file of a running RT.
 pub const ENV_VAR: &str = "SUPPORT_PROBE_RT";
@@ -86,15 +86,7 @@ impl Rt {
 
     /// Reads the `env` file that `scripts/rt start` wrote.
     pub fn from_env_file(path: &Path) -> Result<Rt, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let get = |key: &str| -> Result<String, String> {
-            text.lines()
-                .filter_map(|line| line.split_once('='))
-                .find(|(k, _)| k.trim() == key)
-                .map(|(_, v)| v.trim().trim_matches('\'').to_owned())
-                .ok_or_else(|| format!("{} has no {key}", path.display()))
-        };
+        let get = env_file(path)?;
         Ok(Rt {
             dir: PathBuf::from(get("RT_DIR")?),
             url: get("RT_URL")?,
@@ -112,40 +104,13 @@ impl Rt {
     }
 
     fn start_private(stack: &MailStack) -> Result<Rt, String> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rt");
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let dir =
-            std::env::temp_dir().join(format!("support-probe-rt-{}-{nanos}", std::process::id()));
-        let output = Command::new(&script)
-            .arg("start")
-            .arg(&dir)
-            .env("SUPPORT_PROBE_MAILSTACK", stack.dir.join("env"))
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("{ENV_VAR} is not set and {} failed: {e}", script.display()))?;
-        if !output.status.success() {
-            return Err(format!(
-                "{ENV_VAR} is not set and `{} start {}` failed ({}): {}{}",
-                script.display(),
-                dir.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let lifeline = Command::new("bash")
-            .arg("-c")
-            .arg(r#"trap '' INT HUP; read -r _ || true; "$0" stop "$1"; rm -rf "$1""#)
-            .arg(&script)
-            .arg(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start the lifeline of RT in {}: {e}", dir.display()))?;
+        let stack_env = stack.dir.join("env");
+        let (dir, lifeline) = start_private(
+            "rt",
+            "rt",
+            ENV_VAR,
+            &[(super::mailstack::ENV_VAR, &stack_env)],
+        )?;
         let mut rt = Rt::from_env_file(&dir.join("env"))?;
         rt.lifeline = Some(lifeline);
         Ok(rt)
