@@ -3,7 +3,6 @@
 //! the answer, never files a probe twice, and stops cleanly on SIGTERM.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::kit::MailStack;
@@ -74,7 +73,7 @@ fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
 
     // 3. A restarted daemon records the answer.
     let log2 = dir.path().join("daemon2.log");
-    let mut second = Daemon::start(&config, &state, &log2, &[]);
+    let second = Daemon::start(&config, &state, &log2, &[]);
     // Only once it holds the state directory may an intruder try.
     let lock = state.join("daemon.lock");
     let pid = second.id().to_string();
@@ -123,14 +122,7 @@ fn a_killed_daemon_loses_nothing_and_files_nothing_twice() {
     );
 
     // 4. SIGTERM stops it cleanly.
-    let term = Command::new("kill")
-        .arg("-TERM")
-        .arg(second.id().to_string())
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let status = second.wait().unwrap();
-    assert!(status.success(), "graceful stop exits 0: {status:?}");
+    second.stop();
 
     let all = probes(&state);
     let answered = all.iter().find(|p| p.id == filed.id).unwrap();
