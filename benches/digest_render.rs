@@ -26,8 +26,9 @@ use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 use kit::bench::{self, Table, describe, fmt_secs};
+use kit::digest_fixture::reading_row;
 use support_probe::digest::{self, render};
-use support_probe::model::{ProbeId, ProbeState, ReadingRow, Window};
+use support_probe::model::{ProbeState, ReadingRow, Window};
 use support_probe::readings::own::OwnSide;
 use support_probe::view;
 
@@ -41,8 +42,6 @@ fn rows(per_day: usize) -> Vec<ReadingRow> {
     let mut rng = fastrand::Rng::with_seed(12);
     let end: Timestamp = END.parse().unwrap();
     let start = end - SignedDuration::from_hours(24 * DAYS);
-    let (probe, persona, channel): (Arc<str>, Arc<str>, Arc<str>) =
-        ("p".into(), "dana".into(), "email".into());
     let mut out = Vec::with_capacity(VENDORS * DAYS as usize * per_day);
     for v in 0..VENDORS {
         let vendor: Arc<str> = format!("vendor-{v:02}").into();
@@ -70,41 +69,19 @@ fn rows(per_day: usize) -> Vec<ReadingRow> {
                 } else {
                     (ProbeState::Undeliverable, None, None)
                 };
-                let id = ProbeId::generate(filed);
-                out.push(ReadingRow {
-                    id,
-                    vendor: vendor.clone(),
-                    probe: probe.clone(),
-                    persona: persona.clone(),
-                    channel: channel.clone(),
-                    watch_key: None,
+                let window = if rng.bool() {
+                    Window::BusinessHours
+                } else {
+                    Window::OffHours
+                };
+                out.push(reading_row(
+                    &vendor,
                     state,
-                    due_at: filed,
-                    filed_at: Some(filed),
-                    window: Some(if rng.bool() {
-                        Window::BusinessHours
-                    } else {
-                        Window::OffHours
-                    }),
-                    answer_within_secs: 72 * 3600,
-                    sla_target_secs: Some(4 * 3600),
-                    first_ack_at: None,
+                    filed,
+                    window,
                     first_human_at,
                     censored_at,
-                    state_reason: None,
-                    last_reply_subject: Some("Re: your request".into()),
-                    unsure: false,
-                    replied: state == ProbeState::Answered,
-                    language_match: None,
-                    personal: None,
-                    templated: None,
-                    specific: None,
-                    asks_back: None,
-                    answered_on_first_reply: None,
-                    rounds_to_resolution: None,
-                    time_to_resolution_secs: None,
-                    vendor_follow_ups: 0,
-                });
+                ));
             }
         }
     }

@@ -603,9 +603,10 @@ const GMAIL_BUDGET: usize = 102_000;
 /// and titled), every probe answered, with medians spread over the colour
 /// bands and counts in two digits.
 fn worst_case_digest(vendors: usize) -> Digest {
+    use crate::kit::digest_fixture::reading_row;
     use jiff::{SignedDuration, Timestamp};
     use std::sync::Arc;
-    use support_probe::model::{ProbeId, ProbeState, Window};
+    use support_probe::model::{ProbeState, Window};
 
     let text = crate::kit::config::business_vendors(vendors);
     let config = support_probe::config::parse_str(&text, Path::new("worst.toml"))
@@ -614,8 +615,6 @@ fn worst_case_digest(vendors: usize) -> Digest {
     let now: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
     let week = digest::last_complete_week(now, &config.report.zone).unwrap();
     let (from, until) = digest::row_span(&config, week).unwrap();
-    let (probe, persona, channel): (Arc<str>, Arc<str>, Arc<str>) =
-        ("p".into(), "dana".into(), "email".into());
     let mut rows = Vec::new();
     for v in 0..vendors {
         let vendor: Arc<str> = format!("vendor-{v:02}").into();
@@ -625,36 +624,14 @@ fn worst_case_digest(vendors: usize) -> Digest {
         while filed < until {
             // 2 minutes to about 2 days: every colour band, long medians.
             let secs = 120 + (i * 7919 + v as i64 * 104_729) % (50 * 3600);
-            rows.push(ReadingRow {
-                id: ProbeId::generate(filed),
-                vendor: vendor.clone(),
-                probe: probe.clone(),
-                persona: persona.clone(),
-                channel: channel.clone(),
-                watch_key: None,
-                state: ProbeState::Answered,
-                due_at: filed,
-                filed_at: Some(filed),
-                window: Some(Window::BusinessHours),
-                answer_within_secs: 72 * 3600,
-                sla_target_secs: Some(4 * 3600),
-                first_ack_at: None,
-                first_human_at: Some(filed + SignedDuration::from_secs(secs)),
-                censored_at: None,
-                state_reason: None,
-                last_reply_subject: Some("Re: your request".into()),
-                unsure: false,
-                replied: true,
-                language_match: None,
-                personal: None,
-                templated: None,
-                specific: None,
-                asks_back: None,
-                answered_on_first_reply: None,
-                rounds_to_resolution: None,
-                time_to_resolution_secs: None,
-                vendor_follow_ups: 0,
-            });
+            rows.push(reading_row(
+                &vendor,
+                ProbeState::Answered,
+                filed,
+                Window::BusinessHours,
+                Some(filed + SignedDuration::from_secs(secs)),
+                None,
+            ));
             filed += SignedDuration::from_mins(if i % 2 == 0 { 26 } else { 34 });
             i += 1;
         }

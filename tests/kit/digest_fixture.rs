@@ -4,11 +4,13 @@
 //! config file and a seeded store) for the tests that run the binary.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use support_probe::config::Config;
 use support_probe::model::{
-    Class, MatchedBy, MessageRecord, Origin, ProbeId, ProbeRecord, ProbeState, TimeSource, Window,
+    Class, MatchedBy, MessageRecord, Origin, ProbeId, ProbeRecord, ProbeState, ReadingRow,
+    TimeSource, Window,
 };
 use support_probe::store::{Mode, Store, StoreError};
 
@@ -311,5 +313,49 @@ impl OnDisk {
     /// [`OnDisk::probe`] with variables set in its environment.
     pub fn probe_env(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
         super::run::probe_env(&self.config, &self.state, args, env)
+    }
+}
+
+/// A reading row of [`super::config::business_vendors`]' config: probe `p`
+/// of `vendor` through dana by email, filed at `filed` in `window`, a 72 h
+/// answer window and a 4 h SLA, nothing known of the replies but the last
+/// subject.
+pub fn reading_row(
+    vendor: &Arc<str>,
+    state: ProbeState,
+    filed: Timestamp,
+    window: Window,
+    first_human_at: Option<Timestamp>,
+    censored_at: Option<Timestamp>,
+) -> ReadingRow {
+    ReadingRow {
+        id: ProbeId::generate(filed),
+        vendor: Arc::clone(vendor),
+        probe: "p".into(),
+        persona: "dana".into(),
+        channel: "email".into(),
+        watch_key: None,
+        state,
+        due_at: filed,
+        filed_at: Some(filed),
+        window: Some(window),
+        answer_within_secs: 72 * 3600,
+        sla_target_secs: Some(4 * 3600),
+        first_ack_at: None,
+        first_human_at,
+        censored_at,
+        state_reason: None,
+        last_reply_subject: Some("Re: your request".into()),
+        unsure: false,
+        replied: state == ProbeState::Answered,
+        language_match: None,
+        personal: None,
+        templated: None,
+        specific: None,
+        asks_back: None,
+        answered_on_first_reply: None,
+        rounds_to_resolution: None,
+        time_to_resolution_secs: None,
+        vendor_follow_ups: 0,
     }
 }
