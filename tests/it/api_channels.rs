@@ -1,5 +1,5 @@
 //! Ticket-API channels end to end against stateful fakes of each vendor's
-//! API (`support/fake_api.rs`): filing, reading across pages, authorship,
+//! API (`tests/kit/fake_api.rs`): filing, reading across pages, authorship,
 //! exact readings, rate limits and server errors, a create that times out
 //! (uncertain, never a second ticket, resolved by token search), the
 //! closing courtesy, clock skew, and a new API described only in config.

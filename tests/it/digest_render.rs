@@ -2,7 +2,7 @@
 //! parts, escaping of vendor-supplied text, and the HTML opened in headless
 //! Chromium (screenshot kept under target/test-artifacts/).
 //!
-//! `UPDATE_SNAPSHOTS=1 cargo test --test digest_render` rewrites the
+//! `UPDATE_SNAPSHOTS=1 cargo test --test it -- digest_render::` rewrites the
 //! expected files in tests/snapshots/ after a deliberate change.
 
 use std::io::Read;

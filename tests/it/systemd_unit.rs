@@ -4,7 +4,7 @@
 //! or better, at or below [`MAX_EXPOSURE`]).
 //!
 //! verify also reports on every unit installed on the machine (Debian's
-//! `request-tracker5.service`, installed for `tests/rt_helpdesk.rs`, draws
+//! `request-tracker5.service`, installed for `tests/it/rt_helpdesk.rs`, draws
 //! warnings of its own): only what it says about our unit is judged, and a
 //! test with a deliberate mistake in our unit shows that is still caught.
 //!
@@ -66,7 +66,7 @@ fn systemd_analyze_verify_accepts_the_unit() {
 
 /// What `systemd-analyze verify` said, judged for our unit only. verify also loads every unit
 /// installed on the machine and warns about their mistakes (Debian's request-tracker5.service,
-/// which scripts/test installs for tests/rt_helpdesk.rs, names database and web server units
+/// which scripts/test installs for tests/it/rt_helpdesk.rs, names database and web server units
 /// that do not exist), so lines about other units are set aside; the rest is ours.
 fn judge_verify(success: bool, stderr: &str) -> Result<(), String> {
     let ours: Vec<&str> = stderr
