@@ -14,10 +14,11 @@
 #[path = "../tests/kit/mod.rs"]
 mod kit;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kit::bench::{self, Table};
+use kit::run::{Daemon, command};
 
 const BENCH: &str = "footprint";
 const VENDORS: usize = 50;
@@ -67,22 +68,16 @@ fn main() {
     let config = dir.path().join("probes.toml");
     std::fs::write(&config, text).unwrap();
     let log_path = bench::results_dir().join("footprint-daemon.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .args(["daemon", "--config"])
-        .arg(&config)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .env(
-            "RUST_LOG",
-            std::env::var("BENCH_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let pid = child.id();
+    let mut daemon = Daemon::spawn(
+        command(&config, Some(&dir.path().join("state")))
+            .arg("daemon")
+            .env(
+                "PROBE_LOG",
+                std::env::var("BENCH_LOG").unwrap_or_else(|_| "info".into()),
+            ),
+        &log_path,
+    );
+    let pid = daemon.id();
     println!(
         "{BENCH}: daemon pid {pid}, {VENDORS} vendors, {} probes, sampling for {minutes} min; machine: {}",
         VENDORS * PROBES_PER_VENDOR,
@@ -93,7 +88,7 @@ fn main() {
     let mut samples: Vec<(Duration, Sample)> = Vec::new();
     while started.elapsed() < Duration::from_secs(minutes * 60) {
         std::thread::sleep(SAMPLE_EVERY);
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = daemon.child.try_wait() {
             panic!(
                 "the daemon exited with {status}; log:\n{}",
                 std::fs::read_to_string(&log_path).unwrap_or_default()
@@ -101,8 +96,8 @@ fn main() {
         }
         samples.push((started.elapsed(), sample(pid)));
     }
-    let _ = Command::new("kill").arg(pid.to_string()).status();
-    let _ = child.wait();
+    daemon.signal("TERM");
+    let _ = daemon.wait();
 
     let ticks = clock_ticks();
     let after_first = samples

@@ -26,7 +26,7 @@
 mod kit;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
@@ -387,14 +387,8 @@ fn with_scorecard_evidence(p: &mut ProbeRecord, k: usize) {
 /// succeed and use the config, i.e. print no warning).
 fn time_cli(config: &Path, state: &Path, args: &[&str]) -> f64 {
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(config)
-        .arg("--state-dir")
-        .arg(state)
+    let out = kit::run::command(config, Some(state))
         .args(args)
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("PROBE_CONFIG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
