@@ -18,15 +18,9 @@ use support_probe::engine::Engine;
 use support_probe::model::{Class, Confidence, MatchedBy, ProbeRecord, ProbeState};
 use support_probe::store::{Mode, Store};
 
-use crate::kit::run::Out;
+use crate::kit::run::probe_without_config as probe;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// `probe --config <none> --state-dir STATE ARGS...`: these commands need
-/// no config.
-fn probe(state: &Path, args: &[&str]) -> Out {
-    crate::kit::run::probe(&state.join("no-config.toml"), state, args)
-}
 
 fn engine(stack: &MailStack, dir: &Path) -> Engine {
     crate::kit::engine::engine(&config_text(stack, dir, &default_probes()), dir)

@@ -5,11 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use support_probe::store::{Mode, OutageKind, Store};
 
 fn status(state: &std::path::Path, format: &str) -> String {
-    let out = crate::kit::run::probe(
-        &state.join("no-config.toml"),
-        state,
-        &["--format", format, "status"],
-    );
+    let out = crate::kit::run::probe_without_config(state, &["--format", format, "status"]);
     assert!(out.status.success(), "{}", out.stderr);
     out.stdout
 }

@@ -88,6 +88,12 @@ pub fn probe(config: &Path, state: &Path, args: &[&str]) -> Out {
     probe_env(config, state, args, &[])
 }
 
+/// [`probe`] for the commands that need no config (`status`, `review`,
+/// `show`, ...): the config named is a file that does not exist.
+pub fn probe_without_config(state: &Path, args: &[&str]) -> Out {
+    probe(&state.join("no-config.toml"), state, args)
+}
+
 /// [`probe`] with variables set in its environment.
 pub fn probe_env(config: &Path, state: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     Out::of(
