@@ -92,7 +92,7 @@ fn probe_digest_send_delivers_both_parts_once() {
 
     let out = probe(&config, &state, &["digest", "--week", "2026-W47", "--send"]);
     let stdout = out.stdout.as_str();
-    assert!(out.status.success(), "{stdout}{}", out.stderr.as_str());
+    assert!(out.status.success(), "{stdout}{}", out.stderr);
     assert!(
         stdout.contains("digest for 2026-W47 sent to helpdesk@vendor.test"),
         "{stdout}"
@@ -203,15 +203,15 @@ fn a_refused_send_is_recorded_as_failed_and_may_be_retried() {
     let pw = dir.path().join("dana@probe.test.pw");
     std::fs::write(&pw, "wrong-password").unwrap();
     let out = probe(&config, &state, &["digest", "--week", "2026-W45", "--send"]);
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr.as_str());
-    assert!(out.stderr.as_str().contains("digest for 2026-W45 not sent"));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("digest for 2026-W45 not sent"));
     let store = Store::open(&state, Mode::Shared).unwrap();
     let r = store.digest_record("2026-W45").unwrap().unwrap();
     assert_eq!((r.state, r.attempts), (DigestState::Failed, 1));
 
     std::fs::write(&pw, stack.password("dana@probe.test")).unwrap();
     let out = probe(&config, &state, &["digest", "--week", "2026-W45", "--send"]);
-    assert!(out.status.success(), "{}", out.stderr.as_str());
+    assert!(out.status.success(), "{}", out.stderr);
     let r = store.digest_record("2026-W45").unwrap().unwrap();
     assert_eq!((r.state, r.attempts), (DigestState::Sent, 2));
     stack

@@ -1,5 +1,8 @@
 //! The integration tests: one test binary, one module per area, all on the
-//! shared kit in `tests/kit/` (also used by the benchmarks).
+//! shared kit in `tests/kit/` (also used by the benchmarks). One area:
+//! `cargo test --test it -- MODULE::`. The areas that use the mail stack
+//! and RT find them through `SUPPORT_PROBE_MAILSTACK` and `SUPPORT_PROBE_RT`
+//! (as `scripts/test` sets them), and take turns on them (`kit::gate`).
 //!
 //! Helpers panic with a message on purpose (a failed step fails the test),
 //! hence the `unwrap_used` and `expect_used` allowances.

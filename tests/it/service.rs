@@ -172,7 +172,7 @@ fn the_daemon_notifies_systemd_serves_metrics_and_stops_cleanly() {
 
     // A probe filed by hand and answered by a person before the daemon starts.
     let run = probe(&config, &state, &["run", "--probe", "acme-dana"]);
-    assert!(run.status.success(), "{}", run.stderr.as_str());
+    assert!(run.status.success(), "{}", run.stderr);
     let filed = probes(&state)
         .into_iter()
         .find(|p| p.state == ProbeState::Filed)
@@ -327,7 +327,7 @@ fn reload_applies_a_valid_config_and_keeps_the_old_one_when_the_new_one_is_inval
 
     // A probe filed next to the running daemon: pending across the reload.
     let run = probe(&config, &state, &["run", "--probe", "acme-dana"]);
-    assert!(run.status.success(), "{}", run.stderr.as_str());
+    assert!(run.status.success(), "{}", run.stderr);
     let pending = probes(&state)
         .into_iter()
         .find(|p| p.state == ProbeState::Filed)
@@ -408,7 +408,7 @@ fn reload_applies_a_valid_config_and_keeps_the_old_one_when_the_new_one_is_inval
     // probe filed through eve after the refused reload.
     std::fs::write(&config, &v2).unwrap();
     let run = probe(&config, &state, &["run", "--probe", "acme-eve"]);
-    assert!(run.status.success(), "{}", run.stderr.as_str());
+    assert!(run.status.success(), "{}", run.stderr);
     let eve_probe = probes(&state)
         .into_iter()
         .find(|p| p.probe == "acme-eve" && p.state == ProbeState::Filed)
@@ -502,8 +502,8 @@ body = "Hello {vendor}, this is a scheduled support-response test."
         &state,
         &["pause", "acme", "--reason", "vendor asked us to stop"],
     );
-    assert!(paused.status.success(), "{}", paused.stderr.as_str());
-    assert!(paused.stdout.as_str().contains("paused vendor acme"));
+    assert!(paused.status.success(), "{}", paused.stderr);
+    assert!(paused.stdout.contains("paused vendor acme"));
     let unknown = probe(&config, &state, &["pause", "nobody"]);
     assert_eq!(
         unknown.status.code(),
@@ -540,7 +540,7 @@ body = "Hello {vendor}, this is a scheduled support-response test."
 
     // Resume from another process: the running daemon files again.
     let resumed = probe(&config, &state, &["resume"]);
-    assert!(resumed.stdout.as_str().contains("resumed vendor acme"));
+    assert!(resumed.stdout.contains("resumed vendor acme"));
     let all = wait_until(&state, &daemon, "a probe filed after resume", |ps| {
         ps.iter().any(|p| p.state == ProbeState::Filed)
     });
@@ -633,7 +633,7 @@ fn a_secret_never_reaches_stdout_stderr_or_the_log() {
             .args(["-vv", "run", "--probe", "acme-dana"])
             .env("PROBE_TEST_SECRET", secret),
     );
-    assert_eq!(run.status.code(), Some(1), "{}", run.stderr.as_str());
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     let mut output = run.stdout.clone();
     output.push_str(&run.stderr);
     assert!(
@@ -758,7 +758,7 @@ fn the_global_hourly_ceiling_holds_across_vendors() {
         .replace("[daemon]\n", "[daemon]\nmax-filings-per-hour = 1\n");
     std::fs::write(&config, text).unwrap();
     let first = probe(&config, &state, &["run", "--probe", "acme-dana"]);
-    assert!(first.status.success(), "{}", first.stderr.as_str());
+    assert!(first.status.success(), "{}", first.stderr);
     // Another vendor, its own caps untouched: the global ceiling refuses it.
     let second = probe(
         &config,

@@ -330,7 +330,7 @@ async fn the_report_api_gives_what_probe_report_prints() {
         cli_args.extend(args);
         cli_args.extend(["--format", "json"]);
         let cli = probe(&s.config_path, &s.state, &cli_args);
-        assert!(cli.status.success(), "{}", cli.stderr.as_str());
+        assert!(cli.status.success(), "{}", cli.stderr);
         let printed: serde_json::Value = serde_json::from_str(&cli.stdout).unwrap();
         assert_eq!(
             without_generated_at(api.json()),
