@@ -17,15 +17,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[allow(dead_code)]
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Table, describe, fmt_secs};
 use jiff::{SignedDuration, Timestamp};
+use kit::bench::{self, Table, describe, fmt_secs};
+use kit::digest_fixture::reading_row;
 use support_probe::digest::{self, render};
-use support_probe::model::{ProbeId, ProbeState, ReadingRow, Window};
+use support_probe::model::{ProbeState, ReadingRow, Window};
 use support_probe::report::own::OwnSide;
 use support_probe::view;
 
@@ -35,32 +38,10 @@ const DAYS: i64 = 365;
 /// The year ends here; the digest is of the week before.
 const END: &str = "2026-11-23T08:00:00Z";
 
-fn config_text() -> String {
-    let mut t = String::from("[report]\nzone = \"Europe/Berlin\"\n");
-    for v in 0..VENDORS {
-        t.push_str(&format!(
-            "[[vendor]]\nname = \"vendor-{v:02}\"\naddresses = [\"support@v{v}.example\"]\n\
-             [vendor.business-hours]\nzone = \"Europe/Berlin\"\n\
-             days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [\"09:00-17:00\"]\n\
-             [vendor.sla]\nP1 = \"4h\"\n"
-        ));
-    }
-    t.push_str(
-        "[[persona]]\nname = \"dana\"\ndisplay-name = \"Dana\"\naddress = \"dana@probe.example\"\n\
-         [persona.smtp]\nhost = \"127.0.0.1\"\nport = 25\nsecurity = \"insecure\"\nusername = \"dana\"\n\
-         password = { env = \"PROBE_TEST_UNUSED\" }\n\
-         [persona.imap]\nhost = \"127.0.0.1\"\nport = 143\nsecurity = \"insecure\"\nusername = \"dana\"\n\
-         password = { env = \"PROBE_TEST_UNUSED\" }\n",
-    );
-    t
-}
-
 fn rows(per_day: usize) -> Vec<ReadingRow> {
     let mut rng = fastrand::Rng::with_seed(12);
     let end: Timestamp = END.parse().unwrap();
     let start = end - SignedDuration::from_hours(24 * DAYS);
-    let (probe, persona, channel): (Arc<str>, Arc<str>, Arc<str>) =
-        ("p".into(), "dana".into(), "email".into());
     let mut out = Vec::with_capacity(VENDORS * DAYS as usize * per_day);
     for v in 0..VENDORS {
         let vendor: Arc<str> = format!("vendor-{v:02}").into();
@@ -88,41 +69,19 @@ fn rows(per_day: usize) -> Vec<ReadingRow> {
                 } else {
                     (ProbeState::Undeliverable, None, None)
                 };
-                let id = ProbeId::generate(filed);
-                out.push(ReadingRow {
-                    id,
-                    vendor: vendor.clone(),
-                    probe: probe.clone(),
-                    persona: persona.clone(),
-                    channel: channel.clone(),
-                    watch_key: None,
+                let window = if rng.bool() {
+                    Window::BusinessHours
+                } else {
+                    Window::OffHours
+                };
+                out.push(reading_row(
+                    &vendor,
                     state,
-                    due_at: filed,
-                    filed_at: Some(filed),
-                    window: Some(if rng.bool() {
-                        Window::BusinessHours
-                    } else {
-                        Window::OffHours
-                    }),
-                    answer_within_secs: 72 * 3600,
-                    sla_target_secs: Some(4 * 3600),
-                    first_ack_at: None,
+                    filed,
+                    window,
                     first_human_at,
                     censored_at,
-                    state_reason: None,
-                    last_reply_subject: Some("Re: your request".into()),
-                    unsure: false,
-                    replied: state == ProbeState::Answered,
-                    language_match: None,
-                    personal: None,
-                    templated: None,
-                    specific: None,
-                    asks_back: None,
-                    answered_on_first_reply: None,
-                    rounds_to_resolution: None,
-                    time_to_resolution_secs: None,
-                    vendor_follow_ups: 0,
-                });
+                ));
             }
         }
     }
@@ -131,7 +90,7 @@ fn rows(per_day: usize) -> Vec<ReadingRow> {
 }
 
 fn main() {
-    if !common::measuring(BENCH) {
+    if !bench::measuring(BENCH) {
         return;
     }
     let runs: usize = std::env::var("BENCH_RUNS")
@@ -142,9 +101,12 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(6);
-    let config = support_probe::config::parse_str(&config_text(), std::path::Path::new("b.toml"))
-        .unwrap()
-        .config;
+    let config = support_probe::config::parse_str(
+        &kit::config::business_vendors(VENDORS),
+        std::path::Path::new("b.toml"),
+    )
+    .unwrap()
+    .config;
     let all = rows(per_day);
     let now: Timestamp = END.parse().unwrap();
     let week = digest::last_complete_week(now, &config.report.zone).unwrap();

@@ -10,12 +10,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[allow(dead_code)]
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{PersonaSpec, Table};
+use kit::bench::{self, Table};
+use kit::run::{Daemon, command};
 
 const BENCH: &str = "footprint";
 const VENDORS: usize = 50;
@@ -31,31 +34,30 @@ struct Sample {
 }
 
 fn main() {
-    if !common::measuring(BENCH) {
+    if !bench::measuring(BENCH) {
         return;
     }
-    common::init();
+    bench::init();
     let minutes: u64 = std::env::var("BENCH_MINUTES")
         .ok()
         .map_or(10, |s| s.parse().expect("BENCH_MINUTES: a count"));
-    let stack = common::support::MailStack::shared();
+    let stack = kit::MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let personas = [
-        PersonaSpec::imaps(stack, "dana", "dana@probe.test", true),
-        PersonaSpec::imaps(stack, "eve", "eve@probe.test", true),
+        bench::persona_imaps(stack, "dana", "dana@probe.test", true),
+        bench::persona_imaps(stack, "eve", "eve@probe.test", true),
     ];
     let mut probes = String::new();
     for v in 0..VENDORS {
         for k in 0..PROBES_PER_VENDOR {
             let persona = &personas[k % personas.len()].name;
-            probes.push_str(&common::probe_entry(
-                &format!("p{v:02}-{k}"),
-                &format!("v{v:02}"),
-                persona,
-            ));
+            probes.push_str(
+                &kit::config::Probe::never(&format!("p{v:02}-{k}"), &format!("v{v:02}"), persona)
+                    .text(),
+            );
         }
     }
-    let text = common::config_text(
+    let text = bench::config_text(
         stack,
         dir.path(),
         Duration::from_secs(60),
@@ -65,34 +67,28 @@ fn main() {
     );
     let config = dir.path().join("probes.toml");
     std::fs::write(&config, text).unwrap();
-    let log_path = common::results_dir().join("footprint-daemon.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .args(["daemon", "--config"])
-        .arg(&config)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .env(
-            "RUST_LOG",
-            std::env::var("BENCH_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let pid = child.id();
+    let log_path = bench::results_dir().join("footprint-daemon.log");
+    let mut daemon = Daemon::spawn(
+        command(&config, Some(&dir.path().join("state")))
+            .arg("daemon")
+            .env(
+                "PROBE_LOG",
+                std::env::var("BENCH_LOG").unwrap_or_else(|_| "info".into()),
+            ),
+        &log_path,
+    );
+    let pid = daemon.id();
     println!(
         "{BENCH}: daemon pid {pid}, {VENDORS} vendors, {} probes, sampling for {minutes} min; machine: {}",
         VENDORS * PROBES_PER_VENDOR,
-        common::machine()
+        bench::machine()
     );
 
     let started = Instant::now();
     let mut samples: Vec<(Duration, Sample)> = Vec::new();
     while started.elapsed() < Duration::from_secs(minutes * 60) {
         std::thread::sleep(SAMPLE_EVERY);
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = daemon.child.try_wait() {
             panic!(
                 "the daemon exited with {status}; log:\n{}",
                 std::fs::read_to_string(&log_path).unwrap_or_default()
@@ -100,8 +96,8 @@ fn main() {
         }
         samples.push((started.elapsed(), sample(pid)));
     }
-    let _ = Command::new("kill").arg(pid.to_string()).status();
-    let _ = child.wait();
+    daemon.signal("TERM");
+    let _ = daemon.wait();
 
     let ticks = clock_ticks();
     let after_first = samples

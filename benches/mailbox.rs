@@ -10,14 +10,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[allow(dead_code)]
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
 use std::os::unix::fs::chown;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{CountingProxy, PersonaSpec, Table, describe, fmt_secs};
 use jiff::Timestamp;
+use kit::bench::{self, Table, describe, fmt_secs};
+use kit::proxy::Proxy;
 
 const BENCH: &str = "mailbox";
 const CHECKS: usize = 10;
@@ -25,10 +28,10 @@ const USERS: [&str; 2] = ["helpdesk@vendor.test", "slow@vendor.test"];
 
 #[tokio::main]
 async fn main() {
-    if !common::measuring(BENCH) {
+    if !bench::measuring(BENCH) {
         return;
     }
-    common::init();
+    bench::init();
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .unwrap_or_else(|_| "1000,100000".into())
         .split(',')
@@ -39,7 +42,7 @@ async fn main() {
         })
         .collect();
     assert!(sizes.len() <= USERS.len(), "at most {} sizes", USERS.len());
-    println!("{BENCH}: machine: {}", common::machine());
+    println!("{BENCH}: machine: {}", bench::machine());
     let mut table = Table::new(
         BENCH,
         &format!("5. One reply check by mailbox size (median of {CHECKS} checks each)"),
@@ -60,7 +63,7 @@ async fn main() {
 }
 
 async fn measure(size: usize, user: &str) -> Vec<String> {
-    let stack = common::support::MailStack::shared();
+    let stack = kit::MailStack::shared();
     let filled = Instant::now();
     fill_maildir(&stack.dir, user, size);
     println!(
@@ -68,10 +71,10 @@ async fn measure(size: usize, user: &str) -> Vec<String> {
         filled.elapsed().as_secs_f64()
     );
 
-    let proxy = CountingProxy::start(stack.imap_port).await;
+    let proxy = Proxy::start(stack.imap_port).await;
     let dir = tempfile::tempdir().unwrap();
-    let persona = PersonaSpec::plain("hd", user, proxy.port, false);
-    let text = common::config_text(
+    let persona = bench::persona_plain(stack, "hd", user, proxy.port, false);
+    let text = bench::config_text(
         stack,
         dir.path(),
         Duration::from_secs(60),
@@ -79,7 +82,7 @@ async fn measure(size: usize, user: &str) -> Vec<String> {
         &[persona],
         "",
     );
-    let engine = common::engine(&text, dir.path());
+    let engine = std::sync::Arc::new(kit::engine::engine(&text, dir.path()));
     let channel = std::sync::Arc::clone(engine.channel("hd").unwrap());
 
     // The first read: no checkpoint, replies awaited since yesterday.
@@ -105,7 +108,7 @@ async fn measure(size: usize, user: &str) -> Vec<String> {
         idle_bytes.push((proxy.bytes() - before) as f64);
         assert!(got.messages.is_empty(), "nothing was delivered");
 
-        let reply = common::human_reply(user, &format!("bench-{i}@probe.test"), &format!("n{i}"));
+        let reply = bench::human_reply(user, &format!("bench-{i}@probe.test"), &format!("n{i}"));
         stack
             .deliver("support@vendor.test", &[user], reply.as_bytes())
             .unwrap();

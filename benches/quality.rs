@@ -10,6 +10,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[allow(dead_code)]
+#[path = "../tests/kit/mod.rs"]
+mod kit;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -19,8 +23,7 @@ use support_probe::quality::{Judge, judge, signature, similarity};
 const BENCH: &str = "quality";
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("{BENCH}: a benchmark, not a test; run it with `cargo bench --bench {BENCH}`");
+    if !kit::bench::measuring(BENCH) {
         return;
     }
     let rounds: usize = std::env::var("BENCH_ROUNDS")

@@ -18,12 +18,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[allow(dead_code)]
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
 use std::time::Duration;
 
-use common::{PersonaSpec, Table, describe, fmt_secs, secs};
 use jiff::Timestamp;
+use kit::bench::{self, Table, describe, fmt_secs, secs};
 use tokio_util::sync::CancellationToken;
 
 const BENCH: &str = "readings";
@@ -37,10 +39,10 @@ struct Sample {
 
 #[tokio::main]
 async fn main() {
-    if !common::measuring(BENCH) {
+    if !bench::measuring(BENCH) {
         return;
     }
-    common::init();
+    bench::init();
     let intervals: Vec<u64> = std::env::var("BENCH_INTERVALS")
         .unwrap_or_else(|_| "1,60,300".into())
         .split(',')
@@ -59,7 +61,7 @@ async fn main() {
     fastrand::seed(seed);
     println!(
         "{BENCH}: seed {seed}, {samples} replies per run, machine: {}",
-        common::machine()
+        bench::machine()
     );
 
     let mut accuracy = Table::new(
@@ -111,13 +113,13 @@ async fn main() {
 
 /// One run: a fresh store and daemon, `n` probes filed, `n` replies at known instants.
 async fn run(interval: u64, idle: bool, n: usize) -> Vec<Sample> {
-    let stack = common::support::MailStack::shared();
+    let stack = kit::MailStack::shared();
     let dir = tempfile::tempdir().unwrap();
     let poll = Duration::from_secs(interval);
-    let persona = PersonaSpec::imaps(stack, "dana", "dana@probe.test", idle);
-    let probes = common::probe_entry("bench-dana", "v00", "dana");
-    let text = common::config_text(stack, dir.path(), poll, 1, &[persona], &probes);
-    let engine = common::engine(&text, dir.path());
+    let persona = bench::persona_imaps(stack, "dana", "dana@probe.test", idle);
+    let probes = kit::config::Probe::never("bench-dana", "v00", "dana").text();
+    let text = bench::config_text(stack, dir.path(), poll, 1, &[persona], &probes);
+    let engine = std::sync::Arc::new(kit::engine::engine(&text, dir.path()));
 
     let mut filed = Vec::new();
     for _ in 0..n {
@@ -178,10 +180,10 @@ async fn run(interval: u64, idle: bool, n: usize) -> Vec<Sample> {
         let at = start + Duration::from_secs_f64(*offset);
         tokio::time::sleep_until(at.into()).await;
         let message_id = rec.message_id.clone().unwrap();
-        let raw = common::human_reply("dana@probe.test", &message_id, &rec.token);
+        let raw = bench::human_reply("dana@probe.test", &message_id, &rec.token);
         let t = Timestamp::now();
         let delivered = tokio::task::spawn_blocking(move || {
-            common::support::MailStack::shared().deliver(
+            kit::MailStack::shared().deliver(
                 "support@vendor.test",
                 &["dana@probe.test"],
                 raw.as_bytes(),

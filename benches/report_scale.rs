@@ -21,14 +21,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[allow(dead_code)]
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
-use common::{Table, describe, fmt_secs};
 use jiff::{SignedDuration, Timestamp};
+use kit::bench::{self, Table, describe, fmt_secs};
+use kit::config::{ConfigText, Probe, Vendor, offline_persona};
 use support_probe::model::{
     Attempt, Class, DetectedLanguage, MessageRecord, ProbeId, ProbeRecord, Quality, Relabel,
     Resolution, TimeSource, Trait,
@@ -74,10 +77,10 @@ const VENDOR_BODIES: [(&str, &str); 4] = [
 ];
 
 fn main() {
-    if !common::measuring(BENCH) {
+    if !bench::measuring(BENCH) {
         return;
     }
-    common::init();
+    bench::init();
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .unwrap_or_else(|_| "10000,100000,1000000".into())
         .split(',')
@@ -105,7 +108,7 @@ fn main() {
         BENCH,
         &format!(
             "Reading scale: median of {runs} runs of the release binary; {}; load {}",
-            common::machine(),
+            bench::machine(),
             load()
         ),
         &[
@@ -207,48 +210,38 @@ fn demo_records(dir: &Path) -> Vec<ProbeRecord> {
 /// one probe per vendor.
 /// one probe each.
 fn config_text() -> String {
-    let mut text = String::new();
+    let mut text = ConfigText::new();
     for (name, body) in VENDOR_BODIES {
         for c in 0..VENDOR_COPIES {
-            text.push_str(&format!(
-                "[[vendor]]\nname = \"{name}-{c}\"\naddresses = [\"support@{name}-{c}.example\"]\n{body}\n"
-            ));
+            text = text.vendor(
+                Vendor::new(&format!("{name}-{c}"))
+                    .address(&format!("support@{name}-{c}.example"))
+                    .extra(body),
+            );
         }
     }
     for (name, region) in PERSONAS {
-        text.push_str(&format!(
-            r#"[[persona]]
-name = "{name}"
-display-name = "Bench {name}"
-address = "{name}@probe.example"
-region = "{region}"
-[persona.smtp]
-host = "127.0.0.1"
-port = 2525
-security = "insecure"
-username = "{name}@probe.example"
-password = {{ env = "BENCH_NEVER_USED" }}
-[persona.imap]
-host = "127.0.0.1"
-port = 1143
-security = "insecure"
-username = "{name}@probe.example"
-password = {{ env = "BENCH_NEVER_USED" }}
-
-"#
+        text = text.persona(&offline_persona(
+            name,
+            &format!("Bench {name}"),
+            &format!("{name}@probe.example"),
+            &format!("region = \"{region}\"\n"),
         ));
     }
     // One probe per vendor so the config is complete; it never fires here.
     for (name, _) in VENDOR_BODIES {
         for c in 0..VENDOR_COPIES {
-            text.push_str(&format!(
-                "[[probe]]\nname = \"{name}-{c}-nightly\"\nvendor = \"{name}-{c}\"\n\
-                 persona = \"dana-eu\"\nschedule = \"0 0 3 1 1 *\"\nzones = [\"UTC\"]\n\
-                 subject = \"Support test {{token}}\"\nbody = \"Hello.\"\n\n"
-            ));
+            text = text.probe(
+                Probe::never(
+                    &format!("{name}-{c}-nightly"),
+                    &format!("{name}-{c}"),
+                    "dana-eu",
+                )
+                .body("Hello."),
+            );
         }
     }
-    text
+    text.build()
 }
 
 /// Writes `n` clones of `templates` into a new store in `state`.
@@ -394,14 +387,8 @@ fn with_scorecard_evidence(p: &mut ProbeRecord, k: usize) {
 /// succeed and use the config, i.e. print no warning).
 fn time_cli(config: &Path, state: &Path, args: &[&str]) -> f64 {
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_probe"))
-        .arg("--config")
-        .arg(config)
-        .arg("--state-dir")
-        .arg(state)
+    let out = kit::run::command(config, Some(state))
         .args(args)
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("PROBE_CONFIG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
