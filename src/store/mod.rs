@@ -1,7 +1,7 @@
 //! The embedded store: every probe, every reply, every checkpoint, in one
 //! redb file (`probes.redb` in the state directory).
 //!
-//! redb rather than sled: see ARCHITECTURE.md ("Why redb"). Every commit is
+//! redb rather than sled: see docs/dependencies.md. Every commit is
 //! durable when it returns, which is what at-most-once filing relies on: a
 //! probe is committed as `filing` *before* the SMTP transaction starts.
 //!

@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::process::Command;
 
-/// The score README.md reports, with a little headroom for systemd
+/// The score docs/operations.md reports, with a little headroom for systemd
 /// versions that weigh settings differently; "OK" ends at 4.9.
 const MAX_EXPOSURE: f64 = 2.0;
 
