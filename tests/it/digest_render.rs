@@ -641,7 +641,7 @@ fn worst_case_digest(vendors: usize) -> Digest {
 }
 
 /// The most vendors whose worst case fits under [`GMAIL_BUDGET`] (the
-/// README says so). Eight do not: each worst-case vendor is about 29 KB, of
+/// docs/reports.md says so). Eight do not: each worst-case vendor is about 29 KB, of
 /// which its 168 titled heatmap cells are 16 KB.
 const WORST_CASE_VENDORS_UNCLIPPED: usize = 3;
 
@@ -687,6 +687,6 @@ fn the_worst_case_digest_stays_under_gmails_clipping_up_to_three_vendors() {
     assert!(per_vendor < 30_000, "{per_vendor} bytes per vendor");
     assert!(
         more >= GMAIL_BUDGET,
-        "one more vendor fits: update the README's N"
+        "one more vendor fits: update docs/reports.md's N"
     );
 }
