@@ -184,26 +184,20 @@ pub fn render_summary(summary: &[VendorStatus]) -> String {
     let rows: Vec<Vec<String>> = summary
         .iter()
         .map(|s| {
+            let f = s.figures();
+            let (inside, outside) = (s.in_hours(), s.out_of_hours());
             vec![
-                s.vendor.clone(),
-                s.filed.to_string(),
-                s.answered.to_string(),
-                s.pending.to_string(),
-                s.unanswered.to_string(),
-                s.undeliverable.to_string(),
-                s.uncertain.to_string(),
-                (s.not_filed + s.skipped).to_string(),
-                s.acknowledged.to_string(),
-                format!(
-                    "{} (n={})",
-                    s.median_business_hours.display(),
-                    s.n_business_hours
-                ),
-                format!(
-                    "{} (n={})",
-                    s.median_outside_hours.display(),
-                    s.n_outside_hours
-                ),
+                s.vendor().to_string(),
+                f.filed.to_string(),
+                f.answered.to_string(),
+                f.pending.to_string(),
+                f.unanswered.to_string(),
+                f.undeliverable.to_string(),
+                f.uncertain.to_string(),
+                (f.not_filed + f.skipped).to_string(),
+                f.acknowledged.to_string(),
+                format!("{} (n={})", inside.median.display(), inside.n),
+                format!("{} (n={})", outside.median.display(), outside.n),
             ]
         })
         .collect();
@@ -229,13 +223,13 @@ pub fn render_summary(summary: &[VendorStatus]) -> String {
 /// unsure; nothing when none does.
 pub fn render_unsure(summary: &[VendorStatus]) -> String {
     let mut out = String::new();
-    for s in summary.iter().filter(|s| s.unsure > 0) {
+    for s in summary.iter().filter(|s| s.figures().unsure > 0) {
+        let n = s.figures().unsure;
         out.push_str(&format!(
-            "  {}: {} reading{} rest{} on unsure classifications (`probe review` lists them)\n",
-            s.vendor,
-            s.unsure,
-            if s.unsure == 1 { "" } else { "s" },
-            if s.unsure == 1 { "s" } else { "" },
+            "  {}: {n} reading{} rest{} on unsure classifications (`probe review` lists them)\n",
+            s.vendor(),
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" },
         ));
     }
     out

@@ -348,7 +348,10 @@ async fn a_refusal_marked_not_retryable_is_not_filed_at_once() {
         r.clock.now(),
         &crate::report::own::OwnSide::default(),
     );
-    assert_eq!((summary[0].filed, summary[0].not_filed), (0, 1));
+    assert_eq!(
+        (summary[0].figures().filed, summary[0].figures().not_filed),
+        (0, 1)
+    );
 }
 
 /// Plans the next fire and marks it `filing` at the clock's now, as a

@@ -325,14 +325,14 @@ mod tests {
         let own = OwnSide::new(&cursor("2026-11-02T10:40:00Z"), vec![]);
         let with = super::super::status::summarize(&ps, now, &own);
         let without = super::super::status::summarize(&ps, now, &OwnSide::default());
-        assert_eq!(with[0].pending, 2);
-        assert_eq!(with[0].n_outside_hours, 3);
+        assert_eq!(with[0].figures().pending, 2);
+        assert_eq!(with[0].out_of_hours().n, 3);
         assert_eq!(
-            with[0].median_outside_hours,
+            with[0].out_of_hours().median,
             super::super::km::Estimate::MoreThan(2400)
         );
         assert_eq!(
-            without[0].median_outside_hours,
+            without[0].out_of_hours().median,
             super::super::km::Estimate::MoreThan(36_000)
         );
     }

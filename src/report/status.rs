@@ -10,42 +10,71 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::km::Estimate;
 use super::own::OwnSide;
-use super::{Options, VendorReport};
+use super::{Figures, Latency, Options, VendorReport};
 use crate::model::{ProbeRecord, ProbeState};
 
-/// One vendor's line. The field names are `probe status --format json`'s.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One vendor's line: its report over everything in the store, and the two
+/// facts a report over filed probes has no place for.
+#[derive(Debug, Clone, PartialEq)]
 pub struct VendorStatus {
-    pub vendor: String,
-    /// Probes that reached (or may have reached) the vendor.
-    pub filed: usize,
-    pub answered: usize,
-    /// Filed, waiting, still inside `answer_within`.
-    pub pending: usize,
-    pub unanswered: usize,
-    pub undeliverable: usize,
-    pub uncertain: usize,
-    /// Our failures: never the vendor's.
-    pub not_filed: usize,
-    pub skipped: usize,
+    /// The vendor's report over all time (no grouping).
+    pub report: VendorReport,
+    /// Probes still planned (a report counts only what was filed or due).
     pub planned: usize,
-    /// Probes that got an automatic acknowledgement.
-    pub acknowledged: usize,
-    /// Median time to first human reply, filed inside business hours.
-    pub median_business_hours: Estimate,
-    /// The same, filed outside business hours (off-hours, weekend, holiday).
-    pub median_outside_hours: Estimate,
-    pub n_business_hours: usize,
-    pub n_outside_hours: usize,
     /// The latest first human reply.
     pub last_answer: Option<Timestamp>,
-    /// Probes whose reading rests on a classification marked `unsure`
-    /// (`ProbeRecord::rests_on_unsure`): `probe review` lists them.
-    pub unsure: usize,
+}
+
+impl VendorStatus {
+    /// The vendor's name.
+    pub fn vendor(&self) -> &str {
+        &self.report.vendor
+    }
+
+    /// Counts and latencies over all its probes.
+    pub fn figures(&self) -> &Figures {
+        &self.report.overall
+    }
+
+    /// First human reply of the probes filed inside business hours.
+    pub fn in_hours(&self) -> &Latency {
+        &self.report.scorecard.first_reply_business_hours
+    }
+
+    /// The same, filed outside (off-hours, weekend, holiday).
+    pub fn out_of_hours(&self) -> &Latency {
+        &self.report.scorecard.first_reply_outside_hours
+    }
+}
+
+/// `probe status --format json`'s shape for a vendor, kept as it was when
+/// status had figures of its own: flat counts, two medians, their sizes.
+impl Serialize for VendorStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let f = self.figures();
+        let mut st = serializer.serialize_struct("VendorStatus", 17)?;
+        st.serialize_field("vendor", self.vendor())?;
+        st.serialize_field("filed", &f.filed)?;
+        st.serialize_field("answered", &f.answered)?;
+        st.serialize_field("pending", &f.pending)?;
+        st.serialize_field("unanswered", &f.unanswered)?;
+        st.serialize_field("undeliverable", &f.undeliverable)?;
+        st.serialize_field("uncertain", &f.uncertain)?;
+        st.serialize_field("not_filed", &f.not_filed)?;
+        st.serialize_field("skipped", &f.skipped)?;
+        st.serialize_field("planned", &self.planned)?;
+        st.serialize_field("acknowledged", &f.acknowledged)?;
+        st.serialize_field("median_business_hours", &self.in_hours().median)?;
+        st.serialize_field("median_outside_hours", &self.out_of_hours().median)?;
+        st.serialize_field("n_business_hours", &self.in_hours().n)?;
+        st.serialize_field("n_outside_hours", &self.out_of_hours().n)?;
+        st.serialize_field("last_answer", &self.last_answer)?;
+        st.serialize_field("unsure", &f.unsure)?;
+        st.end()
+    }
 }
 
 /// One line per vendor with any probe, in name order, read at `now` with
@@ -73,32 +102,78 @@ pub fn summarize(probes: &[ProbeRecord], now: Timestamp, own: &OwnSide) -> Vec<V
         .map(|(vendor, ps)| {
             // A vendor with only planned probes is in no report: its figures
             // are those of no probe, computed the report's way.
-            let r = reports
-                .remove(vendor)
-                .unwrap_or_else(|| VendorReport::of_nothing(vendor));
-            let (inside, outside) = (
-                &r.scorecard.first_reply_business_hours,
-                &r.scorecard.first_reply_outside_hours,
-            );
             VendorStatus {
-                vendor: vendor.to_string(),
-                filed: r.overall.filed,
-                answered: r.overall.answered,
-                pending: r.overall.pending,
-                unanswered: r.overall.unanswered,
-                undeliverable: r.overall.undeliverable,
-                uncertain: r.overall.uncertain,
-                not_filed: r.overall.not_filed,
-                skipped: r.overall.skipped,
+                report: reports
+                    .remove(vendor)
+                    .unwrap_or_else(|| VendorReport::of_nothing(vendor)),
                 planned: ps.iter().filter(|p| p.state == ProbeState::Planned).count(),
-                acknowledged: r.overall.acknowledged,
-                median_business_hours: inside.median,
-                median_outside_hours: outside.median,
-                n_business_hours: inside.n,
-                n_outside_hours: outside.n,
                 last_answer: ps.iter().filter_map(|p| p.first_human_at).max(),
-                unsure: r.overall.unsure,
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::record;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_line_is_the_reports_figures_plus_planned_and_the_last_answer() {
+        let at = ts("2026-11-02T10:00:00Z");
+        let answered = ProbeRecord {
+            vendor: "acme".into(),
+            state: ProbeState::Answered,
+            filed_at: Some(at),
+            first_human_at: Some(ts("2026-11-02T10:30:00Z")),
+            window: Some(crate::model::Window::BusinessHours),
+            ..record(at)
+        };
+        let planned = ProbeRecord {
+            vendor: "acme".into(),
+            ..record(ts("2026-11-03T10:00:00Z"))
+        };
+        let only_planned = ProbeRecord {
+            vendor: "beta".into(),
+            ..record(at)
+        };
+        let now = ts("2026-11-04T00:00:00Z");
+        let lines = summarize(&[answered, planned, only_planned], now, &OwnSide::default());
+        let json = serde_json::to_value(&lines).unwrap();
+        assert_eq!(
+            json[0],
+            serde_json::json!({
+                "vendor": "acme", "filed": 1, "answered": 1, "pending": 0,
+                "unanswered": 0, "undeliverable": 0, "uncertain": 0,
+                "not_filed": 0, "skipped": 0, "planned": 1, "acknowledged": 0,
+                "median_business_hours": {"kind": "exactly", "secs": 1800},
+                "median_outside_hours": {"kind": "none"},
+                "n_business_hours": 1, "n_outside_hours": 0,
+                "last_answer": "2026-11-02T10:30:00Z", "unsure": 0
+            })
+        );
+        // A vendor with nothing but a planned probe still has its line.
+        assert_eq!(json[1]["vendor"], "beta");
+        assert_eq!(
+            (json[1]["planned"].clone(), json[1]["filed"].clone()),
+            (1.into(), 0.into())
+        );
+        let report = super::super::build(
+            &[],
+            None,
+            &Options {
+                period: None,
+                previous: None,
+                vendor: None,
+                by: Vec::new(),
+                now,
+                own: OwnSide::default(),
+            },
+        );
+        assert!(report.vendors.is_empty());
+    }
 }

@@ -411,7 +411,11 @@ body = "A scheduled support-response test."
         Timestamp::now(),
         &Default::default(),
     );
-    let acme = summary.iter().find(|s| s.vendor == "acme").unwrap();
+    let acme = summary
+        .iter()
+        .find(|s| s.vendor() == "acme")
+        .unwrap()
+        .figures();
     assert_eq!((acme.filed, acme.not_filed, acme.unanswered), (1, 1, 0));
 }
 
