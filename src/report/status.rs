@@ -162,18 +162,5 @@ mod tests {
             (json[1]["planned"].clone(), json[1]["filed"].clone()),
             (1.into(), 0.into())
         );
-        let report = super::super::build(
-            &[],
-            None,
-            &Options {
-                period: None,
-                previous: None,
-                vendor: None,
-                by: Vec::new(),
-                now,
-                own: OwnSide::default(),
-            },
-        );
-        assert!(report.vendors.is_empty());
     }
 }
